@@ -1,0 +1,1 @@
+"""Instructor tools for the backprop course: release, freshness checks, grading."""

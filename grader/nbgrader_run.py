@@ -1,0 +1,37 @@
+"""Run nbgrader's command line in a course directory, with a clear error on failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message holds the end of its log."""
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: this Python's bin first (it calls alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    return env
+
+
+def run_nbgrader(course_root: Path, *args: str, timeout: float = 1800) -> str:
+    """Run `nbgrader ARGS` with course_root as the working directory; return its log."""
+    command = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(
+        command,
+        cwd=course_root,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    log = result.stdout + result.stderr
+    if result.returncode != 0 or "[ERROR]" in log:
+        tail = "\n".join(log.splitlines()[-30:])
+        raise NbgraderError(f"nbgrader {' '.join(args)} failed:\n{tail}")
+    return log

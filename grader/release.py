@@ -1,0 +1,65 @@
+"""Generate the student release with nbgrader; check the committed one is fresh."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+from pathlib import Path
+
+from .course import ASSIGNMENT, CONFIG_FILE, RELEASE_DIR, SOURCE_DIR
+from .nbgrader_run import run_nbgrader
+
+
+def build_release(workdir: Path) -> Path:
+    """Run `nbgrader generate_assignment` on a copy of the course; return the release.
+
+    workdir: an empty directory that becomes a throwaway course root (so the real
+    course gets no gradebook.db and a failed run leaves the committed release alone).
+    """
+    shutil.copy2(CONFIG_FILE, workdir / CONFIG_FILE.name)
+    shutil.copytree(
+        SOURCE_DIR,
+        workdir / "source" / ASSIGNMENT,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    run_nbgrader(workdir, "generate_assignment", ASSIGNMENT, "--force")
+    return workdir / "release" / ASSIGNMENT
+
+
+def tree_differences(expected: Path, actual: Path) -> list[str]:
+    """Relative paths that are missing, extra or different in `actual`."""
+    differences: list[str] = []
+
+    def walk(comparison: filecmp.dircmp, prefix: str) -> None:
+        differences.extend(f"missing: {prefix}{name}" for name in comparison.left_only)
+        differences.extend(f"extra: {prefix}{name}" for name in comparison.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(
+            comparison.left, comparison.right, comparison.common_files, shallow=False
+        )
+        differences.extend(f"differs: {prefix}{name}" for name in mismatch + errors)
+        for name, sub in comparison.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    ignore = ["__pycache__", ".ipynb_checkpoints"]
+    walk(filecmp.dircmp(expected, actual, ignore=ignore), "")
+    return sorted(differences)
+
+
+def write_release() -> Path:
+    """Regenerate release/backprop from source/backprop; return its path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_release(Path(tmp))
+        if RELEASE_DIR.exists():
+            shutil.rmtree(RELEASE_DIR)
+        shutil.copytree(built, RELEASE_DIR)
+    return RELEASE_DIR
+
+
+def stale_release_files() -> list[str]:
+    """How the committed release differs from a fresh one (empty when fresh)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_release(Path(tmp))
+        if not RELEASE_DIR.exists():
+            return [f"missing: {RELEASE_DIR}"]
+        return tree_differences(built, RELEASE_DIR)

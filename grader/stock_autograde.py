@@ -1,0 +1,117 @@
+"""Grade submissions with stock, sequential `nbgrader autograde` in a scratch course.
+
+Used by the tests (planted mistakes, untouched release, source = full marks) and as
+the baseline that faster grading is compared against.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from .course import ASSIGNMENT, CONFIG_FILE, HELPER_PACKAGE, SOURCE_DIR
+from .nbgrader_run import run_nbgrader
+
+
+@dataclass
+class CellResult:
+    """One graded test cell of one submitted notebook."""
+
+    grade_id: str
+    score: float
+    max_score: float
+    message: str
+
+
+@dataclass
+class NotebookResult:
+    """One student's notebook: its score and each graded cell's result."""
+
+    student: str
+    notebook: str
+    score: float
+    max_score: float
+    cells: dict[str, CellResult] = field(default_factory=dict)
+
+
+def make_course(root: Path) -> Path:
+    """Set up a course at `root` (config, source, generated assignment); return root."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG_FILE, root / CONFIG_FILE.name)
+    shutil.copytree(
+        SOURCE_DIR,
+        root / "source" / ASSIGNMENT,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    return root
+
+
+def submit(
+    root: Path, student: str, notebooks: dict[str, nbformat.NotebookNode]
+) -> Path:
+    """Place a student's notebooks (stem -> notebook) and the released helper."""
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, notebook in notebooks.items():
+        nbformat.write(notebook, folder / f"{stem}.ipynb")
+    helper = root / "release" / ASSIGNMENT / HELPER_PACKAGE
+    shutil.copytree(helper, folder / HELPER_PACKAGE, dirs_exist_ok=True)
+    return folder
+
+
+def autograde(root: Path, timeout: float = 3600) -> str:
+    """Run `nbgrader autograde` for every submitted student; return nbgrader's log."""
+    return run_nbgrader(root, "autograde", ASSIGNMENT, "--force", timeout=timeout)
+
+
+def _cell_messages(autograded: Path) -> dict[str, str]:
+    """grade_id -> what a graded cell printed or raised, from the autograded file."""
+    if not autograded.exists():
+        return {}
+    notebook = nbformat.read(autograded, as_version=4)
+    messages = {}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or grade_id is None:
+            continue
+        parts = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            elif output.output_type == "error":
+                parts.append(f"{output.ename}: {output.evalue}")
+        messages[grade_id] = "".join(parts)
+    return messages
+
+
+def results(root: Path, student: str) -> dict[str, NotebookResult]:
+    """The gradebook's results for one student: notebook stem -> NotebookResult."""
+    found: dict[str, NotebookResult] = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        assignment = gradebook.find_assignment(ASSIGNMENT)
+        for notebook in assignment.notebooks:
+            try:
+                submitted = gradebook.find_submission_notebook(
+                    notebook.name, ASSIGNMENT, student
+                )
+            except MissingEntry:
+                continue
+            autograded = root / "autograded" / student / ASSIGNMENT
+            messages = _cell_messages(autograded / f"{notebook.name}.ipynb")
+            result = NotebookResult(
+                student, notebook.name, submitted.score, submitted.max_score
+            )
+            for grade in submitted.grades:
+                result.cells[grade.name] = CellResult(
+                    grade.name,
+                    grade.score,
+                    grade.max_score,
+                    messages.get(grade.name, ""),
+                )
+            found[notebook.name] = result
+    return found

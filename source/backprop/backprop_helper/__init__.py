@@ -1,0 +1,23 @@
+"""Scaffolding for the backprop notebooks: data, checks, the graph, training, plots.
+
+It holds no graded answer: every function students write is theirs alone.
+"""
+
+from .checks import CheckFailed, check_below, check_unchanged, check_values
+from .data import DataError, load_data
+from .graph import draw_graph
+from .plots import plot_losses
+from .training import initial_weights, train
+
+__all__ = [
+    "CheckFailed",
+    "DataError",
+    "check_below",
+    "check_unchanged",
+    "check_values",
+    "draw_graph",
+    "initial_weights",
+    "load_data",
+    "plot_losses",
+    "train",
+]
