@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .nbgrader_run import NbgraderError
 from .release import stale_release_files, write_release
+from .selfcheck import run_selfcheck
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -25,6 +27,19 @@ def release_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def selfcheck_command(args: argparse.Namespace) -> int:
+    """Autograde the answers and the untouched release with stock nbgrader."""
+    print(f"Grading the instructor's answers and the untouched release in {args.out} …")
+    check = run_selfcheck(args.out)
+    print(check.table())
+    if check.ok:
+        print("OK: the answers earn every point, the untouched release earns none.")
+        print(f"nbgrader's course folder (gradebook.db, autograded/): {args.out}")
+        return 0
+    print("PROBLEM: see the table; run the notebooks in source/ to find out why.")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
@@ -38,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write; exit 1 if the release is stale",
     )
     release.set_defaults(handler=release_command)
+    selfcheck = verbs.add_parser(
+        "selfcheck",
+        help="autograde the answers (full marks) and the untouched release (zero)",
+    )
+    selfcheck.add_argument(
+        "--out", type=Path, default=Path("demo-output/selfcheck"),
+        help="scratch course folder to create (replaced if it exists)",
+    )  # fmt: skip
+    selfcheck.set_defaults(handler=selfcheck_command)
     return parser
 
 

@@ -273,13 +273,11 @@ def test_non_dict_got_is_a_clear_failure(capsys, got):
 # --- known misdiagnoses (bugs in checks.py, see the test docstrings) --------------
 
 
-@pytest.mark.xfail(strict=True, reason="bug: None is converted to NaN by _as_number")
 def test_none_is_reported_as_not_a_number():
     """A None value (e.g. a forgotten return) is 'expected one number', not NaN."""
     assert "a: expected one number, got NoneType" in failure({"a": None}, {"a": 1.5})
 
 
-@pytest.mark.xfail(strict=True, reason="bug: numeric strings pass as numbers")
 def test_numeric_string_does_not_match():
     """The string '1.5' is not the number 1.5 and must fail the check."""
     failure({"a": "1.5"}, {"a": 1.5})
@@ -324,7 +322,6 @@ def test_check_unchanged_raises_when_input_changed(capsys, before, after):
     assert message in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="bug: np.array_equal treats NaN != NaN")
 def test_check_unchanged_passes_for_equal_arrays_holding_nan():
     """An untouched array that holds NaN is not reported as mutated."""
     check_unchanged(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), name="w", by="f")

@@ -1,0 +1,40 @@
+# Two commands on a fresh Debian machine with Python 3.11:
+#   make demo   set up, regenerate data and release, self-check the grading
+#   make test   set up, lint, and run every test (what CI runs)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup demo test lint generate check-generated clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+generate: setup  ## rebuild data/data.pkl, the helper's data.npy and release/
+	$(BIN)/python data/build_data.py
+	$(BIN)/python -m grader release
+
+check-generated: setup  ## fail when a generated file differs from a fresh build
+	$(BIN)/python data/build_data.py --check
+	$(BIN)/python -m grader release --check
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+demo: setup check-generated
+	$(BIN)/python -m grader selfcheck --out demo-output/selfcheck
+
+clean:
+	rm -rf demo-output .pytest_cache .ruff_cache
