@@ -6,9 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from .collect import DEFAULT_PATTERN, InputError
+from .grade import grade_class
 from .nbgrader_run import NbgraderError
 from .release import stale_release_files, write_release
+from .report import summary_table
 from .selfcheck import run_selfcheck
+from .student import Limits
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -40,6 +44,26 @@ def selfcheck_command(args: argparse.Namespace) -> int:
     return 1
 
 
+def grade_command(args: argparse.Namespace) -> int:
+    """Grade a folder of submissions into OUT; print a summary and where things are."""
+    limits = Limits(args.cell_timeout, args.notebook_timeout)
+    results = grade_class(
+        args.submissions, args.out, jobs=args.jobs, pattern=args.pattern,
+        limits=limits, progress=not args.quiet,
+    )  # fmt: skip
+    print(summary_table(results))
+    if results.unmapped:
+        print(f"\n{len(results.unmapped)} file(s) could not be matched to a student:")
+        for item in results.unmapped:
+            print(f"  {item.source}: {item.reason}")
+    print(f"\ngrades:   {args.out / 'grades.csv'}")
+    print(f"tests:    {args.out / 'tests.csv'}")
+    print(f"feedback: {args.out / 'feedback'}/<student>/<notebook>.html")
+    print(f"report:   {args.out / 'report.html'}")
+    print(f"gradebook (nbgrader export / formgrader from {args.out}): gradebook.db")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
@@ -62,7 +86,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="scratch course folder to create (replaced if it exists)",
     )  # fmt: skip
     selfcheck.set_defaults(handler=selfcheck_command)
+    grade = verbs.add_parser(
+        "grade",
+        help="grade a folder of submitted notebooks (folders, Colab, LMS, zips)",
+    )
+    grade.add_argument("submissions", type=Path, help="folder of submissions")
+    grade.add_argument("--out", type=Path, required=True, help="output folder")
+    grade.add_argument(
+        "--jobs", type=_positive, default=None,
+        help="students graded at once (default: the number of CPU cores)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--pattern", default=DEFAULT_PATTERN,
+        help="regular expression with named groups student_id and file_id that maps "
+        "a flat file name to a student and notebook (nbgrader's ZipCollect convention)",
+    )  # fmt: skip
+    grade.add_argument(
+        "--cell-timeout", type=_positive, default=120, help="seconds per cell (120)"
+    )
+    grade.add_argument(
+        "--notebook-timeout", type=_positive, default=600,
+        help="seconds per notebook before its kernel is killed (600)",
+    )  # fmt: skip
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(handler=grade_command)
     return parser
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except NbgraderError as error:
+    except (NbgraderError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from .course import ASSIGNMENT, CONFIG_FILE, HELPER_PACKAGE, SOURCE_DIR
 from .nbgrader_run import run_nbgrader
+from .student import cell_messages
 
 
 @dataclass
@@ -69,26 +70,6 @@ def autograde(root: Path, timeout: float = 3600) -> str:
     return run_nbgrader(root, "autograde", ASSIGNMENT, "--force", timeout=timeout)
 
 
-def _cell_messages(autograded: Path) -> dict[str, str]:
-    """grade_id -> what a graded cell printed or raised, from the autograded file."""
-    if not autograded.exists():
-        return {}
-    notebook = nbformat.read(autograded, as_version=4)
-    messages = {}
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type != "code" or grade_id is None:
-            continue
-        parts = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream":
-                parts.append(output.text)
-            elif output.output_type == "error":
-                parts.append(f"{output.ename}: {output.evalue}")
-        messages[grade_id] = "".join(parts)
-    return messages
-
-
 def results(root: Path, student: str) -> dict[str, NotebookResult]:
     """The gradebook's results for one student: notebook stem -> NotebookResult."""
     found: dict[str, NotebookResult] = {}
@@ -102,7 +83,7 @@ def results(root: Path, student: str) -> dict[str, NotebookResult]:
             except MissingEntry:
                 continue
             autograded = root / "autograded" / student / ASSIGNMENT
-            messages = _cell_messages(autograded / f"{notebook.name}.ipynb")
+            messages = cell_messages(autograded / f"{notebook.name}.ipynb")
             result = NotebookResult(
                 student, notebook.name, submitted.score, submitted.max_score
             )

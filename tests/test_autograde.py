@@ -16,7 +16,7 @@ import pytest
 
 from grader import stock_autograde
 from grader.course import NOTEBOOKS
-from tests.submissions import solved, untouched, with_edits
+from grader.submissions import solved, untouched, with_edits
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,218 @@
+"""Grade one student in a private nbgrader course: autograde, then feedback.
+
+Each worker process grades whole students, each in its own course folder with its own
+copy of the gradebook, because nbgrader's SQLite gradebook is not safe for concurrent
+writers. The main process merges the results into the class gradebook afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from .course import ASSIGNMENT
+from .execute import ResilientExecute, status_path
+from .feedback import ShortenTestTracebacks
+from .results import GRADER_ERROR, OK, NotebookGrade, TestResult
+
+
+@dataclass
+class Limits:
+    """Time limits for running one notebook."""
+
+    cell_timeout: int = 120
+    notebook_timeout: int = 600
+
+
+@dataclass
+class StudentJob:
+    """What a worker needs to grade one student."""
+
+    student: str
+    course: Path  # the class course folder (config, source, gradebook template)
+    workdir: Path  # a private, empty-able folder for this student's nbgrader course
+    notebooks: dict[str, str]  # stem -> normalized notebook JSON
+    sources: dict[str, str]  # stem -> where the file came from
+    notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> repairs made
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class StudentOutcome:
+    """A worker's answer: one grade per notebook it graded, and where its files are."""
+
+    student: str
+    grades: list[NotebookGrade]
+    workdir: Path
+    log: str = ""
+
+
+def grading_config(root: Path, course_config: Path, limits: Limits) -> Config:
+    """The course's nbgrader config, pointed at root, with the grader's pipeline."""
+    config = PyFileConfigLoader(
+        course_config.name, str(course_config.parent)
+    ).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Autograde.autograde_preprocessors = [
+        ResilientExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    config.OverwriteCells.add_missing_cells = True
+    config.ResilientExecute.timeout = limits.cell_timeout
+    config.ResilientExecute.notebook_timeout = limits.notebook_timeout
+    config.ResilientExecute.status_dir = str(root / "status")
+    # Feedback shows each hidden test's message, not its code.
+    config.GenerateFeedback.preprocessors = [
+        GetGrades,
+        ClearHiddenTests,
+        ShortenTestTracebacks,
+        CSSHTMLHeaderPreprocessor,
+    ]
+    # Unix sockets under the private course, not TCP ports, between kernel and grader.
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(root / "ipc" / "kernel")
+    return config
+
+
+def _prepare(job: StudentJob) -> Path:
+    """Lay out the private course: config, source, gradebook, submitted notebooks."""
+    root = job.workdir
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "ipc").mkdir(parents=True)
+    shutil.copy2(job.course / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(job.course / "source", root / "source")
+    shutil.copy2(job.course / "gradebook.template.db", root / "gradebook.db")
+    submitted = root / "submitted" / job.student / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    for stem, text in job.notebooks.items():
+        (submitted / f"{stem}.ipynb").write_text(text, encoding="utf-8")
+    return root
+
+
+def cell_messages(autograded: Path) -> dict[str, str]:
+    """grade_id -> what that graded cell printed or raised in the autograded file."""
+    if not autograded.exists():
+        return {}
+    notebook = nbformat.read(autograded, as_version=4)
+    found = {}
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type != "code" or not grade_id:
+            continue
+        parts = [
+            output.text
+            if output.output_type == "stream"
+            else f"{output.ename}: {output.evalue}"
+            for output in cell.get("outputs", [])
+            if output.output_type in ("stream", "error")
+        ]
+        found[grade_id] = "".join(parts).strip()
+    return found
+
+
+def _add_notes(autograded: Path, notes: list[str]) -> None:
+    """Put the grader's notes (repairs made to the file) on top of the notebook."""
+    if not notes or not autograded.exists():
+        return
+    notebook = nbformat.read(autograded, as_version=4)
+    text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in notes)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    nbformat.write(notebook, autograded)
+
+
+def _read_grades(job: StudentJob, root: Path) -> list[NotebookGrade]:
+    """One NotebookGrade per submitted notebook, from the private gradebook."""
+    grades = []
+    autograded = root / "autograded" / job.student / ASSIGNMENT
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for stem in job.notebooks:
+            status_file = status_path(root / "status", stem)
+            try:
+                notebook = gradebook.find_submission_notebook(
+                    stem, ASSIGNMENT, job.student
+                )
+            except MissingEntry:
+                notebook = None
+            if notebook is None or not status_file.exists():
+                grades.append(_failed(job, stem, "nbgrader could not grade this file"))
+                continue
+            run = json.loads(status_file.read_text())
+            messages = cell_messages(autograded / f"{stem}.ipynb")
+            order = {grade_id: index for index, grade_id in enumerate(messages)}
+            tests = [
+                TestResult(
+                    grade.name,
+                    float(grade.score),
+                    float(grade.max_score),
+                    ""
+                    if grade.score >= grade.max_score
+                    else messages.get(grade.name, ""),
+                )
+                for grade in sorted(notebook.grades, key=lambda g: order.get(g.name, 0))
+            ]
+            notes = job.notes.get(stem, [])
+            detail = "; ".join(filter(None, [run["detail"], *notes]))
+            grades.append(
+                NotebookGrade(
+                    job.student,
+                    stem,
+                    float(notebook.score),
+                    float(notebook.max_score),
+                    run["status"],
+                    detail,
+                    job.sources.get(stem, ""),
+                    tests=tests,
+                )
+            )
+    return grades
+
+
+def _failed(job: StudentJob, stem: str, detail: str) -> NotebookGrade:
+    """A zero for a notebook nbgrader itself failed on."""
+    source = job.sources.get(stem, "")
+    return NotebookGrade(job.student, stem, 0.0, 0.0, GRADER_ERROR, detail, source)
+
+
+def grade_student(job: StudentJob) -> StudentOutcome:
+    """Autograde and make feedback for one student in a private course (worker side)."""
+    root = _prepare(job)
+    config = grading_config(root, job.course / "nbgrader_config.py", job.limits)
+    coursedir = CourseDirectory(config=config)
+    api = NbGraderAPI(coursedir=coursedir, config=config)
+    result = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    log = result.get("log", "") + result.get("error", "")
+    grades = _read_grades(job, root)
+    autograded = root / "autograded" / job.student / ASSIGNMENT
+    for stem in job.notebooks:
+        _add_notes(autograded / f"{stem}.ipynb", job.notes.get(stem, []))
+    if any(grade.status != GRADER_ERROR for grade in grades):
+        feedback = api.generate_feedback(ASSIGNMENT, job.student, force=True)
+        log += feedback.get("log", "") + feedback.get("error", "")
+    if not result.get("success", False) and all(g.status == OK for g in grades):
+        log += "\nnbgrader reported a failure but every notebook has a grade."
+    return StudentOutcome(job.student, grades, root, log)
