@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from nbgrader.preprocessors import (
     LimitOutput,
     SaveAutoGrades,
 )
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -204,6 +206,8 @@ def grade_student(job: StudentJob) -> StudentOutcome:
     config = grading_config(root, job.course / "nbgrader_config.py", job.limits)
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
+    # nbgrader's gradebook trips SQLAlchemy 2's backref-cascade warning; harmless.
+    warnings.simplefilter("ignore", SAWarning)
     result = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
     log = result.get("log", "") + result.get("error", "")
     grades = _read_grades(job, root)
