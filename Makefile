@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian machine with Python 3.11:
-#   make demo   set up, regenerate data and release, self-check the grading
+#   make demo   set up, regenerate data and release, grade the bundled sample class
 #   make test   set up, lint, and run every test (what CI runs)
 PYTHON ?= python3
 VENV := .venv
@@ -33,8 +33,10 @@ lint: setup
 test: setup lint
 	$(BIN)/python -m pytest
 
-demo: setup check-generated
-	$(BIN)/python -m grader selfcheck --out demo-output/selfcheck
+demo: generate
+	$(BIN)/python -m grader sample-class demo-output/sample-class --replace
+	$(BIN)/python -m grader grade demo-output/sample-class --out demo-output/graded \
+		--cell-timeout 20 --notebook-timeout 120
 
 clean:
 	rm -rf demo-output .pytest_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from .grade import grade_class
 from .nbgrader_run import NbgraderError
 from .release import stale_release_files, write_release
 from .report import summary_table
+from .sample_class import build_sample_class
 from .selfcheck import run_selfcheck
 from .student import Limits
 
@@ -64,6 +66,22 @@ def grade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def sample_class_command(args: argparse.Namespace) -> int:
+    """Write the demo class of submissions into a new folder."""
+    folder = args.folder
+    if folder.exists() and any(folder.iterdir()):
+        if not args.replace:
+            raise InputError(
+                f"{folder} is not empty; choose a new folder or pass --replace"
+            )
+        shutil.rmtree(folder)
+    about = build_sample_class(folder)
+    print(f"wrote a sample class of {len(about)} students to {folder}:")
+    for student, what in about.items():
+        print(f"  {student:<10} {what}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
@@ -110,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
+    sample = verbs.add_parser(
+        "sample-class", help="write a demo class of submissions (for trying `grade`)"
+    )
+    sample.add_argument("folder", type=Path, help="a new or empty folder")
+    sample.add_argument(
+        "--replace", action="store_true", help="replace the folder if it has files"
+    )
+    sample.set_defaults(handler=sample_class_command)
     return parser
 
 
