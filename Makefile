@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test lint generate check-generated clean
+.PHONY: setup demo test lint generate check-generated wheel clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Debian packages: chromium for the browser tests (run as root, as on CI).
+SYSTEM_STAMP := $(VENV)/.debian-packages
+$(SYSTEM_STAMP): | $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	touch $(SYSTEM_STAMP)
+
+setup: $(STAMP) $(SYSTEM_STAMP)
 
 generate: setup  ## rebuild data/data.pkl, the helper's data.npy and release/
 	$(BIN)/python data/build_data.py
@@ -25,6 +32,9 @@ generate: setup  ## rebuild data/data.pkl, the helper's data.npy and release/
 check-generated: setup  ## fail when a generated file differs from a fresh build
 	$(BIN)/python data/build_data.py --check
 	$(BIN)/python -m grader release --check
+
+wheel: setup  ## build dist/backprop_helper-*.whl (publish it at course.toml's helper_url)
+	$(BIN)/python -m pip wheel . --no-deps -w dist
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+
+import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "backprop"
@@ -17,3 +20,28 @@ NOTEBOOKS = (
     "04_gradient_checking",
     "05_optimizers",
 )
+COURSE_FILE = REPO / "course.toml"
+
+
+def course_settings() -> dict:
+    """The course's online addresses from course.toml (see the comments there)."""
+    with COURSE_FILE.open("rb") as file:
+        return tomllib.load(file)
+
+
+def colab_link(stem: str) -> str:
+    """The "Open in Colab" address of one released notebook."""
+    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    return f"{base}/release/{ASSIGNMENT}/{stem}.ipynb"
+
+
+def graded_cells(stem: str) -> dict[str, float]:
+    """grade_id -> points of each graded cell of one source notebook, in order."""
+    notebook = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4)
+    meta = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
+    return {m["grade_id"]: float(m.get("points", 0)) for m in meta if m.get("grade")}
+
+
+def notebook_points(stem: str) -> float:
+    """The points one notebook is worth."""
+    return sum(graded_cells(stem).values())

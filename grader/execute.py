@@ -14,12 +14,12 @@ import signal
 import threading
 from pathlib import Path
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
-from .results import KERNEL_DIED, OK, TIMEOUT
+from .results import GRADER_ERROR, KERNEL_DIED, OK, TIMEOUT
 
 NOT_RUN = "NotRun"
 
@@ -50,16 +50,26 @@ class ResilientExecute(Execute):
         watchdog.start()
         try:
             nb, resources = super().preprocess(nb, resources, km)
-        except DeadKernelError:
+        except (DeadKernelError, CellTimeoutError) as error:
             index = max(self._running_index, 0)
             if self._killed_for_time:
                 status = TIMEOUT
                 detail = f"the notebook ran past its {self.notebook_timeout} s limit"
+            elif isinstance(error, CellTimeoutError):
+                status = TIMEOUT
+                detail = (
+                    f"a cell ran past its {self.timeout} s limit and ignored the stop"
+                )
             else:
                 status = KERNEL_DIED
                 detail = "the kernel died (a crash, os._exit, or out of memory)"
             detail += f" in cell {self._cell_name(nb, index)}"
             self._mark_not_run(nb, index, detail)
+        except Exception as error:  # never let one notebook sink the student's others
+            index = max(self._running_index, 0)
+            status = GRADER_ERROR
+            detail = f"running cell {self._cell_name(nb, index)} failed: {error!r}"
+            self._mark_not_run(nb, index, detail[:300])
         finally:
             watchdog.cancel()
         if status == OK:

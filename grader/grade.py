@@ -27,10 +27,18 @@ from tqdm.auto import tqdm
 
 from . import gradebook, report
 from .collect import DEFAULT_PATTERN, InputError, Submission, collect
-from .course import ASSIGNMENT, CONFIG_FILE, NOTEBOOKS, SOURCE_DIR
+from .course import (
+    ASSIGNMENT,
+    CONFIG_FILE,
+    NOTEBOOKS,
+    RELEASE_DIR,
+    SOURCE_DIR,
+    notebook_points,
+)
 from .nbgrader_run import run_nbgrader
 from .normalize import UnreadableNotebook, normalize
 from .results import (
+    GRADER_ERROR,
     MISSING,
     UNREADABLE,
     WRONG_ASSIGNMENT,
@@ -58,13 +66,6 @@ def _hash_tree(folder: Path) -> str:
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def _source_grade_cells(stem: str) -> dict[str, float]:
-    """grade_id -> points of each graded cell of a source notebook."""
-    notebook = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4)
-    meta = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
-    return {m["grade_id"]: float(m.get("points", 0)) for m in meta if m.get("grade")}
 
 
 def _source_cell_ids(stem: str) -> set[str]:
@@ -156,23 +157,54 @@ def _save_state(out: Path, student: str, key: str, grades: list[NotebookGrade]) 
     os.replace(temporary, path)
 
 
-def _cell_notes(notebook: nbformat.NotebookNode, stem: str) -> list[str]:
-    """Deleted or duplicated graded cells, in words for the feedback."""
-    graded = _source_grade_cells(stem)
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells]
+def repair_cells(notebook: nbformat.NotebookNode, stem: str) -> list[str]:
+    """Restore deleted nbgrader cells and de-duplicate copied ones, in place.
+
+    A deleted cell comes back as released, after the nearest cell that precedes it in
+    the source; nbgrader then refills test and read-only cells from the gradebook. Of
+    cells sharing one grade_id, the first keeps it (nbgrader's DeduplicateIds rule);
+    the copies stay as plain cells. Returns what was done, in words.
+    """
     notes = []
-    deleted = [gid for gid in graded if gid not in ids]
-    if deleted:
-        notes.append(f"deleted graded cells were restored: {', '.join(deleted)}")
-    duplicated = sorted({gid for gid in ids if gid and ids.count(gid) > 1})
+    seen: set[str] = set()
+    duplicated: list[str] = []
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            duplicated.append(grade_id)
+        elif grade_id:
+            seen.add(grade_id)
     if duplicated:
-        notes.append(f"duplicated cells were de-duplicated: {', '.join(duplicated)}")
+        names = ", ".join(sorted(set(duplicated)))
+        notes.append(
+            f"duplicated cells were de-duplicated: {names} (the first copy keeps "
+            "its nbgrader id; every copy still runs)"
+        )
+    released = nbformat.read(RELEASE_DIR / f"{stem}.ipynb", as_version=4).cells
+    restored = []
+    for position, cell in enumerate(released):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not grade_id or grade_id in seen:
+            continue
+        earlier = {
+            c.metadata.get("nbgrader", {}).get("grade_id") for c in released[:position]
+        }
+        index = 0
+        for current, existing in enumerate(notebook.cells):
+            if existing.metadata.get("nbgrader", {}).get("grade_id") in earlier:
+                index = current + 1
+        copy = nbformat.from_dict(dict(cell))
+        copy.id = nbformat.v4.new_code_cell().id
+        notebook.cells.insert(index, copy)
+        seen.add(grade_id)
+        if cell.metadata["nbgrader"].get("grade") or cell.metadata["nbgrader"].get(
+            "solution"
+        ):
+            restored.append(grade_id)
+    if restored:
+        notes.append(f"deleted graded cells were restored: {', '.join(restored)}")
     return notes
-
-
-def _max_points(stem: str) -> float:
-    """The points a notebook is worth."""
-    return sum(_source_grade_cells(stem).values())
 
 
 def _prepare_job(
@@ -201,9 +233,10 @@ def _prepare_job(
             detail = f"none of the cells of {stem} are in this file: another notebook?"
             ungraded.append(_zero(student, stem, WRONG_ASSIGNMENT, detail, item.source))
             continue
-        job.notebooks[stem] = nbformat.writes(normalized.notebook)
         job.sources[stem] = item.source
-        job.notes[stem] = [*normalized.notes, *_cell_notes(normalized.notebook, stem)]
+        repairs = repair_cells(normalized.notebook, stem)
+        job.notebooks[stem] = nbformat.writes(normalized.notebook)
+        job.notes[stem] = [*normalized.notes, *repairs]
     return job, ungraded
 
 
@@ -231,7 +264,9 @@ def _zero(
     student: str, stem: str, status: str, detail: str, source: str = ""
 ) -> NotebookGrade:
     """A row worth nothing: the notebook could not be graded, and why."""
-    return NotebookGrade(student, stem, 0.0, _max_points(stem), status, detail, source)
+    return NotebookGrade(
+        student, stem, 0.0, notebook_points(stem), status, detail, source
+    )
 
 
 def _finish_rows(
@@ -295,7 +330,8 @@ def grade_class(
 
     bar = tqdm(total=len(by_student), initial=len(finished), desc="grading",
                unit="student", disable=not progress)  # fmt: skip
-    with _pool(jobs, len(pending)) as pool:
+    pool = _pool(jobs, len(pending))
+    try:
         futures = {
             pool.submit(grade_student, job): student
             for student, (job, _, _) in pending.items()
@@ -308,10 +344,24 @@ def grade_class(
         for future in as_completed(futures):
             student = futures[future]
             job, ungraded, key = pending[student]
-            outcome = future.result()
+            try:
+                outcome = future.result()
+            except Exception as error:  # a worker crashed: record it, retry next run
+                detail = f"the grader failed on this student: {error!r}"[:500]
+                failed = [
+                    _zero(student, s, GRADER_ERROR, detail) for s in job.notebooks
+                ]
+                finished[student] = _finish_rows(student, failed + ungraded, out)
+                _tick(bar, on_student_done, student)
+                continue
             finished[student] = _complete(out, student, outcome, ungraded, key)
             shutil.rmtree(outcome.workdir, ignore_errors=True)
             _tick(bar, on_student_done, student)
+    except BaseException:
+        # Interrupted: stop what has not started; finished students are recorded.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     bar.close()
 
     grades = [grade for student in sorted(finished) for grade in finished[student]]

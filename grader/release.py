@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .course import ASSIGNMENT, CONFIG_FILE, RELEASE_DIR, SOURCE_DIR
 from .nbgrader_run import run_nbgrader
+from .setup_cell import stale_setup_cells, write_setup_cells
 
 
 def build_release(workdir: Path) -> Path:
@@ -47,7 +48,11 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
 
 
 def write_release() -> Path:
-    """Regenerate release/backprop from source/backprop; return its path."""
+    """Regenerate release/backprop from source/backprop; return its path.
+
+    First writes the setup cell from course.toml into every source notebook.
+    """
+    write_setup_cells()
     with tempfile.TemporaryDirectory() as tmp:
         built = build_release(Path(tmp))
         if RELEASE_DIR.exists():
@@ -58,6 +63,9 @@ def write_release() -> Path:
 
 def stale_release_files() -> list[str]:
     """How the committed release differs from a fresh one (empty when fresh)."""
+    stale = [f"setup cell differs from course.toml: {n}" for n in stale_setup_cells()]
+    if stale:
+        return stale
     with tempfile.TemporaryDirectory() as tmp:
         built = build_release(Path(tmp))
         if not RELEASE_DIR.exists():

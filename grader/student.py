@@ -31,7 +31,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .course import ASSIGNMENT
+from .course import ASSIGNMENT, notebook_points
 from .execute import ResilientExecute, status_path
 from .feedback import ShortenTestTracebacks
 from .results import GRADER_ERROR, OK, NotebookGrade, TestResult
@@ -83,7 +83,9 @@ def grading_config(root: Path, course_config: Path, limits: Limits) -> Config:
         AssignLatePenalties,
         CheckCellMetadata,
     ]
-    config.OverwriteCells.add_missing_cells = True
+    # Deleted cells are restored before nbgrader runs (grade.repair_cells): nbgrader
+    # 0.9's add_missing_cells fails after read-only cells and on de-duplicated ones.
+    config.OverwriteCells.add_missing_cells = False
     config.ResilientExecute.timeout = limits.cell_timeout
     config.ResilientExecute.notebook_timeout = limits.notebook_timeout
     config.ResilientExecute.status_dir = str(root / "status")
@@ -197,7 +199,8 @@ def _read_grades(job: StudentJob, root: Path) -> list[NotebookGrade]:
 def _failed(job: StudentJob, stem: str, detail: str) -> NotebookGrade:
     """A zero for a notebook nbgrader itself failed on."""
     source = job.sources.get(stem, "")
-    return NotebookGrade(job.student, stem, 0.0, 0.0, GRADER_ERROR, detail, source)
+    points = notebook_points(stem)
+    return NotebookGrade(job.student, stem, 0.0, points, GRADER_ERROR, detail, source)
 
 
 def grade_student(job: StudentJob) -> StudentOutcome:

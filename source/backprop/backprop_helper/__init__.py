@@ -8,6 +8,7 @@ from .data import DataError, load_data
 from .graph import draw_graph
 from .plots import plot_losses
 from .training import initial_weights, train
+from .widgets import epsilon_slider, optimizer_sliders
 
 __all__ = [
     "CheckFailed",
@@ -16,8 +17,10 @@ __all__ = [
     "check_unchanged",
     "check_values",
     "draw_graph",
+    "epsilon_slider",
     "initial_weights",
     "load_data",
+    "optimizer_sliders",
     "plot_losses",
     "train",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -9,6 +10,8 @@ from tqdm.auto import tqdm
 
 OPTIMIZERS = ("vanilla", "momentum", "adam")
 GRADIENT_KEYS = tuple(f"dw{i}" for i in range(1, 10))
+# A run projected to take longer than this (from its first epoch) shows a progress bar.
+PROGRESS_AFTER_SECONDS = 1.0
 
 
 def initial_weights(seed: int = 42) -> np.ndarray:
@@ -66,6 +69,8 @@ def train(
       momentum_update(w, grads, velocity, learning_rate, gamma) -> (w, velocity)
       adam_update(w, grads, m, v, t, learning_rate, beta1, beta2) -> (w, m, v)
     forward(x, y, w) -> dict with "loss"; backward(x, y, w, forward_dict) -> dw1..dw9.
+    progress: show a tqdm.auto bar when the run is projected (from its first epoch)
+      to take longer than PROGRESS_AFTER_SECONDS.
     Returns an (epochs,) array: the mean of the losses seen during each epoch.
     """
     if optimizer not in OPTIMIZERS:
@@ -74,7 +79,8 @@ def train(
     w = np.array(w_init, dtype=float)
     velocity, m, v, t = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w), 0
     epoch_losses = np.empty(epochs)
-    bar = tqdm(total=epochs * len(X), desc=optimizer, disable=not progress, leave=False)
+    bar = None
+    started = time.perf_counter()
     for epoch in range(epochs):
         losses = np.empty(len(X))
         for index, (x_row, y_row) in enumerate(zip(X, y)):
@@ -91,6 +97,13 @@ def train(
                 result = update(w, grads, m, v, t, learning_rate, beta1, beta2)
                 w, m, v = _unpack(result, 3, name)
         epoch_losses[epoch] = losses.mean()
-        bar.update(len(X))
-    bar.close()
+        if bar is not None:
+            bar.update(1)
+        elif progress and epoch == 0 and epochs > 1:
+            projected = (time.perf_counter() - started) * epochs
+            if projected > PROGRESS_AFTER_SECONDS:
+                bar = tqdm(total=epochs, initial=1, desc=optimizer, unit="epoch",
+                           leave=False)  # fmt: skip
+    if bar is not None:
+        bar.close()
     return epoch_losses
