@@ -23,9 +23,10 @@ HELPER_URL = os.environ.get(
     "BACKPROP_HELPER_URL",
     "{url}",
 )
-if importlib.util.find_spec("google.colab") and not importlib.util.find_spec(
-    "backprop_helper"
-):
+ON_COLAB = bool(
+    importlib.util.find_spec("google") and importlib.util.find_spec("google.colab")
+)
+if ON_COLAB and not importlib.util.find_spec("backprop_helper"):
     %pip install --quiet --no-deps {{HELPER_URL}}
     importlib.invalidate_caches()"""
 

@@ -23,6 +23,7 @@ from .plots import plot_losses
 from .training import train
 
 EPSILON_GRID = np.logspace(-12, -1, 34)
+WIDE_LABEL = {"description_width": "initial"}  # show "momentum γ" in full
 
 
 def _log_slider(
@@ -38,7 +39,7 @@ def _log_slider(
         description=label,
         continuous_update=False,
         readout_format=".1e",
-        style={"description_width": "initial"},
+        style=WIDE_LABEL,
         layout=widgets.Layout(width="420px"),
     )
 
@@ -121,15 +122,15 @@ class OptimizerExplorer:
         self.learning_rate = _log_slider(learning_rate, -4, -1, "learning rate")
         self.gamma = widgets.FloatSlider(
             value=0.9, min=0.0, max=0.99, step=0.01, description="momentum γ",
-            continuous_update=False,
+            continuous_update=False, style=WIDE_LABEL,
         )  # fmt: skip
         self.beta1 = widgets.FloatSlider(
             value=0.9, min=0.5, max=0.99, step=0.01, description="Adam β1",
-            continuous_update=False,
+            continuous_update=False, style=WIDE_LABEL,
         )  # fmt: skip
         self.beta2 = widgets.FloatSlider(
             value=0.999, min=0.9, max=0.9999, step=0.0001, description="Adam β2",
-            continuous_update=False, readout_format=".4f",
+            continuous_update=False, readout_format=".4f", style=WIDE_LABEL,
         )  # fmt: skip
         controls = {
             "learning_rate": self.learning_rate,
