@@ -19,7 +19,7 @@ import numpy as np
 from IPython.display import Image, display
 from matplotlib.figure import Figure
 
-from .plots import plot_losses
+from .plots import LossCurves
 from .training import train
 
 EPSILON_GRID = np.logspace(-12, -1, 34)
@@ -119,6 +119,7 @@ class OptimizerExplorer:
         self.epochs = epochs
         self.histories: dict[tuple, np.ndarray] = {}
         self.pictures: dict[tuple, bytes] = {}
+        self.curves = LossCurves(list(self.updates), epochs)
         self.learning_rate = _log_slider(learning_rate, -4, -1, "learning rate")
         self.gamma = widgets.FloatSlider(
             value=0.9, min=0.0, max=0.99, step=0.01, description="momentum γ",
@@ -171,7 +172,7 @@ class OptimizerExplorer:
         if key not in self.pictures:
             histories = {name: self.history(name, *settings) for name in self.updates}
             title = f"Mean loss per epoch (learning rate {float(learning_rate):.1e})"
-            self.pictures[key] = png_of(plot_losses(histories, title=title, fast=True))
+            self.pictures[key] = self.curves.png(histories, title)
         display(Image(data=self.pictures[key], format="png"))
 
 
