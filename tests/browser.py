@@ -191,7 +191,6 @@ class Run:
     stem: str
     page: Page
     saved: nbformat.NotebookNode
-    seconds: float
     settled: bool  # False: the kernel still looked busy when the wait timed out
 
 
@@ -227,11 +226,11 @@ class Session:
         outcome = self.runs[stem]
         if isinstance(outcome, Exception):
             raise outcome
+        outcome.page.bring_to_front()  # Chromium throttles pages in the background
         return outcome
 
     def _run(self, stem: str) -> Run:
         """Open, wait for the kernel, Run All, wait for the end, save, read back."""
-        start = time.monotonic()
         path = self.server.root / f"{stem}.ipynb"
         page = self.context.new_page()
         url = self.app.notebook_url(f"{stem}.ipynb")
@@ -241,18 +240,23 @@ class Session:
         panels = page.locator(".jp-NotebookPanel").count()
         assert panels == 1, f"{url} opened {panels} notebooks, expected just {stem}"
 
+        cells = nbformat.read(path, as_version=4).cells
+        code = sum(cell.cell_type == "code" for cell in cells)
+        shown = wait_until(lambda: len(prompts(page)) == code, 30)
+        assert shown, f"{url} shows {len(prompts(page))} of {code} code cells"
+        assert not any(map(executed, prompts(page))), f"{stem} opened already run"
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         settled = wait_for_cells(page, timeout=180)
 
-        before = path.stat().st_mtime_ns
+        unsaved = path.stat().st_mtime_ns
         page.keyboard.press("Control+s")
-        saved_in_time = wait_until(lambda: path.stat().st_mtime_ns != before, 30)
+        saved_in_time = wait_until(lambda: path.stat().st_mtime_ns != unsaved, 30)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{self.app.name}-{stem}.png")
         assert saved_in_time, f"Ctrl+S did not write {path.name} within 30 s"
         saved = nbformat.read(path, as_version=4)
-        return Run(stem, page, saved, time.monotonic() - start, settled)
+        return Run(stem, page, saved, settled)
 
 
 def prompts(page: Page) -> list[str]:
@@ -265,22 +269,29 @@ def kernel_idle(page: Page) -> bool:
     return page.locator(f"{KERNEL_STATUS}[data-status='idle']").count() == 1
 
 
-def wait_for_cells(page: Page, timeout: float) -> bool:
-    """Wait until Run All is over: nothing queued, the kernel idle, twice in a row.
+def executed(prompt: str) -> bool:
+    """A prompt such as "[12]:", of a cell that has run."""
+    return prompt[1:-2].isdigit()
 
-    Run All marks every queued cell "[*]"; an error unmarks the rest. Returns False
-    on timeout, so the caller can still save and report what the file says.
+
+def wait_for_cells(page: Page, timeout: float) -> bool:
+    """Wait until Run All is over: no cell queued, kernel idle (3 polls in a row).
+
+    Run All marks every queued cell "[*]" at once and an error unmarks the cells
+    after it, so the run has started once a cell was seen queued or has run.
+    Returns False on timeout, so that the caller can still save and report what
+    the file says.
     """
-    seen = {"queued": False, "quiet": 0}
+    started, quiet_polls = False, 0
 
     def over() -> bool:
+        nonlocal started, quiet_polls
         texts = prompts(page)
         queued = any("*" in text for text in texts)
-        seen["queued"] |= queued
-        started = seen["queued"] or all(text[1:-2].isdigit() for text in texts)
+        started = started or queued or any(map(executed, texts))
         quiet = started and not queued and kernel_idle(page)
-        seen["quiet"] = seen["quiet"] + 1 if quiet else 0
-        return seen["quiet"] >= 3
+        quiet_polls = quiet_polls + 1 if quiet else 0
+        return quiet_polls >= 3
 
     return bool(wait_until(over, timeout, interval=0.3))
 
@@ -314,3 +325,26 @@ def settle(page: Page, images: Locator, timeout: float) -> bool:
         return last["quiet"] >= 4
 
     return bool(wait_until(steady, timeout, interval=0.3))
+
+
+def drag_slider(page: Page, label: str, position: float) -> None:
+    """Drag the slider's handle with the mouse to `position`, then let go.
+
+    position is in the handle's own units (aria-valuenow: the exponent for a log
+    slider). As a student does it: ipywidgets sends the value once, on release.
+    Arrow keys on the handle work in JupyterLab, but Notebook 7's keyboard
+    shortcuts take them first, so the mouse is what works in both.
+    """
+    handle = slider(page, label).locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
+    low, high, now = (
+        float(handle.get_attribute(f"aria-value{name}"))
+        for name in ("min", "max", "now")
+    )
+    width = slider(page, label).locator(".noUi-base").bounding_box()["width"]
+    grip = handle.bounding_box()
+    x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + (position - now) / (high - low) * width, y, steps=8)
+    page.mouse.up()
