@@ -49,19 +49,23 @@ def printed(notebook: nbformat.NotebookNode) -> str:
     )
 
 
+def images(notebook: nbformat.NotebookNode) -> list[str]:
+    """PNGs shown by cells, directly or inside a widget's Output (its saved state)."""
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    saved = notebook.metadata.get("widgets", {})
+    state = saved.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    for model in state.values():
+        outputs.extend(model.get("state", {}).get("outputs", []))
+    return [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+
+
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_source_notebook_runs_clean_and_passes_every_check(stem, tmp_path):
     """The instructor's notebook: no errors, no failed check, every plot drawn."""
     notebook = run_alone(SOURCE_DIR / f"{stem}.ipynb", tmp_path)
     assert errors(notebook) == []
     assert "✗" not in printed(notebook)
-    images = [
-        output
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if "image/png" in output.get("data", {})
-    ]
-    assert images, "every notebook draws at least one figure"
+    assert images(notebook), "every notebook draws at least one figure"
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
