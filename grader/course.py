@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -37,9 +38,17 @@ def colab_link(stem: str) -> str:
 
 def graded_cells(stem: str) -> dict[str, float]:
     """grade_id -> points of each graded cell of one source notebook, in order."""
+    return dict(_graded_cells(stem))
+
+
+@cache
+def _graded_cells(stem: str) -> tuple[tuple[str, float], ...]:
+    """graded_cells, read from disk once per process."""
     notebook = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4)
     meta = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
-    return {m["grade_id"]: float(m.get("points", 0)) for m in meta if m.get("grade")}
+    return tuple(
+        (m["grade_id"], float(m.get("points", 0))) for m in meta if m.get("grade")
+    )
 
 
 def notebook_points(stem: str) -> float:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -35,8 +36,8 @@ from .course import (
     SOURCE_DIR,
     notebook_points,
 )
-from .nbgrader_run import run_nbgrader
 from .normalize import UnreadableNotebook, normalize
+from .release import make_course
 from .results import (
     GRADER_ERROR,
     MISSING,
@@ -68,14 +69,21 @@ def _hash_tree(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _source_cell_ids(stem: str) -> set[str]:
+@cache
+def _source_cell_ids(stem: str) -> frozenset[str]:
     """Every nbgrader grade_id in a source notebook (answers, tests, read-only)."""
     notebook = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4)
-    return {
+    return frozenset(
         cell.metadata["nbgrader"]["grade_id"]
         for cell in notebook.cells
         if "grade_id" in cell.metadata.get("nbgrader", {})
-    }
+    )
+
+
+@cache
+def _released(stem: str) -> nbformat.NotebookNode:
+    """A released notebook, read once per run (callers copy cells, never change it)."""
+    return nbformat.read(RELEASE_DIR / f"{stem}.ipynb", as_version=4)
 
 
 def prepare_course(out: Path) -> str:
@@ -98,14 +106,7 @@ def prepare_course(out: Path) -> str:
     shutil.rmtree(bookkeeping, ignore_errors=True)
     shutil.rmtree(out / "feedback", ignore_errors=True)
     with tempfile.TemporaryDirectory() as scratch:
-        course = Path(scratch)
-        shutil.copy2(CONFIG_FILE, course / CONFIG_FILE.name)
-        shutil.copytree(
-            SOURCE_DIR,
-            course / "source" / ASSIGNMENT,
-            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-        )
-        run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+        course = make_course(Path(scratch))
         (bookkeeping / "course").mkdir(parents=True)
         shutil.copy2(course / "gradebook.db", template)
         shutil.copy2(course / "gradebook.db", out / "gradebook.db")
@@ -181,7 +182,7 @@ def repair_cells(notebook: nbformat.NotebookNode, stem: str) -> list[str]:
             f"duplicated cells were de-duplicated: {names} (the first copy keeps "
             "its nbgrader id; every copy still runs)"
         )
-    released = nbformat.read(RELEASE_DIR / f"{stem}.ipynb", as_version=4).cells
+    released = _released(stem).cells
     restored = []
     for position, cell in enumerate(released):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

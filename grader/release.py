@@ -12,20 +12,29 @@ from .nbgrader_run import run_nbgrader
 from .setup_cell import stale_setup_cells, write_setup_cells
 
 
+def make_course(root: Path) -> Path:
+    """Set up a course at `root` (config, source, generated assignment); return root.
+
+    The generated course has gradebook.db (the assignment, no students) and release/.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(CONFIG_FILE, root / CONFIG_FILE.name)
+    shutil.copytree(
+        SOURCE_DIR,
+        root / "source" / ASSIGNMENT,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    return root
+
+
 def build_release(workdir: Path) -> Path:
     """Run `nbgrader generate_assignment` on a copy of the course; return the release.
 
     workdir: an empty directory that becomes a throwaway course root (so the real
     course gets no gradebook.db and a failed run leaves the committed release alone).
     """
-    shutil.copy2(CONFIG_FILE, workdir / CONFIG_FILE.name)
-    shutil.copytree(
-        SOURCE_DIR,
-        workdir / "source" / ASSIGNMENT,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    run_nbgrader(workdir, "generate_assignment", ASSIGNMENT, "--force")
-    return workdir / "release" / ASSIGNMENT
+    return make_course(workdir) / "release" / ASSIGNMENT
 
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:

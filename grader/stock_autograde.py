@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from .course import ASSIGNMENT, CONFIG_FILE, HELPER_PACKAGE, SOURCE_DIR
+from .course import ASSIGNMENT, HELPER_PACKAGE
 from .nbgrader_run import run_nbgrader
 from .student import cell_messages
 
@@ -37,19 +37,6 @@ class NotebookResult:
     score: float
     max_score: float
     cells: dict[str, CellResult] = field(default_factory=dict)
-
-
-def make_course(root: Path) -> Path:
-    """Set up a course at `root` (config, source, generated assignment); return root."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(CONFIG_FILE, root / CONFIG_FILE.name)
-    shutil.copytree(
-        SOURCE_DIR,
-        root / "source" / ASSIGNMENT,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    run_nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-    return root
 
 
 def submit(
