@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grader import stock_autograde
 from grader.course import HELPER_PACKAGE, SOURCE_DIR
 from grader.grade import grade_class, prepare_course
+from grader.release import make_course
 from grader.sample_class import build_benchmark_class
 
 
@@ -52,7 +53,7 @@ def time_floor(class_dir: Path, scratch: Path) -> tuple[float, int]:
 
 def time_stock(class_dir: Path, scratch: Path) -> float:
     """Seconds for stock, sequential `nbgrader autograde` on the whole class."""
-    root = stock_autograde.make_course(scratch / "stock")
+    root = make_course(scratch / "stock")
     for student in sorted(p for p in class_dir.iterdir() if p.is_dir()):
         notebooks = {
             path.stem: nbformat.read(path, as_version=4)

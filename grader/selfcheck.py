@@ -10,6 +10,7 @@ import nbformat
 
 from . import stock_autograde
 from .course import NOTEBOOKS, RELEASE_DIR, SOURCE_DIR
+from .release import make_course
 
 ANSWERS, UNTOUCHED = "instructor-answers", "untouched-release"
 
@@ -49,7 +50,7 @@ def run_selfcheck(workdir: Path) -> SelfCheck:
     """Grade both sample students with stock nbgrader in a course under workdir."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    root = stock_autograde.make_course(workdir)
+    root = make_course(workdir)
     for student, folder in ((ANSWERS, SOURCE_DIR), (UNTOUCHED, RELEASE_DIR)):
         notebooks = {
             stem: nbformat.read(folder / f"{stem}.ipynb", as_version=4)

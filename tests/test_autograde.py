@@ -16,6 +16,7 @@ import pytest
 
 from grader import stock_autograde
 from grader.course import NOTEBOOKS
+from grader.release import make_course
 from grader.submissions import solved, untouched, with_edits
 
 pytestmark = pytest.mark.slow
@@ -383,7 +384,7 @@ STAGE_INDEPENDENCE = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade every submission of this module in one course; student -> results."""
-    root = stock_autograde.make_course(tmp_path_factory.mktemp("course"))
+    root = make_course(tmp_path_factory.mktemp("course"))
     stock_autograde.submit(root, "key", {stem: solved(stem) for stem in NOTEBOOKS})
     stock_autograde.submit(root, "blank", {stem: untouched(stem) for stem in NOTEBOOKS})
     for case in PLANTED:
