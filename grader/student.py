@@ -89,6 +89,11 @@ def grading_config(root: Path, course_config: Path, limits: Limits) -> Config:
     config.ResilientExecute.timeout = limits.cell_timeout
     config.ResilientExecute.notebook_timeout = limits.notebook_timeout
     config.ResilientExecute.status_dir = str(root / "status")
+    # Graded tests run here, not in the student's kernel (grader/trusted_tests.py).
+    source = course_config.parent / "source" / ASSIGNMENT
+    config.ResilientExecute.trusted_source = str(source)
+    # The notebook has run: stop its kernel at once instead of waiting for it.
+    config.ResilientExecute.shutdown_kernel = "immediate"
     # Feedback shows each hidden test's message, not its code.
     config.GenerateFeedback.preprocessors = [
         GetGrades,
