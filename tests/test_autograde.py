@@ -1,6 +1,8 @@
-"""End to end through real `nbgrader autograde`: what each kind of submission scores.
+"""End to end through real nbgrader: what each kind of submission scores.
 
-One scratch course grades every submission below in a single autograde run:
+Every submission below is graded twice, by both engines, with the same expectations:
+stock `nbgrader autograde` (hidden tests run in the student's kernel) and the grader's
+`grade_class` (hidden tests run in the grader's process, grader/trusted_tests.py):
 - the untouched release (0 everywhere) and the instructor's answers (full marks);
 - planted mistakes that students really make: each loses exactly the graded cells it
   should, with a message that names the mistake, and keeps the rest of its credit;
@@ -12,10 +14,12 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+import nbformat
 import pytest
 
 from grader import stock_autograde
 from grader.course import NOTEBOOKS
+from grader.grade import grade_class
 from grader.release import make_course
 from grader.submissions import solved, untouched, with_edits
 
@@ -381,23 +385,58 @@ STAGE_INDEPENDENCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade every submission of this module in one course; student -> results."""
-    root = make_course(tmp_path_factory.mktemp("course"))
-    stock_autograde.submit(root, "key", {stem: solved(stem) for stem in NOTEBOOKS})
-    stock_autograde.submit(root, "blank", {stem: untouched(stem) for stem in NOTEBOOKS})
+def all_submissions() -> dict[str, dict[str, object]]:
+    """student -> {notebook stem -> notebook} for every case of this module."""
+    found = {
+        "key": {stem: solved(stem) for stem in NOTEBOOKS},
+        "blank": {stem: untouched(stem) for stem in NOTEBOOKS},
+    }
     for case in PLANTED:
-        stock_autograde.submit(root, case.student, {case.notebook: case.answer()})
+        found[case.student] = {case.notebook: case.answer()}
     for (student, stem), answers in CORRECT_VARIANTS.items():
         code = {gid: textwrap.dedent(src).strip() for gid, src in answers.items()}
-        stock_autograde.submit(root, student, {stem: solved(stem, code)})
+        found[student] = {stem: solved(stem, code)}
     for (student, stem), build in STAGE_INDEPENDENCE.items():
-        stock_autograde.submit(root, student, {stem: build()})
+        found[student] = {stem: build()}
+    return found
+
+
+def grade_with_stock(folder, submissions):
+    """Stock `nbgrader autograde` in a scratch course: student -> stem -> result."""
+    root = make_course(folder)
+    for student, notebooks in submissions.items():
+        stock_autograde.submit(root, student, notebooks)
     stock_autograde.autograde(root)
-    students = ["key", "blank", *(c.student for c in PLANTED)]
-    students += [student for student, _ in [*CORRECT_VARIANTS, *STAGE_INDEPENDENCE]]
-    return {student: stock_autograde.results(root, student) for student in students}
+    return {student: stock_autograde.results(root, student) for student in submissions}
+
+
+def grade_with_grader(folder, submissions):
+    """The grader's grade_class on a folder per student: student -> stem -> result."""
+    for student, notebooks in submissions.items():
+        (folder / "class" / student).mkdir(parents=True)
+        for stem, notebook in notebooks.items():
+            nbformat.write(notebook, folder / "class" / student / f"{stem}.ipynb")
+    results = grade_class(folder / "class", folder / "out", progress=False)
+    found: dict = {student: {} for student in submissions}
+    for row in results.grades:
+        if row.notebook not in submissions[row.student]:
+            continue
+        result = stock_autograde.NotebookResult(
+            row.student, row.notebook, row.score, row.max_score
+        )
+        for test in row.tests:
+            result.cells[test.test] = stock_autograde.CellResult(
+                test.test, test.points, test.max_points, test.message
+            )
+        found[row.student][row.notebook] = result
+    return found
+
+
+@pytest.fixture(scope="module", params=["stock", "grader"])
+def graded(request, tmp_path_factory):
+    """Every submission of this module graded in one run of one engine."""
+    engine = grade_with_stock if request.param == "stock" else grade_with_grader
+    return engine(tmp_path_factory.mktemp(request.param), all_submissions())
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
