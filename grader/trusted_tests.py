@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import nbclient.exceptions
 import nbformat
 import numpy as np
 from nbformat import NotebookNode
@@ -296,7 +297,7 @@ class TrustedTests:
                 f"not run: the notebook was still busy with {self._busy}"
             )
         if not self._installed:
-            self._execute(_install_code())
+            self._raise_for_timeout(self._execute(_install_code()), "the grader")
             self._installed = True
         self._requests += 1
         number = self._requests
@@ -313,14 +314,8 @@ class TrustedTests:
             None,
         )
         if answer is None:
+            self._raise_for_timeout(cell, label or fields.get("name", "the code"))
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-            if any(o.get("ename") == "CellTimeoutError" for o in errors):
-                what = label or fields.get("name", "the code")
-                if not self._responds():
-                    self._busy = what
-                raise CellTimeoutError(
-                    f"{what} ran past the {self.client.timeout} s cell limit"
-                )
             reason = f"{errors[-1]['ename']}: {errors[-1]['evalue']}" if errors else ""
             raise GraderChannelError(
                 f"the notebook's kernel did not answer the grader {reason}".strip()
@@ -328,6 +323,16 @@ class TrustedTests:
         if "error" in answer:
             raise _student_error(answer["error"], label or fields.get("name", ""))
         return answer.get("value")
+
+    def _raise_for_timeout(self, cell: NotebookNode, what: str) -> None:
+        """Raise CellTimeoutError when the cell was stopped at the time limit."""
+        if not any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+            return
+        if not self._responds():
+            self._busy = what
+        raise CellTimeoutError(
+            f"{what} ran past the {self.client.timeout} s cell limit"
+        )
 
     def _responds(self) -> bool:
         """Whether the kernel is free again after an interrupted request."""
@@ -341,7 +346,12 @@ class TrustedTests:
     def _execute(self, code: str) -> NotebookNode:
         """Run code in the kernel as a throwaway cell (not saved in the notebook)."""
         cell = nbformat.v4.new_code_cell(code)
-        self.client.execute_cell(cell, self._index, store_history=False)
+        try:
+            self.client.execute_cell(cell, self._index, store_history=False)
+        except nbclient.exceptions.CellTimeoutError:
+            cell.outputs.append(
+                nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="")
+            )
         return cell
 
 
