@@ -16,11 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# Debian packages: chromium for the browser tests (run as root, as on CI).
-SYSTEM_STAMP := $(VENV)/.debian-packages
+# Debian packages (run as root, as on CI): chromium for the browser tests,
+# bubblewrap for the grader's sandbox around students' code.
+SYSTEM_STAMP := $(VENV)/.debian-packages-2
 $(SYSTEM_STAMP): | $(STAMP)
-	command -v chromium >/dev/null || (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	(command -v chromium >/dev/null && command -v bwrap >/dev/null) || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium bubblewrap)
 	touch $(SYSTEM_STAMP)
 
 setup: $(STAMP) $(SYSTEM_STAMP)

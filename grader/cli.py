@@ -13,6 +13,7 @@ from .nbgrader_run import NbgraderError
 from .release import stale_release_files, write_release
 from .report import summary_table
 from .sample_class import build_sample_class
+from .sandbox import MODES, SandboxUnavailable
 from .selfcheck import run_selfcheck
 from .student import Limits
 
@@ -48,10 +49,14 @@ def selfcheck_command(args: argparse.Namespace) -> int:
 
 def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions into OUT; print a summary and where things are."""
-    limits = Limits(args.cell_timeout, args.notebook_timeout)
+    limits = Limits(
+        cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+        cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
+        processes=args.processes, output_mb=args.output_mb, file_mb=args.file_mb,
+    )  # fmt: skip
     results = grade_class(
         args.submissions, args.out, jobs=args.jobs, pattern=args.pattern,
-        limits=limits, progress=not args.quiet,
+        limits=limits, sandbox=args.sandbox, progress=not args.quiet,
     )  # fmt: skip
     print(summary_table(results))
     if results.unmapped:
@@ -126,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--notebook-timeout", type=_positive, default=600,
         help="seconds per notebook before its kernel is killed (600)",
     )  # fmt: skip
+    defaults = Limits()
+    grade.add_argument(
+        "--sandbox", choices=MODES, default="auto",
+        help="run students' code in bubblewrap: auto (when it works, else a loud "
+        "warning), required (refuse to grade without it), off (default: auto)",
+    )  # fmt: skip
+    for flag, what in LIMIT_FLAGS:
+        name = flag.removeprefix("--").replace("-", "_")
+        default = getattr(defaults, name)
+        grade.add_argument(
+            flag, type=_positive, default=default, help=f"{what} ({default})"
+        )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
     sample = verbs.add_parser(
@@ -137,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.set_defaults(handler=sample_class_command)
     return parser
+
+
+LIMIT_FLAGS = (
+    ("--cpu-seconds", "CPU seconds per notebook's kernel, and per process it starts"),
+    ("--memory-mb", "MB of memory (address space) per kernel process"),
+    ("--processes", "processes and threads per kernel (with the sandbox)"),
+    ("--output-mb", "MB of output per notebook; the rest is dropped"),
+    ("--file-mb", "MB per file the kernel writes, and of its in-memory /tmp"),
+)
 
 
 def _positive(text: str) -> int:
@@ -158,3 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     except (NbgraderError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except SandboxUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3

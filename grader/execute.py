@@ -19,7 +19,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
+from .limits import LimitChecks
 from .results import GRADER_ERROR, KERNEL_DIED, OK, TIMEOUT
+from .sandbox import LimitedKernelManager
 from .trusted_tests import TrustedTests
 
 NOT_RUN = "NotRun"
@@ -30,8 +32,13 @@ def status_path(status_dir: str | Path, notebook: str) -> Path:
     return Path(status_dir) / f"{notebook}.status.json"
 
 
-class ResilientExecute(Execute):
-    """Execute every cell; a dead or killed kernel costs only the cells after it."""
+class ResilientExecute(LimitChecks, Execute):
+    """Execute every cell; a dead or killed kernel costs only the cells after it.
+
+    The kernel runs under grader.sandbox.LimitedKernelManager unless
+    `kernel_manager_class` is configured; LimitChecks (grader.limits) enforces the
+    output limit and names the limit a notebook hit.
+    """
 
     notebook_timeout = Integer(
         600, help="Seconds the whole notebook may run before its kernel is killed."
@@ -47,8 +54,15 @@ class ResilientExecute(Execute):
         "grader's process (grader/trusted_tests.py); '' runs them in the kernel.",
     ).tag(config=True)
 
+    def __init__(self, **kwargs):
+        config = kwargs.get("config")
+        if config is None or "kernel_manager_class" not in config.ResilientExecute:
+            kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
+        super().__init__(**kwargs)
+
     def preprocess(self, nb: NotebookNode, resources=None, km=None):
         """Run the notebook; after a dead or killed kernel, mark the cells not run."""
+        self._reset_limits()
         self._running_index = -1
         stem = (resources or {}).get("unique_key", "")
         self._trusted = TrustedTests.for_notebook(self, self.trusted_source, stem)
@@ -61,7 +75,10 @@ class ResilientExecute(Execute):
             nb, resources = super().preprocess(nb, resources, km)
         except (DeadKernelError, CellTimeoutError) as error:
             index = max(self._running_index, 0)
-            if self._killed_for_time:
+            breach = self._fatal_breach(nb)
+            if breach:
+                status, detail = breach
+            elif self._killed_for_time:
                 status = TIMEOUT
                 detail = f"the notebook ran past its {self.notebook_timeout} s limit"
             elif isinstance(error, CellTimeoutError):
@@ -71,7 +88,7 @@ class ResilientExecute(Execute):
                 )
             else:
                 status = KERNEL_DIED
-                detail = "the kernel died (a crash, os._exit, or out of memory)"
+                detail = self._death_detail()
             detail += f" in cell {self._cell_name(nb, index)}"
             self._mark_not_run(nb, index, detail)
         except Exception as error:  # never let one notebook sink the student's others
@@ -83,6 +100,7 @@ class ResilientExecute(Execute):
             watchdog.cancel()
         if status == OK:
             status, detail = self._cell_timeouts(nb)
+        status, detail = self._limit_status(nb, status, detail)
         self._write_status(resources, status, detail)
         return nb, resources
 

@@ -46,6 +46,7 @@ from .results import (
     ClassResults,
     NotebookGrade,
 )
+from .sandbox import use_sandbox
 from .student import Limits, StudentJob, StudentOutcome, grade_student
 
 # Bump when a change to the grader changes grades: every student is graded again.
@@ -119,11 +120,12 @@ def prepare_course(out: Path) -> str:
 
 
 def _student_key(
-    submissions: list[Submission], course_hash: str, limits: Limits
+    submissions: list[Submission], course_hash: str, limits: Limits, sandbox: bool
 ) -> str:
     """What a student's grades depend on: their files, the course, the limits."""
     digest = hashlib.sha256(course_hash.encode())
     digest.update(json.dumps(asdict(limits), sort_keys=True).encode())
+    digest.update(b"sandbox" if sandbox else b"no sandbox")
     for item in sorted(submissions, key=lambda s: s.notebook):
         digest.update(item.notebook.encode() + b"\0" + item.content)
     return digest.hexdigest()
@@ -209,7 +211,11 @@ def repair_cells(notebook: nbformat.NotebookNode, stem: str) -> list[str]:
 
 
 def _prepare_job(
-    student: str, submissions: list[Submission], out: Path, limits: Limits
+    student: str,
+    submissions: list[Submission],
+    out: Path,
+    limits: Limits,
+    sandbox: bool,
 ) -> tuple[StudentJob, list[NotebookGrade]]:
     """Normalize a student's files; return the job and rows that need no grading."""
     job = StudentJob(
@@ -219,6 +225,7 @@ def _prepare_job(
         notebooks={},
         sources={},
         limits=limits,
+        sandbox=sandbox,
     )
     ungraded = []
     for item in submissions:
@@ -292,15 +299,20 @@ def grade_class(
     jobs: int | None = None,
     pattern: str | re.Pattern = DEFAULT_PATTERN,
     limits: Limits | None = None,
+    sandbox: str = "auto",
     progress: bool = True,
     on_student_done: Callable[[str], None] | None = None,
 ) -> ClassResults:
     """Grade every student found in `submissions` into `out`; return the results.
 
+    sandbox: "auto" (use bubblewrap when it works, else warn loudly on stderr),
+    "required" (SandboxUnavailable without it) or "off" (grader.sandbox).
+
     Raises InputError when `submissions` is unusable (missing, empty, or holds no
     notebook that maps to a student and a released notebook).
     """
     limits = limits or Limits()
+    sandboxed = use_sandbox(sandbox)
     jobs = jobs or os.cpu_count() or 1
     collection = collect(submissions, NOTEBOOKS, pattern)
     if not collection.submissions:
@@ -321,12 +333,12 @@ def grade_class(
     finished: dict[str, list[NotebookGrade]] = {}
     pending: dict[str, tuple[StudentJob, list[NotebookGrade], str]] = {}
     for student, items in sorted(by_student.items()):
-        key = _student_key(items, course_hash, limits)
+        key = _student_key(items, course_hash, limits, sandboxed)
         saved = _load_state(out, student, key)
         if saved is not None:
             finished[student] = saved
             continue
-        job, ungraded = _prepare_job(student, items, out, limits)
+        job, ungraded = _prepare_job(student, items, out, limits, sandboxed)
         pending[student] = (job, ungraded, key)
 
     bar = tqdm(total=len(by_student), initial=len(finished), desc="grading",

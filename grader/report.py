@@ -29,11 +29,15 @@ from matplotlib.figure import Figure
 
 from .course import ASSIGNMENT, NOTEBOOKS
 from .results import (
+    CPU_LIMIT,
     GRADER_ERROR,
     GRADES_COLUMNS,
     KERNEL_DIED,
+    MEMORY_LIMIT,
     MISSING,
     OK,
+    OUTPUT_LIMIT,
+    PROCESS_LIMIT,
     STATUSES,
     TESTS_COLUMNS,
     TIMEOUT,
@@ -56,6 +60,10 @@ STATUS_MEANINGS = {
     WRONG_ASSIGNMENT: "a notebook, but none of this assignment's cells",
     TIMEOUT: "a cell or the whole notebook ran past its time limit",
     KERNEL_DIED: "the kernel crashed (os._exit, segfault, out of memory)",
+    CPU_LIMIT: "the notebook used more CPU time than the limit (its kernel stopped)",
+    MEMORY_LIMIT: "the notebook tried to use more memory than the limit",
+    PROCESS_LIMIT: "the notebook started more processes or threads than the limit",
+    OUTPUT_LIMIT: "the notebook printed more than the output limit",
     GRADER_ERROR: "nbgrader itself failed on this notebook",
 }
 # Status words in the terminal table, shortened so 5 columns fit 100 characters.

@@ -12,6 +12,11 @@ WRONG_ASSIGNMENT = "wrong_assignment"  # a notebook, but none of this assignment
 TIMEOUT = "timeout"  # a cell or the whole notebook ran past its time limit
 KERNEL_DIED = "kernel_died"  # the kernel crashed (os._exit, segfault, out of memory)
 GRADER_ERROR = "grader_error"  # nbgrader itself failed on this notebook
+# A limit of the sandbox (grader.sandbox, grader.limits) stopped the notebook's code.
+CPU_LIMIT = "cpu_limit"  # the kernel used more CPU time than allowed (it is killed)
+MEMORY_LIMIT = "memory_limit"  # an allocation past the memory limit failed
+PROCESS_LIMIT = "process_limit"  # too many processes or threads (the extras killed)
+OUTPUT_LIMIT = "output_limit"  # too much output (the rest dropped, the cell stopped)
 STATUSES = (
     OK,
     MISSING,
@@ -19,6 +24,10 @@ STATUSES = (
     WRONG_ASSIGNMENT,
     TIMEOUT,
     KERNEL_DIED,
+    CPU_LIMIT,
+    MEMORY_LIMIT,
+    PROCESS_LIMIT,
+    OUTPUT_LIMIT,
     GRADER_ERROR,
 )
 

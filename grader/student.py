@@ -35,14 +35,27 @@ from .course import ASSIGNMENT, notebook_points
 from .execute import ResilientExecute, status_path
 from .feedback import ShortenTestTracebacks
 from .results import GRADER_ERROR, OK, NotebookGrade, TestResult
+from .sandbox import MB
 
 
 @dataclass
 class Limits:
-    """Time limits for running one notebook."""
+    """What running one notebook may use (README: "Sandbox and limits").
 
-    cell_timeout: int = 120
-    notebook_timeout: int = 600
+    The course's notebooks need about 2 s of CPU, 400 MB of address space (115 MB
+    resident), 14 threads and 200 KB of output each; the defaults leave wide room.
+    """
+
+    cell_timeout: int = 120  # s of wall time per cell (then it is interrupted)
+    notebook_timeout: int = 600  # s of wall time per notebook (then it is killed)
+    # Above the cell limit, so an endless loop is stopped as a cell timeout (later
+    # cells still run); it stops kernels that burn CPU across many cells or in
+    # processes they start (each process has this limit).
+    cpu_seconds: int = 300
+    memory_mb: int = 2048  # address space of each kernel process
+    processes: int = 64  # processes and threads in the sandbox
+    output_mb: int = 5  # output of one notebook, as the grader receives it
+    file_mb: int = 64  # largest file; size of the in-memory /tmp and scratch layer
 
 
 @dataclass
@@ -56,6 +69,7 @@ class StudentJob:
     sources: dict[str, str]  # stem -> where the file came from
     notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> repairs made
     limits: Limits = field(default_factory=Limits)
+    sandbox: bool = False  # run kernels in bubblewrap (grader.sandbox)
 
 
 @dataclass
@@ -68,7 +82,9 @@ class StudentOutcome:
     log: str = ""
 
 
-def grading_config(root: Path, course_config: Path, limits: Limits) -> Config:
+def grading_config(
+    root: Path, course_config: Path, limits: Limits, sandbox: bool = False
+) -> Config:
     """The course's nbgrader config, pointed at root, with the grader's pipeline."""
     config = PyFileConfigLoader(
         course_config.name, str(course_config.parent)
@@ -104,6 +120,13 @@ def grading_config(root: Path, course_config: Path, limits: Limits) -> Config:
     # Unix sockets under the private course, not TCP ports, between kernel and grader.
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(root / "ipc" / "kernel")
+    # The kernel's sandbox and limits (ResilientExecute uses LimitedKernelManager).
+    config.ResilientExecute.output_limit = limits.output_mb * MB
+    config.LimitedKernelManager.sandbox = sandbox
+    config.LimitedKernelManager.cpu_seconds = limits.cpu_seconds
+    config.LimitedKernelManager.memory_mb = limits.memory_mb
+    config.LimitedKernelManager.processes = limits.processes
+    config.LimitedKernelManager.disk_mb = limits.file_mb
     return config
 
 
@@ -152,6 +175,17 @@ def _add_notes(autograded: Path, notes: list[str]) -> None:
     text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in notes)
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(text))
     nbformat.write(notebook, autograded)
+
+
+def _run_notes(root: Path, stem: str) -> list[str]:
+    """Why a notebook's run stopped early (a limit, a crash), for its feedback."""
+    path = status_path(root / "status", stem)
+    if not path.exists():
+        return []
+    run = json.loads(path.read_text())
+    if run["status"] == OK or not run["detail"]:
+        return []
+    return [f"{run['detail']} (status: {run['status']})"]
 
 
 def _read_grades(job: StudentJob, root: Path) -> list[NotebookGrade]:
@@ -211,7 +245,9 @@ def _failed(job: StudentJob, stem: str, detail: str) -> NotebookGrade:
 def grade_student(job: StudentJob) -> StudentOutcome:
     """Autograde and make feedback for one student in a private course (worker side)."""
     root = _prepare(job)
-    config = grading_config(root, job.course / "nbgrader_config.py", job.limits)
+    config = grading_config(
+        root, job.course / "nbgrader_config.py", job.limits, job.sandbox
+    )
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
     # nbgrader's gradebook trips SQLAlchemy 2's backref-cascade warning; harmless.
@@ -221,7 +257,8 @@ def grade_student(job: StudentJob) -> StudentOutcome:
     grades = _read_grades(job, root)
     autograded = root / "autograded" / job.student / ASSIGNMENT
     for stem in job.notebooks:
-        _add_notes(autograded / f"{stem}.ipynb", job.notes.get(stem, []))
+        notes = [*_run_notes(root, stem), *job.notes.get(stem, [])]
+        _add_notes(autograded / f"{stem}.ipynb", notes)
     if any(grade.status != GRADER_ERROR for grade in grades):
         feedback = api.generate_feedback(ASSIGNMENT, job.student, force=True)
         log += feedback.get("log", "") + feedback.get("error", "")

@@ -1,0 +1,477 @@
+"""Hostile submissions, graded by the real command in one class with a good student.
+
+Each entry of HOSTILE is one student who hands in 01_sigmoid with something hostile
+at the top of the `sigmoid_derivative` answer cell (or anywhere else: `build` makes
+the whole notebook). The class is graded once per module through
+`python -m grader grade` with small limits, and once more without the hostile
+students, and the tests check, for every case: the run completes; that student's
+status and the tests that score 0 are the expected ones, with a stated reason (in
+grades.csv, tests.csv and the feedback); the other tests keep their points; the good
+student's rows are identical to the run without hostile students; the gradebook
+agrees with grades.csv; no input file changed; nothing is left running.
+
+Adding a case is one entry in HOSTILE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
+
+from grader.course import ASSIGNMENT, NOTEBOOKS, REPO
+from grader.results import (
+    CPU_LIMIT,
+    KERNEL_DIED,
+    MEMORY_LIMIT,
+    OK,
+    OUTPUT_LIMIT,
+    PROCESS_LIMIT,
+    TIMEOUT,
+)
+from grader.sandbox import UID_BASE, UID_SLOTS, _pids, _status_fields, sandbox_problem
+from grader.student import Limits
+from grader.submissions import answer_cells, solved
+from tests.test_grade import html_text, read_csv, run_cli, write_notebook
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"
+    ),
+]
+
+SIG = NOTEBOOKS[0]
+LIMITS = Limits(
+    cell_timeout=10,
+    notebook_timeout=40,
+    cpu_seconds=5,
+    memory_mb=1024,
+    processes=48,
+    output_mb=1,
+    file_mb=16,
+)
+GOOD = "good"
+DERIVATIVE = frozenset({"test_sigmoid_derivative"})
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a hostile notebook may aim at: paths of this run, a listening port."""
+
+    out: Path  # OUT of the graded run (its gradebook, other students' folders)
+    submissions: Path
+    port: int  # a loopback port the test listens on
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile student: their notebook and what grading it must give."""
+
+    name: str  # the student id
+    build: Callable[[Context], nbformat.NotebookNode]
+    status: str  # the notebook's status in grades.csv
+    zeroed: frozenset[str]  # the graded tests that score 0; the rest keep points
+    words: tuple[str, ...] = ()  # in the detail (and the feedback, when not ok)
+    notebook: str = SIG
+    # What the attacked cell's output must show (e.g. the error it raised).
+    shows: tuple[str, ...] = field(default=())
+
+
+def derivative_first(code: str) -> Callable[[Context], nbformat.NotebookNode]:
+    """01_sigmoid solved, with `code` (formatted with the Context) at the top of the
+    sigmoid_derivative answer cell; the sigmoid tests before it are untouched."""
+
+    def build(context: Context) -> nbformat.NotebookNode:
+        attack = code.format(
+            out=context.out, submissions=context.submissions, port=context.port,
+            repo=REPO, source=REPO / "source" / ASSIGNMENT,
+        )  # fmt: skip
+        answer = answer_cells(SIG)["sigmoid_derivative"]
+        return solved(SIG, {"sigmoid_derivative": f"{attack}\n\n{answer}"})
+
+    return build
+
+
+# Attempts that must all fail; the cell then raises, so the test after it scores 0.
+# Had one succeeded, the cell would define the function and its test would pass.
+ALL_FAIL = """
+import pathlib
+results = []
+for target in TARGETS:
+    try:
+        ACTION(pathlib.Path(target))
+    except OSError as error:
+        results.append(type(error).__name__)
+    else:
+        results.append("SUCCEEDED")
+        print("SUCC" + "EEDED:", target)
+if "SUCCEEDED" not in results:
+    raise PermissionError("sandbox held: " + ", ".join(results))
+"""
+
+
+def attempts(action: str, *targets: str) -> str:
+    listed = "".join(f"    r'{target}',\n" for target in targets)
+    return f"ACTION = {action}\nTARGETS = [\n{listed}]\n" + ALL_FAIL
+
+
+READ = "lambda path: path.read_bytes()"
+WRITE = "lambda path: path.write_bytes(b'hacked')"
+
+HOSTILE = [
+    Hostile(
+        "loop",
+        derivative_first("while True:\n    pass"),
+        CPU_LIMIT,
+        DERIVATIVE,
+        (f"used more than {LIMITS.cpu_seconds} s of CPU time (the limit)",),
+    ),
+    Hostile(
+        "sleeper",
+        derivative_first("import time\ntime.sleep(10**6)"),
+        TIMEOUT,
+        DERIVATIVE,
+        (f"ran past the {LIMITS.cell_timeout} s cell limit in sigmoid_derivative",),
+    ),
+    Hostile(
+        "exiter",
+        derivative_first("import os\nos._exit(3)"),
+        KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died", "sigmoid_derivative"),
+    ),
+    Hostile(
+        "segfault",
+        derivative_first("import ctypes\nctypes.string_at(0)"),
+        KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died (a crash: SIGSEGV) in cell sigmoid_derivative",),
+    ),
+    Hostile(
+        "hog",
+        derivative_first("hoard = bytearray(4 * 1024**3)"),
+        MEMORY_LIMIT,
+        DERIVATIVE,
+        (f"used more than {LIMITS.memory_mb} MB of memory (the limit)",),
+        shows=("MemoryError",),
+    ),
+    Hostile(
+        "forkbomb",
+        derivative_first("import os\nwhile True:\n    os.fork()"),
+        PROCESS_LIMIT,
+        DERIVATIVE,
+        (f"started more than {LIMITS.processes} processes or threads (the limit)",),
+    ),
+    Hostile(
+        "printer",
+        derivative_first(
+            "import sys\nfor _ in range(1000):\n"
+            "    sys.stdout.write('x' * 10**6)\n    sys.stdout.flush()"
+        ),
+        OUTPUT_LIMIT,
+        DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "shouter",  # one message far over the limit
+        derivative_first(
+            "import sys\nsys.stdout.write('x' * 10**8)\nsys.stdout.flush()"
+        ),
+        OUTPUT_LIMIT,
+        DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "asker",
+        derivative_first("name = input('Your name? ')"),
+        OK,
+        DERIVATIVE,
+        shows=("StdinNotImplementedError",),
+    ),
+    Hostile(
+        "caller",
+        derivative_first(
+            "import socket\n"
+            "socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'hi')"
+        ),
+        OK,
+        DERIVATIVE,
+        shows=("ConnectionRefusedError",),
+    ),
+    Hostile(
+        "reader",
+        derivative_first(
+            attempts(
+                READ,
+                "{source}/01_sigmoid.ipynb",
+                "{out}/gradebook.db",
+                "../../../gradebook.db",
+                "../../../source/backprop/01_sigmoid.ipynb",
+                "{out}/.grader/course/gradebook.template.db",
+                f"{{submissions}}/{GOOD}/{SIG}.ipynb",
+                "/root/.bashrc",
+            )
+        ),
+        OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+    ),
+    Hostile(
+        "writer",
+        derivative_first(
+            attempts(
+                WRITE,
+                "{out}/gradebook.db",
+                "../../../gradebook.db",
+                "../../../status/01_sigmoid.status.json",
+                f"{{out}}/.grader/work/{GOOD}/submitted/{GOOD}/{ASSIGNMENT}/x.ipynb",
+                f"{{out}}/autograded/{GOOD}/{ASSIGNMENT}/{SIG}.ipynb",
+                f"{{submissions}}/{GOOD}/{SIG}.ipynb",
+                "{source}/01_sigmoid.ipynb",
+                "backprop_helper/__init__.py",
+            )
+        ),
+        OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+    ),
+]
+
+
+# --- the runs ---------------------------------------------------------------------
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under folder."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+class Listener:
+    """A TCP listener on the host's loopback that records any connection."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.connections: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, address = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections.append(address)
+            connection.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+def sandbox_processes() -> list[str]:
+    """Processes still running as one of the sandbox's uids."""
+    uids = {str(uid) for uid in range(UID_BASE, UID_BASE + UID_SLOTS)}
+    return [
+        pid
+        for pid in _pids()
+        if _status_fields(pid).get("Uid", "").split("\t")[0] in uids
+    ]
+
+
+@dataclass
+class Run:
+    out: Path
+    submissions: Path
+    grades: dict[tuple[str, str], dict[str, str]]
+    tests: dict[tuple[str, str], dict[str, dict[str, str]]]
+    seconds: float
+    stdout: str
+    stderr: str
+
+
+def grade(submissions: Path, out: Path) -> Run:
+    """`python -m grader grade` with the hostile limits, sandbox required."""
+    start = time.monotonic()
+    result = run_cli(
+        "grade", submissions, "--out", out, "--jobs", "2", "--quiet",
+        "--sandbox", "required",
+        "--cell-timeout", LIMITS.cell_timeout,
+        "--notebook-timeout", LIMITS.notebook_timeout,
+        "--cpu-seconds", LIMITS.cpu_seconds, "--memory-mb", LIMITS.memory_mb,
+        "--processes", LIMITS.processes, "--output-mb", LIMITS.output_mb,
+        "--file-mb", LIMITS.file_mb,
+        timeout=900,
+    )  # fmt: skip
+    seconds = time.monotonic() - start
+    assert result.returncode == 0, result.stdout + result.stderr
+    _, rows = read_csv(out / "grades.csv")
+    _, test_rows = read_csv(out / "tests.csv")
+    tests: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for row in test_rows:
+        tests.setdefault((row["student"], row["notebook"]), {})[row["test"]] = row
+    return Run(
+        out, submissions, {(r["student"], r["notebook"]): r for r in rows}, tests,
+        seconds, result.stdout, result.stderr,
+    )  # fmt: skip
+
+
+@dataclass
+class HostileRun:
+    run: Run
+    alone: Run  # the good student graded without the hostile ones
+    inputs_before: dict[str, str]
+    inputs_after: dict[str, str]
+    course_before: dict[str, str]
+    course_after: dict[str, str]
+    connections: list[tuple]
+    leftovers: list[str]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> HostileRun:
+    root = tmp_path_factory.mktemp("hostile")
+    submissions, out = root / "class", root / "out"
+    listener = Listener()
+    try:
+        context = Context(out, submissions, listener.port)
+        write_notebook(submissions / GOOD / f"{SIG}.ipynb", solved(SIG))
+        write_notebook(
+            submissions / GOOD / f"{NOTEBOOKS[1]}.ipynb", solved(NOTEBOOKS[1])
+        )
+        for case in HOSTILE:
+            path = submissions / case.name / f"{case.notebook}.ipynb"
+            write_notebook(path, case.build(context))
+        inputs_before = tree_hash(submissions)
+        course_before = tree_hash(REPO / "source")
+        run = grade(submissions, out)
+        time.sleep(0.5)  # let a late connection attempt arrive
+    finally:
+        listener.close()
+    leftovers = sandbox_processes()
+    alone_submissions = root / "alone"
+    write_notebook(alone_submissions / GOOD / f"{SIG}.ipynb", solved(SIG))
+    write_notebook(
+        alone_submissions / GOOD / f"{NOTEBOOKS[1]}.ipynb", solved(NOTEBOOKS[1])
+    )
+    alone = grade(alone_submissions, root / "alone-out")
+    return HostileRun(
+        run, alone, inputs_before, tree_hash(submissions), course_before,
+        tree_hash(REPO / "source"), listener.connections, leftovers,
+    )  # fmt: skip
+
+
+# --- the checks -------------------------------------------------------------------
+
+
+def test_run_completes_within_ci_time(hostile):
+    """Every student has a row for every notebook, and quickly."""
+    expected = {
+        (s, stem) for s in [GOOD, *(c.name for c in HOSTILE)] for stem in NOTEBOOKS
+    }
+    assert set(hostile.run.grades) == expected
+    assert hostile.run.seconds < 300, f"grading took {hostile.run.seconds:.0f} s"
+    assert "WARNING" not in hostile.run.stderr
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
+def test_hostile_student_is_graded_as_expected(hostile, case):
+    """The expected status; the zeroed tests score 0 with a reason; the rest keep
+    their points; the detail names the limit."""
+    row = hostile.run.grades[(case.name, case.notebook)]
+    assert row["status"] == case.status, row["detail"]
+    for words in case.words:
+        assert words in row["detail"]
+    tests = hostile.run.tests[(case.name, case.notebook)]
+    good = hostile.alone.tests[(GOOD, case.notebook)]
+    assert set(tests) == set(good)
+    for name, test in tests.items():
+        if name in case.zeroed:
+            assert float(test["points"]) == 0, name
+            assert test["message"].strip(), f"{name} scored 0 without a reason"
+        else:
+            assert test["points"] == good[name]["points"], name
+    expected = sum(
+        float(good[name]["points"]) for name in good if name not in case.zeroed
+    )
+    assert float(row["score"]) == expected
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
+def test_feedback_states_the_reason(hostile, case):
+    """The feedback page exists; when the run was stopped, it says why on top; the
+    attacked cell shows what went wrong."""
+    row = hostile.run.grades[(case.name, case.notebook)]
+    assert row["feedback"]
+    page = html_text((hostile.run.out / row["feedback"]).read_text())
+    if case.status != OK:
+        assert "Notes from the grader" in page
+        for words in case.words:
+            assert words in page
+    for words in case.shows:
+        assert words in page
+    assert "SUCCEEDED:" not in page
+
+
+def test_good_student_is_unaffected(hostile):
+    """The good student's rows are what a run without the hostile students gives."""
+    for stem in NOTEBOOKS:
+        assert hostile.run.grades[(GOOD, stem)] == hostile.alone.grades[(GOOD, stem)]
+        assert hostile.run.tests.get((GOOD, stem)) == hostile.alone.tests.get(
+            (GOOD, stem)
+        )
+    assert float(hostile.run.grades[(GOOD, SIG)]["score"]) == 4
+
+
+def test_no_connection_reached_the_hosts_loopback(hostile):
+    assert hostile.connections == []
+
+
+def test_no_input_file_changed(hostile):
+    """The submissions and the course source are byte for byte what they were."""
+    assert hostile.inputs_after == hostile.inputs_before
+    assert hostile.course_after == hostile.course_before
+
+
+def test_nothing_is_left_running(hostile):
+    """No process of a sandbox uid outlives the run (fork bomb children included)."""
+    assert hostile.leftovers == []
+
+
+def test_gradebook_agrees_with_grades_csv(hostile):
+    """One submission per student; each graded notebook's score is the CSV's."""
+    run = hostile.run
+    with (
+        warnings.catch_warnings(),
+        Gradebook(f"sqlite:///{run.out / 'gradebook.db'}") as gradebook,
+    ):
+        warnings.simplefilter("ignore", SAWarning)
+        assignment = gradebook.find_assignment(ASSIGNMENT)
+        students = [submission.student_id for submission in assignment.submissions]
+        assert sorted(students) == sorted({student for student, _ in run.grades})
+        for (student, stem), row in run.grades.items():
+            if not row["feedback"]:
+                continue
+            notebook = gradebook.find_submission_notebook(stem, ASSIGNMENT, student)
+            assert float(notebook.score) == float(row["score"]), (student, stem)
