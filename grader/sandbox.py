@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from functools import cache
 from pathlib import Path
@@ -671,13 +670,3 @@ class LimitedKernelManager(AsyncKernelManager):
                 return handle.read().decode("utf-8", "replace")
         except OSError:
             return ""
-
-
-def wait_gone(pid: int, seconds: float = 5) -> bool:
-    """Whether process pid is gone within `seconds` (tests use it)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists():
-            return True
-        time.sleep(0.05)
-    return False

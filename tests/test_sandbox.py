@@ -456,28 +456,28 @@ def test_printing_a_gigabyte_never_reaches_the_grader(course, sandboxed):
 
 
 @pytest.mark.slow
-def test_cli_refuses_required_sandbox_without_bwrap(tmp_path):
-    """--sandbox required with no bwrap on PATH: exit 3 and a clear message."""
+def test_cli_without_bwrap_refuses_required_and_warns_on_auto(tmp_path):
+    """No bwrap on PATH: --sandbox required exits 3 with a clear message and
+    writes nothing; auto grades with a loud warning."""
     folder = tmp_path / "class" / "alice"
     folder.mkdir(parents=True)
     (folder / f"{NOTEBOOKS[0]}.ipynb").write_bytes(notebook_bytes(solved(NOTEBOOKS[0])))
-    bare = {**os.environ, "PATH": str(Path(sys.executable).parent)}
-    result = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(tmp_path / "class"),
-         "--out", str(tmp_path / "out"), "--sandbox", "required", "--quiet"],
-        capture_output=True, text=True, timeout=300, cwd=REPO, env=bare,
-    )  # fmt: skip
+
+    def grade(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "grader", "grade", str(tmp_path / "class"),
+             "--out", str(tmp_path / "out"), "--quiet", *flags],
+            capture_output=True, text=True, timeout=300, cwd=REPO,
+            env={**os.environ, "PATH": str(Path(sys.executable).parent)},
+        )  # fmt: skip
+
+    result = grade("--sandbox", "required")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "--sandbox required" in result.stderr
     assert "bwrap" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
-
-    auto = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(tmp_path / "class"),
-         "--out", str(tmp_path / "out"), "--quiet", "--cell-timeout", "30"],
-        capture_output=True, text=True, timeout=300, cwd=REPO, env=bare,
-    )  # fmt: skip
+    auto = grade("--cell-timeout", "30")
     assert auto.returncode == 0, auto.stdout + auto.stderr
     assert "WARNING: grading WITHOUT a sandbox" in auto.stderr
     grades = (tmp_path / "out" / "grades.csv").read_text()
