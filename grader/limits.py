@@ -27,6 +27,8 @@ COUNTED = {
     "comm_open", "comm_msg",
 }  # fmt: skip
 MEMORY_ERRORS = {"MemoryError", "_ArrayMemoryError"}
+# Signals a C library may die of when an allocation fails.
+CRASHES = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS}
 # An error kept after the output limit is cut to this many characters.
 KEPT_ERROR = 1000
 
@@ -189,7 +191,9 @@ class LimitChecks(Configurable):
         ):
             return CPU_LIMIT, cpu_sentence(km.cpu_seconds)
         if km.memory_mb and (
-            memory_error_cell(nb) is not None or "MemoryError" in km.kernel_log()
+            memory_error_cell(nb) is not None
+            or "MemoryError" in km.kernel_log()
+            or (died_by in CRASHES and km.kernel_peak_mb() >= 0.9 * km.memory_mb)
         ):
             return MEMORY_LIMIT, memory_sentence(km.memory_mb)
         return None
@@ -197,6 +201,9 @@ class LimitChecks(Configurable):
     def _death_detail(self) -> str:
         """Why the kernel died, as far as its exit tells."""
         died_by = self._km.exit_signal() if self._km else None
+        if self._km is not None and getattr(self, "_running_index", 0) < 0:
+            last = self._km.kernel_log().strip().splitlines()[-1:]
+            return "the kernel did not start" + (f": {last[0][:200]}" if last else "")
         if died_by is None:
             return "the kernel died (a crash, os._exit, or out of memory)"
         name = signal.Signals(died_by).name

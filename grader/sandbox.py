@@ -407,6 +407,7 @@ class ProcessWatch(threading.Thread):
         self.processes = processes
         self.most_tasks = 0
         self.kernel_cpu = 0.0
+        self.kernel_peak_mb = 0  # the kernel's largest address space seen (VmPeak)
         self.breached = False
         self._stop_event = threading.Event()
         self._namespace: str | None = None
@@ -451,6 +452,9 @@ class ProcessWatch(threading.Thread):
             inner = fields.get("NSpid", "").split("\t")[-1]
             if inner and inner != "1":
                 members.append((pid, inner, int(fields.get("Threads", "1"))))
+            if inner == "2":
+                peak = int(fields.get("VmPeak", "0 kB").split()[0]) // 1024
+                self.kernel_peak_mb = max(self.kernel_peak_mb, peak)
         tasks = sum(threads for _, _, threads in members)
         self.most_tasks = max(self.most_tasks, tasks)
         for pid, inner, _ in members:
@@ -649,6 +653,10 @@ class LimitedKernelManager(AsyncKernelManager):
         if self.sandbox and code > 128:  # bwrap exits 128 + the child's signal
             return code - 128
         return None
+
+    def kernel_peak_mb(self) -> int:
+        """The kernel's largest address space seen, in MB (sandboxed only)."""
+        return self._watch.kernel_peak_mb if self._watch else 0
 
     def kernel_cpu_seconds(self) -> float:
         """The most CPU time the kernel was seen to have used (sandboxed only)."""

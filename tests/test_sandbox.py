@@ -263,10 +263,15 @@ class FakeKernel:
     memory_mb = 512
     processes = 32
 
-    def __init__(self, signal_=None, cpu=0.0, processes_hit=False, cut=False, log=""):
-        self._signal, self._cpu, self._hit, self._cut, self._log = (
-            signal_, cpu, processes_hit, cut, log,
+    def __init__(
+        self, signal_=None, cpu=0.0, processes_hit=False, cut=False, log="", peak=0
+    ):
+        self._signal, self._cpu, self._hit, self._cut, self._log, self._peak = (
+            signal_, cpu, processes_hit, cut, log, peak,
         )  # fmt: skip
+
+    def kernel_peak_mb(self):
+        return self._peak
 
     def exit_signal(self):
         return self._signal
@@ -295,10 +300,12 @@ class FakeKernel:
         (FakeKernel(cut=True), (), (OUTPUT_LIMIT, "1 MB of output")),
         (FakeKernel(), (error("MemoryError"),), (MEMORY_LIMIT, "512 MB of memory")),
         (FakeKernel(log="MemoryError\n"), (), (MEMORY_LIMIT, "512 MB of memory")),
+        (FakeKernel(signal.SIGABRT, peak=500), (), (MEMORY_LIMIT, "512 MB")),
+        (FakeKernel(signal.SIGABRT, peak=100), (), None),
         (FakeKernel(), (), None),
     ],
     ids=["sigxcpu", "killed-at-cpu", "killed", "segv", "procs", "cut", "memerr",
-         "memlog", "nothing"],
+         "memlog", "abort-at-memory", "abort", "nothing"],
 )  # fmt: skip
 def test_fatal_breach_names_the_limit(kernel, outputs, expected):
     run = ResilientExecute(output_limit=MB)
@@ -316,10 +323,16 @@ def test_fatal_breach_names_the_limit(kernel, outputs, expected):
 def test_a_crash_names_its_signal():
     run = ResilientExecute()
     run._reset_limits()
+    run._running_index = 3
     run._km = FakeKernel(signal.SIGSEGV)
     assert run._death_detail() == "the kernel died (a crash: SIGSEGV)"
     run._km = FakeKernel()
     assert "os._exit" in run._death_detail()
+    run._running_index = -1
+    run._km = FakeKernel(log="banner\nbwrap: Can't mount proc on /newroot/proc\n")
+    assert run._death_detail() == (
+        "the kernel did not start: bwrap: Can't mount proc on /newroot/proc"
+    )
 
 
 def test_a_survived_breach_becomes_the_status_with_its_cell():
