@@ -10,7 +10,10 @@ grades.csv, tests.csv and the feedback); the other tests keep their points; the 
 student's rows are identical to the run without hostile students; the gradebook
 agrees with grades.csv; no input file changed; nothing is left running.
 
-Adding a case is one entry in HOSTILE.
+Adding a case is one entry in HOSTILE: the student id, a function of the Context
+that builds the notebook (derivative_first(code), or anything made from
+grader.submissions.solved / with_edits), the expected status and the tests that score
+0. The good student hands in every notebook a case uses.
 """
 
 from __future__ import annotations
@@ -337,6 +340,13 @@ def grade(submissions: Path, out: Path) -> Run:
     )  # fmt: skip
 
 
+def write_good(submissions: Path) -> Path:
+    """The good student: every notebook a hostile case uses (and 02), solved."""
+    for stem in sorted({SIG, NOTEBOOKS[1], *(case.notebook for case in HOSTILE)}):
+        write_notebook(submissions / GOOD / f"{stem}.ipynb", solved(stem))
+    return submissions
+
+
 @dataclass
 class HostileRun:
     run: Run
@@ -356,10 +366,7 @@ def hostile(tmp_path_factory) -> HostileRun:
     listener = Listener()
     try:
         context = Context(out, submissions, listener.port)
-        write_notebook(submissions / GOOD / f"{SIG}.ipynb", solved(SIG))
-        write_notebook(
-            submissions / GOOD / f"{NOTEBOOKS[1]}.ipynb", solved(NOTEBOOKS[1])
-        )
+        write_good(submissions)
         for case in HOSTILE:
             path = submissions / case.name / f"{case.notebook}.ipynb"
             write_notebook(path, case.build(context))
@@ -370,12 +377,7 @@ def hostile(tmp_path_factory) -> HostileRun:
     finally:
         listener.close()
     leftovers = sandbox_processes()
-    alone_submissions = root / "alone"
-    write_notebook(alone_submissions / GOOD / f"{SIG}.ipynb", solved(SIG))
-    write_notebook(
-        alone_submissions / GOOD / f"{NOTEBOOKS[1]}.ipynb", solved(NOTEBOOKS[1])
-    )
-    alone = grade(alone_submissions, root / "alone-out")
+    alone = grade(write_good(root / "alone"), root / "alone-out")
     return HostileRun(
         run, alone, inputs_before, tree_hash(submissions), course_before,
         tree_hash(REPO / "source"), listener.connections, leftovers,
