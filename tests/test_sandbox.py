@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -255,54 +256,32 @@ def test_memory_and_process_errors_are_found_by_their_exception():
     assert process_error_cell(notebook_with(error("RuntimeError", "other"))) is None
 
 
-class FakeKernel:
+def fake_kernel(
+    signal_=None, cpu=0.0, processes_hit=False, cut=False, log="", peak=0
+) -> SimpleNamespace:
     """What LimitChecks asks a LimitedKernelManager after a run."""
-
-    sandbox = True
-    cpu_seconds = 5
-    memory_mb = 512
-    processes = 32
-
-    def __init__(
-        self, signal_=None, cpu=0.0, processes_hit=False, cut=False, log="", peak=0
-    ):
-        self._signal, self._cpu, self._hit, self._cut, self._log, self._peak = (
-            signal_, cpu, processes_hit, cut, log, peak,
-        )  # fmt: skip
-
-    def kernel_peak_mb(self):
-        return self._peak
-
-    def exit_signal(self):
-        return self._signal
-
-    def kernel_cpu_seconds(self):
-        return self._cpu
-
-    def process_limit_hit(self):
-        return self._hit
-
-    def iopub_broken(self):
-        return self._cut
-
-    def kernel_log(self):
-        return self._log
+    return SimpleNamespace(
+        sandbox=True, cpu_seconds=5, memory_mb=512, processes=32,
+        exit_signal=lambda: signal_, kernel_cpu_seconds=lambda: cpu,
+        process_limit_hit=lambda: processes_hit, iopub_broken=lambda: cut,
+        kernel_log=lambda: log, kernel_peak_mb=lambda: peak,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("kernel", "outputs", "expected"),
     [
-        (FakeKernel(signal.SIGXCPU), (), (CPU_LIMIT, "5 s of CPU time")),
-        (FakeKernel(signal.SIGKILL, cpu=5.1), (), (CPU_LIMIT, "5 s of CPU time")),
-        (FakeKernel(signal.SIGKILL, cpu=1.0), (), None),
-        (FakeKernel(signal.SIGSEGV), (), None),
-        (FakeKernel(processes_hit=True), (), (PROCESS_LIMIT, "32 processes")),
-        (FakeKernel(cut=True), (), (OUTPUT_LIMIT, "1 MB of output")),
-        (FakeKernel(), (error("MemoryError"),), (MEMORY_LIMIT, "512 MB of memory")),
-        (FakeKernel(log="MemoryError\n"), (), (MEMORY_LIMIT, "512 MB of memory")),
-        (FakeKernel(signal.SIGABRT, peak=500), (), (MEMORY_LIMIT, "512 MB")),
-        (FakeKernel(signal.SIGABRT, peak=100), (), None),
-        (FakeKernel(), (), None),
+        (fake_kernel(signal.SIGXCPU), (), (CPU_LIMIT, "5 s of CPU time")),
+        (fake_kernel(signal.SIGKILL, cpu=5.1), (), (CPU_LIMIT, "5 s of CPU time")),
+        (fake_kernel(signal.SIGKILL, cpu=1.0), (), None),
+        (fake_kernel(signal.SIGSEGV), (), None),
+        (fake_kernel(processes_hit=True), (), (PROCESS_LIMIT, "32 processes")),
+        (fake_kernel(cut=True), (), (OUTPUT_LIMIT, "1 MB of output")),
+        (fake_kernel(), (error("MemoryError"),), (MEMORY_LIMIT, "512 MB of memory")),
+        (fake_kernel(log="MemoryError\n"), (), (MEMORY_LIMIT, "512 MB of memory")),
+        (fake_kernel(signal.SIGABRT, peak=500), (), (MEMORY_LIMIT, "512 MB")),
+        (fake_kernel(signal.SIGABRT, peak=100), (), None),
+        (fake_kernel(), (), None),
     ],
     ids=["sigxcpu", "killed-at-cpu", "killed", "segv", "procs", "cut", "memerr",
          "memlog", "abort-at-memory", "abort", "nothing"],
@@ -324,12 +303,12 @@ def test_a_crash_names_its_signal():
     run = ResilientExecute()
     run._reset_limits()
     run._running_index = 3
-    run._km = FakeKernel(signal.SIGSEGV)
+    run._km = fake_kernel(signal.SIGSEGV)
     assert run._death_detail() == "the kernel died (a crash: SIGSEGV)"
-    run._km = FakeKernel()
+    run._km = fake_kernel()
     assert "os._exit" in run._death_detail()
     run._running_index = -1
-    run._km = FakeKernel(log="banner\nbwrap: Can't mount proc on /newroot/proc\n")
+    run._km = fake_kernel(log="banner\nbwrap: Can't mount proc on /newroot/proc\n")
     assert run._death_detail() == (
         "the kernel did not start: bwrap: Can't mount proc on /newroot/proc"
     )
@@ -338,7 +317,7 @@ def test_a_crash_names_its_signal():
 def test_a_survived_breach_becomes_the_status_with_its_cell():
     run = ResilientExecute()
     run._reset_limits()
-    run._km = FakeKernel()
+    run._km = fake_kernel()
     nb = notebook_with(error("MemoryError"))
     status, detail = run._limit_status(nb, "ok", "")
     assert status == MEMORY_LIMIT
