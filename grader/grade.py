@@ -71,13 +71,15 @@ def _hash_tree(folder: Path) -> str:
 
 
 @cache
-def _source_cell_ids(stem: str) -> frozenset[str]:
-    """Every nbgrader grade_id in a source notebook (answers, tests, read-only)."""
+def _own_cell_ids(stem: str) -> frozenset[str]:
+    """The grade_ids of a source notebook's answer and test cells (not the read-only
+    cells such as `setup`, which every notebook of the course has)."""
     notebook = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4)
     return frozenset(
         cell.metadata["nbgrader"]["grade_id"]
         for cell in notebook.cells
-        if "grade_id" in cell.metadata.get("nbgrader", {})
+        if cell.metadata.get("nbgrader", {}).get("solution")
+        or cell.metadata.get("nbgrader", {}).get("grade")
     )
 
 
@@ -237,8 +239,11 @@ def _prepare_job(
             continue
         cells = normalized.notebook.cells
         ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in cells}
-        if not ids & _source_cell_ids(stem):
-            detail = f"none of the cells of {stem} are in this file: another notebook?"
+        if not ids & _own_cell_ids(stem):
+            detail = (
+                f"none of the answer or test cells of {stem} are in this file: "
+                "another notebook?"
+            )
             ungraded.append(_zero(student, stem, WRONG_ASSIGNMENT, detail, item.source))
             continue
         job.sources[stem] = item.source

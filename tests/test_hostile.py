@@ -41,6 +41,8 @@ from grader.results import (
     OUTPUT_LIMIT,
     PROCESS_LIMIT,
     TIMEOUT,
+    UNREADABLE,
+    WRONG_ASSIGNMENT,
 )
 from grader.sandbox import UID_BASE, UID_SLOTS, _pids, _status_fields, sandbox_problem
 from grader.student import Limits
@@ -89,6 +91,7 @@ class Hostile:
     notebook: str = SIG
     # What the attacked cell's output must show (e.g. the error it raised).
     shows: tuple[str, ...] = field(default=())
+    graded: bool = True  # False: the file is refused before grading (no tests run)
 
 
 def derivative_first(code: str) -> Callable[[Context], nbformat.NotebookNode]:
@@ -251,6 +254,101 @@ HOSTILE = [
     ),
 ]
 
+WRONG_DERIVATIVE = "def sigmoid_derivative(z):\n    return sigmoid(z)\n"
+PATCHES = """
+import math
+import backprop_helper
+import backprop_helper.checks
+
+np.isclose = np.allclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+math.isclose = lambda *args, **kwargs: True
+check_values = backprop_helper.check_values = lambda *args, **kwargs: None
+backprop_helper.checks.check_values = check_values
+backprop_helper.checks._close = lambda *args, **kwargs: True
+"""
+
+
+def patched(context: Context) -> nbformat.NotebookNode:
+    """A wrong derivative next to patched numpy, math and helper checks."""
+    return solved(SIG, {"sigmoid_derivative": PATCHES + "\n" + WRONG_DERIVATIVE})
+
+
+def cells_edited(context: Context) -> nbformat.NotebookNode:
+    """A wrong derivative; its test cell emptied, the setup cell rewritten to disarm
+    the checks, one test cell deleted and another duplicated."""
+    notebook = solved(SIG, {"sigmoid_derivative": WRONG_DERIVATIVE})
+    cells, by_id = notebook.cells, {}
+    for cell in cells:
+        by_id[cell.metadata.get("nbgrader", {}).get("grade_id")] = cell
+    by_id["test_sigmoid_derivative"].source = "pass"
+    by_id["setup"].source += "\ncheck_values = lambda *args, **kwargs: None"
+    cells.remove(by_id["test_sigmoid_values"])
+    copy = nbformat.from_dict(dict(by_id["test_sigmoid_arrays"]))
+    copy.id = "duplicate-cell"
+    cells.insert(cells.index(by_id["test_sigmoid_arrays"]), copy)
+    return notebook
+
+
+def another_notebook(context: Context) -> nbformat.NotebookNode:
+    """02_forward_propagation, solved, handed in as 01_sigmoid."""
+    return solved(NOTEBOOKS[1])
+
+
+def foreign_notebook(context: Context) -> nbformat.NotebookNode:
+    """A notebook of some other course: no nbgrader cells at all."""
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("print('homework 3')")]
+    )
+
+
+HOSTILE += [
+    Hostile(
+        "patcher",
+        patched,
+        OK,
+        DERIVATIVE,
+        shows=(),
+    ),
+    Hostile(
+        "cell-editor",
+        cells_edited,
+        OK,
+        DERIVATIVE,
+        (
+            "deleted graded cells were restored: test_sigmoid_values",
+            "duplicated cells were de-duplicated: test_sigmoid_arrays",
+        ),
+    ),
+    Hostile(
+        "garbage",
+        lambda context: b'{"cells": [{"cell_type": "code", "source": "import os',
+        UNREADABLE,
+        DERIVATIVE,
+        ("not valid JSON",),
+        graded=False,
+    ),
+    Hostile(
+        "empty", lambda context: b"", UNREADABLE, DERIVATIVE, ("empty",), graded=False
+    ),
+    Hostile(
+        "stranger",
+        another_notebook,
+        WRONG_ASSIGNMENT,
+        DERIVATIVE,
+        ("another notebook?",),
+        graded=False,
+    ),
+    Hostile(
+        "foreigner",
+        foreign_notebook,
+        WRONG_ASSIGNMENT,
+        DERIVATIVE,
+        ("another notebook?",),
+        graded=False,
+    ),
+]
+
 
 # --- the runs ---------------------------------------------------------------------
 
@@ -369,7 +467,12 @@ def hostile(tmp_path_factory) -> HostileRun:
         write_good(submissions)
         for case in HOSTILE:
             path = submissions / case.name / f"{case.notebook}.ipynb"
-            write_notebook(path, case.build(context))
+            content = case.build(context)
+            if isinstance(content, bytes):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            else:
+                write_notebook(path, content)
         inputs_before = tree_hash(submissions)
         course_before = tree_hash(REPO / "source")
         run = grade(submissions, out)
@@ -405,6 +508,11 @@ def test_hostile_student_is_graded_as_expected(hostile, case):
     assert row["status"] == case.status, row["detail"]
     for words in case.words:
         assert words in row["detail"]
+    if not case.graded:
+        assert float(row["score"]) == 0 and (case.name, case.notebook) not in (
+            hostile.run.tests
+        )
+        return
     tests = hostile.run.tests[(case.name, case.notebook)]
     good = hostile.alone.tests[(GOOD, case.notebook)]
     assert set(tests) == set(good)
@@ -425,6 +533,9 @@ def test_feedback_states_the_reason(hostile, case):
     """The feedback page exists; when the run was stopped, it says why on top; the
     attacked cell shows what went wrong."""
     row = hostile.run.grades[(case.name, case.notebook)]
+    if not case.graded:
+        assert not row["feedback"], "a refused file has no feedback"
+        return
     assert row["feedback"]
     page = html_text((hostile.run.out / row["feedback"]).read_text())
     if case.status != OK:
