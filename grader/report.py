@@ -191,12 +191,31 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
+# Columns holding text a student controls (what their code printed, file names).
+FREE_TEXT_COLUMNS = ("message", "detail", "source")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, prefixed with ' (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
-    """A CSV document with a header; the csv module quotes commas and newlines."""
+    """A CSV document with a header; the csv module quotes commas and newlines, and
+    free-text cells that a spreadsheet would take for a formula are defused."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(columns))
     writer.writeheader()
-    writer.writerows(rows)
+    for row in rows:
+        writer.writerow(
+            {
+                key: defuse_formula(value)
+                if key in FREE_TEXT_COLUMNS and isinstance(value, str)
+                else value
+                for key, value in row.items()
+            }
+        )
     return buffer.getvalue()
 
 

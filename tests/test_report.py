@@ -329,6 +329,22 @@ def test_tests_csv_keeps_cell_order_within_a_notebook(tmp_path, results):
     assert alice_sigmoid == ["test_sigmoid_values", "test_sigmoid_shape"]
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t"])
+def test_csv_defuses_student_text_a_spreadsheet_would_run(tmp_path, start):
+    """A message or detail that starts like a formula is written with a leading ',
+    so a spreadsheet shows it as text; numbers and ids are left alone."""
+    text = f'{start}HYPERLINK("http://evil.example", "click")'
+    grade = NotebookGrade(ALICE, SIGMOID, 1.0, 3.0, OK, text, text)
+    grade.tests = [CellResult("test_sigmoid_values", 0.0, 1.0, text)]
+    results = ClassResults([grade], [])
+    write_grades_csv(results, tmp_path / "grades.csv")
+    write_tests_csv(results, tmp_path / "tests.csv")
+    (row,) = read_csv(tmp_path / "grades.csv")[1]
+    (test,) = read_csv(tmp_path / "tests.csv")[1]
+    assert row["detail"] == row["source"] == test["message"] == "'" + text
+    assert (row["student"], row["score"], test["points"]) == (ALICE, "1", "0")
+
+
 # ---------------------------------------------------------------- atomic writes
 
 WRITERS = [write_grades_csv, write_tests_csv, write_class_report]
