@@ -113,11 +113,14 @@ class ResilientExecute(LimitChecks, Execute):
 
     def _kill_kernel(self) -> None:
         """Kill the kernel and whatever it started (runs on the watchdog thread)."""
-        provisioner = getattr(getattr(self, "km", None), "provisioner", None)
-        process = getattr(provisioner, "process", None)
+        km = getattr(self, "km", None)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is None or process.poll() is not None:
             return
         self._killed_for_time = True
+        if isinstance(km, LimitedKernelManager):
+            km.kill_now()  # a forked kernel's pid is the server's to signal
+            return
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

@@ -305,6 +305,7 @@ def grade_class(
     pattern: str | re.Pattern = DEFAULT_PATTERN,
     limits: Limits | None = None,
     sandbox: str = "auto",
+    fork_kernels: bool = True,
     progress: bool = True,
     on_student_done: Callable[[str], None] | None = None,
 ) -> ClassResults:
@@ -312,6 +313,8 @@ def grade_class(
 
     sandbox: "auto" (use bubblewrap when it works, else warn loudly on stderr),
     "required" (SandboxUnavailable without it) or "off" (grader.sandbox).
+    fork_kernels: start kernels from a warm fork server per student
+    (grader.forkserver); False starts each afresh. Grades are the same either way.
 
     Raises InputError when `submissions` is unusable (missing, empty, or holds no
     notebook that maps to a student and a released notebook).
@@ -344,6 +347,7 @@ def grade_class(
             finished[student] = saved
             continue
         job, ungraded = _prepare_job(student, items, out, limits, sandboxed)
+        job.fork_kernels = fork_kernels
         pending[student] = (job, ungraded, key)
 
     bar = tqdm(total=len(by_student), initial=len(finished), desc="grading",

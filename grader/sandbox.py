@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -38,6 +39,8 @@ import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Integer, Type
+
+from . import forkserver
 
 MODES = ("auto", "required", "off")
 
@@ -391,27 +394,44 @@ def sandbox_command(
 # --- watching the kernel's processes ----------------------------------------------
 
 
+@dataclass
+class KernelStats:
+    """What the process watch saw of one kernel."""
+
+    most_tasks: int = 0  # processes and threads in the sandbox, at most
+    kernel_cpu: float = 0.0  # the kernel's CPU seconds, the most seen
+    kernel_peak_mb: int = 0  # the kernel's largest address space seen (VmPeak)
+    breached: bool = False  # the process limit was reached
+
+
 class ProcessWatch(threading.Thread):
-    """Samples the sandbox's processes: how many, and the kernel's CPU time.
+    """Samples a sandbox's processes: how many, and the kernel's CPU time.
 
     At `processes` tasks (processes and threads, what RLIMIT_NPROC counts) it records
-    a breach and kills every process in the sandbox except the kernel, so a fork
-    bomb costs its cell, not the machine or the rest of the notebook.
+    a breach and kills every process in the sandbox except the kernel (and the fork
+    server, when kernels are forked), so a fork bomb costs its cell, not the machine
+    or the rest of the notebook. The kernel is the sandbox's pid 2 unless `follow`
+    names another (a forked kernel); its numbers go to `stats`, fresh per kernel.
     """
 
     interval = 0.25
 
-    def __init__(self, outer_pid: int, processes: int) -> None:
+    def __init__(self, outer_pid: int, processes: int, spare: str = "") -> None:
         super().__init__(daemon=True, name="sandbox-watch")
         self.outer_pid = outer_pid
         self.processes = processes
-        self.most_tasks = 0
-        self.kernel_cpu = 0.0
-        self.kernel_peak_mb = 0  # the kernel's largest address space seen (VmPeak)
-        self.breached = False
+        self.kernel = "2"  # the kernel's pid inside the sandbox
+        self.spare = spare  # a pid inside the sandbox never killed (the fork server)
+        self.stats = KernelStats()
         self._stop_event = threading.Event()
         self._namespace: str | None = None
         self._tick = os.sysconf("SC_CLK_TCK")
+
+    def follow(self, inner_pid: int) -> KernelStats:
+        """Watch the kernel with this pid inside the sandbox from now on."""
+        self.stats = KernelStats()
+        self.kernel = str(inner_pid)
+        return self.stats
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -441,6 +461,7 @@ class ProcessWatch(threading.Thread):
             self._namespace = self._find_namespace()
             if self._namespace is None:
                 return True
+        stats, kernel = self.stats, self.kernel
         members = []
         for pid in _pids():
             try:
@@ -452,18 +473,18 @@ class ProcessWatch(threading.Thread):
             inner = fields.get("NSpid", "").split("\t")[-1]
             if inner and inner != "1":
                 members.append((pid, inner, int(fields.get("Threads", "1"))))
-            if inner == "2":
+            if inner == kernel:
                 peak = int(fields.get("VmPeak", "0 kB").split()[0]) // 1024
-                self.kernel_peak_mb = max(self.kernel_peak_mb, peak)
+                stats.kernel_peak_mb = max(stats.kernel_peak_mb, peak)
         tasks = sum(threads for _, _, threads in members)
-        self.most_tasks = max(self.most_tasks, tasks)
+        stats.most_tasks = max(stats.most_tasks, tasks)
         for pid, inner, _ in members:
-            if inner == "2":
-                self.kernel_cpu = max(self.kernel_cpu, self._cpu_seconds(pid))
+            if inner == kernel:
+                stats.kernel_cpu = max(stats.kernel_cpu, self._cpu_seconds(pid))
         if self.processes and tasks >= self.processes:
-            self.breached = True
+            stats.breached = True
             for pid, inner, _ in members:
-                if inner != "2":
+                if inner not in (kernel, self.spare):
                     with contextlib.suppress(OSError):
                         os.kill(int(pid), signal.SIGKILL)
         return True
@@ -532,10 +553,17 @@ class LimitedKernelManager(AsyncKernelManager):
     disk_mb = Integer(
         64, help="MB of each in-memory file system; largest file the kernel writes."
     ).tag(config=True)
+    fork_kernels = Bool(
+        True,
+        help="Fork the kernel from the current grader.forkserver session's warm "
+        "server (one per student, same sandbox and limits), when one is open.",
+    ).tag(config=True)
 
     _lease: UidLease | None = None
     _process: subprocess.Popen | None = None
-    _watch: ProcessWatch | None = None
+    _watch: ProcessWatch | None = None  # this kernel's own (not forked)
+    _stats: KernelStats | None = None
+    _fork = None  # (session, server command, kernel command, cwd) when forked
     _log = None
     _client: LimitedKernelClient | None = None
     _iopub_cut = False
@@ -573,10 +601,19 @@ class LimitedKernelManager(AsyncKernelManager):
         process = self._process
         if process is None or process.poll() is not None:
             return
+        if isinstance(process, forkserver.ForkedKernel):
+            process.kill()  # its process group, through the server
+            return
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             process.kill()
+
+    def _forking(self) -> forkserver.KernelSession | None:
+        """The session to fork this kernel in, or None to start it afresh."""
+        if not self.fork_kernels:
+            return None
+        return forkserver.current_session()
 
     async def _async_pre_start_kernel(self, **kw):
         if self.transport == "ipc":
@@ -588,36 +625,112 @@ class LimitedKernelManager(AsyncKernelManager):
             raise RuntimeError("the sandbox needs KernelManager.transport = 'ipc'")
         env = dict(kw.pop("env", None) or os.environ)
         env.update(THREAD_ENV)
+        session = self._forking()
+        if session is not None and "ipykernel_launcher" not in self.kernel_spec.argv:
+            session = None  # only ipykernels are forked
         if self.sandbox:
             self.kernel_spec.interrupt_mode = "message"
-            self._lease = UidLease.take() if is_root() else None
+            if session is None:
+                self._lease = UidLease.take() if is_root() else None
+            elif is_root() and "lease" not in session.extras:
+                lease = session.extras["lease"] = UidLease.take()
+                session.on_close(lease.release)
         cmd, kw = await super()._async_pre_start_kernel(env=env, **kw)
         cwd = Path(kw.get("cwd") or os.getcwd()).resolve()
+        log = Path(self.connection_file).with_suffix(".log")
+        self._log = open(log, "wb")
+        # Forked, the chain runs the fork server (its Python is appended when it
+        # starts) and the kernel's CPU limit is set in each forked kernel.
+        inner = [] if session else cmd
+        cpu_seconds = 0 if session else self.cpu_seconds
         if self.sandbox:
             ipc = Path(self.connection_file).parent.resolve()
-            uid = self._lease.uid if self._lease else None
+            lease = self._lease or (session.extras.get("lease") if session else None)
+            uid = lease.uid if lease else None
             if uid is not None:
-                os.chown(ipc, uid, uid)
-                os.chown(self.connection_file, uid, uid)
-            cmd = sandbox_command(
-                cmd, cwd=cwd, ipc=ipc, uid=uid, cpu_seconds=self.cpu_seconds,
+                for path in (ipc, self.connection_file, log):
+                    os.chown(path, uid, uid)
+            chain = sandbox_command(
+                inner, cwd=cwd, ipc=ipc, uid=uid, cpu_seconds=cpu_seconds,
                 memory_mb=self.memory_mb, processes=self.processes,
                 disk_mb=self.disk_mb,
             )  # fmt: skip
         elif shutil.which("prlimit"):
-            limits = rlimit_command(self.cpu_seconds, self.memory_mb, 0, self.disk_mb)
-            cmd = [*limits, *cmd]
-        log = Path(self.connection_file).with_suffix(".log")
-        self._log = open(log, "wb")
+            limits = rlimit_command(cpu_seconds, self.memory_mb, 0, self.disk_mb)
+            chain = [*limits, *inner]
+        else:
+            chain = inner
+        if session is not None:
+            self._fork = (session, chain, cmd, cwd)
+            return cmd, kw
+        self._fork = None
         kw["stdout"] = kw["stderr"] = self._log
-        return cmd, kw
+        return chain, kw
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        self._process = self.provisioner.process
+        if self._fork is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            self._process = self.provisioner.process
+            if self.sandbox:
+                self._watch = ProcessWatch(self._process.pid, self.processes)
+                self._watch.start()
+                self._stats = self._watch.stats
+            return
+        session, prefix, cmd, cwd = self._fork
+        argv = cmd[cmd.index("ipykernel_launcher") + 1 :]
+        cpu = (self.cpu_seconds, self.cpu_seconds + 1) if self.cpu_seconds else None
+        env = None  # sandboxed: the server's (bwrap's --setenv)
+        if not self.sandbox:  # as jupyter_client's launch_kernel sets it
+            env = {**kw.get("env", os.environ), "JPY_PARENT_PID": str(os.getpid())}
+        try:
+            server = session.server(
+                self._fork_key(prefix, cwd), lambda: self._start_server(
+                    session, [*prefix, cmd[0]], cwd, kw.get("env")
+                ),
+            )  # fmt: skip
+            process = server.start(
+                argv, cwd=str(cwd), env=env, log=self._log.name, cpu=cpu
+            )
+        except forkserver.ForkServerError:
+            process = forkserver.NeverStarted(1)
+        provisioner = self.provisioner
+        provisioner.process = process
+        provisioner.pid = process.pid
+        provisioner.pgid = None  # signals go through the server (send_signal)
+        self._process = process
+        watch = session.extras.get("watch")
+        if watch is not None and isinstance(process, forkserver.ForkedKernel):
+            self._stats = watch.follow(process.pid)
+        self._reconcile_connection_info(provisioner.connection_info)
+
+    def _fork_key(self, prefix: list[str], cwd: Path) -> tuple:
+        """What a fork server is made for: reuse it only for the same."""
+        limits = (self.cpu_seconds, self.memory_mb, self.processes, self.disk_mb)
+        return (self.sandbox, str(cwd), str(Path(self.connection_file).parent), limits)
+
+    def _start_server(
+        self, session: forkserver.KernelSession, command: list[str], cwd: Path, env
+    ) -> forkserver.ForkServer:
+        """A fork server for this student (sandboxed as a kernel would be)."""
+        log_path = Path(self.connection_file).with_name("forkserver.log")
+        with open(log_path, "ab") as log:
+            try:
+                server = forkserver.ForkServer(
+                    command, isolate=self.sandbox, log=log, env=env, cwd=str(cwd)
+                )
+            except forkserver.ForkServerError:
+                # What bwrap or Python said goes where the kernel's log would be.
+                self._log.write(log_path.read_bytes()[-4000:])
+                self._log.flush()
+                raise
         if self.sandbox:
-            self._watch = ProcessWatch(self._process.pid, self.processes)
-            self._watch.start()
+            watch = ProcessWatch(
+                server.process.pid, self.processes, spare=str(server.inner_pid)
+            )
+            watch.start()
+            session.extras["watch"] = watch
+            session.on_close(lambda: (watch.stop(), watch.join(timeout=2)))
+        return server
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         try:
@@ -650,24 +763,25 @@ class LimitedKernelManager(AsyncKernelManager):
             return None
         if code < 0:
             return -code
-        if self.sandbox and code > 128:  # bwrap exits 128 + the child's signal
-            return code - 128
+        forked = isinstance(self._process, forkserver.ForkedKernel)
+        if self.sandbox and not forked and code > 128:
+            return code - 128  # bwrap exits 128 + the child's signal
         return None
 
     def kernel_peak_mb(self) -> int:
         """The kernel's largest address space seen, in MB (sandboxed only)."""
-        return self._watch.kernel_peak_mb if self._watch else 0
+        return self._stats.kernel_peak_mb if self._stats else 0
 
     def kernel_cpu_seconds(self) -> float:
         """The most CPU time the kernel was seen to have used (sandboxed only)."""
-        return self._watch.kernel_cpu if self._watch else 0.0
+        return self._stats.kernel_cpu if self._stats else 0.0
 
     def iopub_broken(self) -> bool:
         """Whether the kernel sent a message over max_message (its output was cut)."""
         return self._iopub_cut
 
     def process_limit_hit(self) -> bool:
-        return bool(self._watch and self._watch.breached)
+        return bool(self._stats and self._stats.breached)
 
     def kernel_log(self, limit: int = 4000) -> str:
         """The end of what the kernel wrote to its stdout and stderr."""

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from . import forkserver
 from .course import ASSIGNMENT, notebook_points
 from .execute import ResilientExecute, status_path
 from .feedback import ShortenTestTracebacks
@@ -70,6 +71,7 @@ class StudentJob:
     notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> repairs made
     limits: Limits = field(default_factory=Limits)
     sandbox: bool = False  # run kernels in bubblewrap (grader.sandbox)
+    fork_kernels: bool = True  # fork them from a warm server (grader.forkserver)
 
 
 @dataclass
@@ -248,6 +250,14 @@ def grade_student(job: StudentJob) -> StudentOutcome:
     config = grading_config(
         root, job.course / "nbgrader_config.py", job.limits, job.sandbox
     )
+    config.LimitedKernelManager.fork_kernels = job.fork_kernels
+    # One fork server for this student's kernels, stopped however grading ends.
+    with forkserver.session():
+        return _grade(job, root, config)
+
+
+def _grade(job: StudentJob, root: Path, config: Config) -> StudentOutcome:
+    """Autograde, then make feedback, in the private course at root."""
     coursedir = CourseDirectory(config=config)
     api = NbGraderAPI(coursedir=coursedir, config=config)
     # nbgrader's gradebook trips SQLAlchemy 2's backref-cascade warning; harmless.
