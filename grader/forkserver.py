@@ -455,38 +455,43 @@ class KernelSession:
     """One student's fork server (and what goes with it), reused for each notebook.
 
     The kernel manager asks `server(key, make)` for a server; a different key (other
-    working copy, other limits) stops the old server and makes a new one. `close`
-    stops the server and runs the cleanups registered with `on_close` (freeing the
-    uid, stopping the process watch), newest first.
+    working copy, other limits) or a dead server is stopped and a new one made.
+    Cleanups registered with `on_close` run (newest first) when the server they
+    belong to stops, or only at the session's end (`for_server=False`: the uid).
     """
 
     def __init__(self) -> None:
         self.key = None
         self.current: ForkServer | None = None
-        self.extras: dict = {}  # what the kernel manager keeps with the server
-        self._cleanups: list = []
+        self.extras: dict = {}  # what the kernel manager keeps with the session
+        self._cleanups: list[tuple[bool, object]] = []
 
     def server(self, key, make) -> ForkServer:
         if self.current is not None and (key != self.key or not self.current.alive()):
-            self.close()
+            self._stop_server()
         if self.current is None:
             self.key = key
             self.current = make()
         return self.current
 
-    def on_close(self, cleanup) -> None:
-        self._cleanups.append(cleanup)
+    def on_close(self, cleanup, for_server: bool = True) -> None:
+        self._cleanups.append((for_server, cleanup))
 
-    def close(self) -> None:
+    def _stop_server(self, everything: bool = False) -> None:
         server, self.current, self.key = self.current, None, None
-        cleanups, self._cleanups = self._cleanups, []
-        self.extras = {}
+        ending = [c for c in self._cleanups if everything or c[0]]
+        self._cleanups = [c for c in self._cleanups if c not in ending]
         try:
             if server is not None:
                 server.close()
         finally:
-            for cleanup in reversed(cleanups):
+            for _, cleanup in reversed(ending):
                 cleanup()
+
+    def close(self) -> None:
+        """Stop the server and run every cleanup (the end of the student)."""
+        self._stop_server(everything=True)
+        self.extras = {}
 
 
 _session: KernelSession | None = None

@@ -17,6 +17,10 @@ loopback. Everything the kernel or its children do dies with it (a pid namespace
 
 Without bwrap (or with `--sandbox off`), the kernel runs as the grader's user with the
 CPU, memory and file size limits only.
+
+While grading, a student's kernels are forked from one warm server that runs in this
+same chain in place of the kernel (grader.forkserver): one sandbox, uid and process
+watch per student, and each kernel still limited as above.
 """
 
 from __future__ import annotations
@@ -601,8 +605,8 @@ class LimitedKernelManager(AsyncKernelManager):
         process = self._process
         if process is None or process.poll() is not None:
             return
-        if isinstance(process, forkserver.ForkedKernel):
-            process.kill()  # its process group, through the server
+        if not isinstance(process, subprocess.Popen):
+            process.kill()  # forked: its process group, through the server
             return
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -634,7 +638,7 @@ class LimitedKernelManager(AsyncKernelManager):
                 self._lease = UidLease.take() if is_root() else None
             elif is_root() and "lease" not in session.extras:
                 lease = session.extras["lease"] = UidLease.take()
-                session.on_close(lease.release)
+                session.on_close(lease.release, for_server=False)
         cmd, kw = await super()._async_pre_start_kernel(env=env, **kw)
         cwd = Path(kw.get("cwd") or os.getcwd()).resolve()
         log = Path(self.connection_file).with_suffix(".log")
@@ -729,7 +733,14 @@ class LimitedKernelManager(AsyncKernelManager):
             )
             watch.start()
             session.extras["watch"] = watch
-            session.on_close(lambda: (watch.stop(), watch.join(timeout=2)))
+
+            def stop_watch() -> None:
+                watch.stop()
+                watch.join(timeout=2)
+                if session.extras.get("watch") is watch:
+                    del session.extras["watch"]
+
+            session.on_close(stop_watch)
         return server
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

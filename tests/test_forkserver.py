@@ -194,3 +194,15 @@ def test_forking_changes_no_grade(tmp_path):
         forked = read_csv(tmp_path / "out-True" / name)
         fresh = read_csv(tmp_path / "out-False" / name)
         assert forked == fresh, name
+
+
+def test_a_server_that_does_not_start_is_an_error_not_a_hang(tmp_path):
+    """What it printed stays in its log; the kernel manager reports the kernel as
+    never started (LimitChecks: "the kernel did not start: ...")."""
+    with (tmp_path / "server.log").open("wb") as log:
+        with pytest.raises(forkserver.ForkServerError):
+            forkserver.ForkServer(["sh"], isolate=False, log=log)
+    assert (tmp_path / "server.log").read_bytes()
+    never = forkserver.NeverStarted(1)
+    assert never.poll() == 1 and never.wait() == 1
+    never.kill()
