@@ -623,8 +623,11 @@ class LimitedKernelManager(AsyncKernelManager):
         if self.transport == "ipc":
             ipc = Path(self.ip).parent
             ipc.mkdir(parents=True, exist_ok=True)
-            name = f"kernel-{uuid.uuid4().hex[:8]}.json"
-            self.connection_file = str(ipc / name)
+            key = uuid.uuid4().hex[:8]
+            self.connection_file = str(ipc / f"kernel-{key}.json")
+            # Socket paths of this kernel alone: a previous kernel that closes its
+            # sockets late (zmq then unlinks its ipc files) must not unlink ours.
+            self.ip = str(ipc / f"k{key}")
         elif self.sandbox:
             raise RuntimeError("the sandbox needs KernelManager.transport = 'ipc'")
         env = dict(kw.pop("env", None) or os.environ)
