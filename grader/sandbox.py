@@ -40,9 +40,10 @@ from functools import cache
 from pathlib import Path
 
 import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, DottedObjectName, Integer, Type
+from traitlets import Bool, DottedObjectName, Integer, Type, default
 
 from . import forkserver
 
@@ -562,6 +563,19 @@ class LimitedKernelManager(AsyncKernelManager):
         help="Fork the kernel from the current grader.forkserver session's warm "
         "server (one per student, same sandbox and limits), when one is open.",
     ).tag(config=True)
+
+    @default("context")
+    def _zero_linger_context(self) -> zmq.asyncio.Context:
+        """A context whose sockets never wait to deliver messages when closed.
+
+        A dead or killed kernel cannot take what is still queued for it; with the
+        default linger (forever) a garbage-collected context would block the worker
+        in Context.term() (seen: both workers stuck inside a gradebook query).
+        """
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.LINGER, 0)
+        return context
 
     _lease: UidLease | None = None
     _process: subprocess.Popen | None = None
