@@ -565,15 +565,15 @@ class LimitedKernelManager(AsyncKernelManager):
     ).tag(config=True)
 
     @default("context")
-    def _zero_linger_context(self) -> zmq.asyncio.Context:
-        """A context whose sockets never wait to deliver messages when closed.
+    def _shared_context(self) -> zmq.asyncio.Context:
+        """The process's one zmq context, never destroyed (so never garbage-collected).
 
-        A dead or killed kernel cannot take what is still queued for it; with the
-        default linger (forever) a garbage-collected context would block the worker
-        in Context.term() (seen: both workers stuck inside a gradebook query).
+        With a context per kernel manager, garbage collection could finalize a
+        context before its sockets, and Context.term() then waits forever for those
+        sockets (seen: both workers stuck in term() inside a gradebook query). With
+        one shared context, each socket is closed on its own, without lingering.
         """
-        self._created_context = True
-        context = zmq.asyncio.Context()
+        context = zmq.asyncio.Context.instance()
         context.setsockopt(zmq.LINGER, 0)
         return context
 
