@@ -291,7 +291,11 @@ class TrustedTests:
             raise GraderChannelError(f"{label}: unreadable answer ({error})") from None
 
     def _request(self, op: str, label: str = "", **fields):
-        """Send one request to the kernel's runtime; its answer's value, or raise."""
+        """Send one request to the kernel's runtime; its answer's value, or raise.
+
+        label: what the request is about, for messages (default: the name it reads
+        or binds)."""
+        label = label or fields.get("name", "the code")
         if self._busy:
             raise CellTimeoutError(
                 f"not run: the notebook was still busy with {self._busy}"
@@ -314,14 +318,14 @@ class TrustedTests:
             None,
         )
         if answer is None:
-            self._raise_for_timeout(cell, label or fields.get("name", "the code"))
+            self._raise_for_timeout(cell, label)
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
             reason = f"{errors[-1]['ename']}: {errors[-1]['evalue']}" if errors else ""
             raise GraderChannelError(
                 f"the notebook's kernel did not answer the grader {reason}".strip()
             )
         if "error" in answer:
-            raise _student_error(answer["error"], label or fields.get("name", ""))
+            raise _student_error(answer["error"], label)
         return answer.get("value")
 
     def _raise_for_timeout(self, cell: NotebookNode, what: str) -> None:
@@ -359,8 +363,6 @@ def _student_error(error: dict, label: str) -> Exception:
     """The exception a graded test sees when the student's code raised."""
     name = str(error.get("ename", "Error"))
     message = str(error.get("evalue", ""))
-    if name == "NameError" and not label:
-        return NameError(message)
     where = error.get("where") or []
     lines = "; ".join(str(line) for line in where[-2:] if isinstance(line, str))
     text = f"{label} raised {name}: {message}"
