@@ -15,22 +15,20 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from nbclient import NotebookClient
-from traitlets.config import Config
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox_overhead import run_in_kernel, working_copy
 
 from grader import forkserver
-from grader.course import NOTEBOOKS, RELEASE_DIR, REPO
-from grader.sandbox import LimitedKernelManager, sandbox_problem
-from grader.student import Limits, grading_config
+from grader.course import NOTEBOOKS
+from grader.sandbox import sandbox_problem
 from grader.submissions import solved
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
@@ -70,22 +68,13 @@ def run_student(
     sandboxed: bool, forked: bool, scratch: Path, meter: KernelCpu
 ) -> tuple[float, float]:
     """(wall s, kernels' CPU s) to run the five notebooks as one student's."""
-    cwd = scratch / "work"
-    shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(RELEASE_DIR / "backprop_helper", cwd / "backprop_helper")
-    config = grading_config(scratch, REPO / "nbgrader_config.py", Limits(), sandboxed)
+    cwd, config = working_copy(scratch, sandboxed)
     config.LimitedKernelManager.fork_kernels = forked
-    (scratch / "ipc").mkdir()
     notebooks = [solved(stem) for stem in NOTEBOOKS]
     cpu, start = meter.now(), time.monotonic()
     with forkserver.session():
         for notebook in notebooks:
-            NotebookClient(
-                notebook, config=Config(KernelManager=config.KernelManager,
-                                        LimitedKernelManager=config.LimitedKernelManager),
-                kernel_manager_class=LimitedKernelManager, timeout=120,
-                resources={"metadata": {"path": str(cwd)}},
-            ).execute()  # fmt: skip
+            run_in_kernel(notebook, cwd, config)
     wall = time.monotonic() - start
     time.sleep(0.5)  # let the last processes end
     return wall, meter.now() - cpu

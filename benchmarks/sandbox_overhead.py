@@ -32,21 +32,32 @@ from grader.student import Limits, grading_config
 from grader.submissions import solved
 
 
-def run_notebook(stem: str, sandboxed: bool, scratch: Path) -> float:
-    """Seconds to run one solved notebook in a new kernel, start to shutdown."""
+def working_copy(scratch: Path, sandboxed: bool) -> tuple[Path, Config]:
+    """A fresh working copy holding the helper, and the grader's kernel config."""
     cwd = scratch / "work"
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(RELEASE_DIR / "backprop_helper", cwd / "backprop_helper")
     config = grading_config(scratch, REPO / "nbgrader_config.py", Limits(), sandboxed)
     (scratch / "ipc").mkdir()
-    notebook = solved(stem)
-    start = time.monotonic()
+    return cwd, config
+
+
+def run_in_kernel(notebook, cwd: Path, config: Config) -> None:
+    """Run a notebook in a kernel started the way the grader starts it."""
     NotebookClient(
         notebook, config=Config(KernelManager=config.KernelManager,
                                 LimitedKernelManager=config.LimitedKernelManager),
         kernel_manager_class=LimitedKernelManager, timeout=120,
         resources={"metadata": {"path": str(cwd)}},
     ).execute()  # fmt: skip
+
+
+def run_notebook(stem: str, sandboxed: bool, scratch: Path) -> float:
+    """Seconds to run one solved notebook in a new kernel, start to shutdown."""
+    cwd, config = working_copy(scratch, sandboxed)
+    notebook = solved(stem)
+    start = time.monotonic()
+    run_in_kernel(notebook, cwd, config)
     return time.monotonic() - start
 
 
