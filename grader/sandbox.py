@@ -58,6 +58,7 @@ LOCK_DIR = Path(tempfile.gettempdir()) / "grader-sandbox"
 # Inside the sandbox.
 HOME = "/tmp/home"
 MB = 1024 * 1024
+MAX_SOCKET_PATH = 107  # bytes in a Unix socket address, without the closing NUL
 
 # Thread pools of numerical libraries: one thread each (2 workers on 2 cores would
 # only contend), set for every kernel, sandboxed or not.
@@ -642,6 +643,12 @@ class LimitedKernelManager(AsyncKernelManager):
             # Socket paths of this kernel alone: a previous kernel that closes its
             # sockets late (zmq then unlinks its ipc files) must not unlink ours.
             self.ip = str(ipc / f"k{key}")
+            if len(os.fsencode(f"{self.ip}-99")) > MAX_SOCKET_PATH:
+                raise RuntimeError(
+                    f"the kernel's socket paths ({self.ip}-N) are longer than the "
+                    f"{MAX_SOCKET_PATH} bytes Unix allows: give KernelManager.ip a "
+                    "shorter folder"
+                )
         elif self.sandbox:
             raise RuntimeError("the sandbox needs KernelManager.transport = 'ipc'")
         env = dict(kw.pop("env", None) or os.environ)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,9 +86,14 @@ class StudentOutcome:
 
 
 def grading_config(
-    root: Path, course_config: Path, limits: Limits, sandbox: bool = False
+    root: Path,
+    course_config: Path,
+    limits: Limits,
+    sandbox: bool = False,
+    sockets: Path | None = None,
 ) -> Config:
-    """The course's nbgrader config, pointed at root, with the grader's pipeline."""
+    """The course's nbgrader config, pointed at root, with the grader's pipeline;
+    kernels' Unix sockets go in sockets (default root/ipc)."""
     config = PyFileConfigLoader(
         course_config.name, str(course_config.parent)
     ).load_config()
@@ -119,9 +125,9 @@ def grading_config(
         ShortenTestTracebacks,
         CSSHTMLHeaderPreprocessor,
     ]
-    # Unix sockets under the private course, not TCP ports, between kernel and grader.
+    # Unix sockets, not TCP ports, between kernel and grader.
     config.KernelManager.transport = "ipc"
-    config.KernelManager.ip = str(root / "ipc" / "kernel")
+    config.KernelManager.ip = str((sockets or root / "ipc") / "kernel")
     # The kernel's sandbox and limits (ResilientExecute uses LimitedKernelManager).
     config.ResilientExecute.output_limit = limits.output_mb * MB
     config.LimitedKernelManager.sandbox = sandbox
@@ -137,7 +143,7 @@ def _prepare(job: StudentJob) -> Path:
     root = job.workdir
     if root.exists():
         shutil.rmtree(root)
-    (root / "ipc").mkdir(parents=True)
+    root.mkdir(parents=True)
     shutil.copy2(job.course / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(job.course / "source", root / "source")
     shutil.copy2(job.course / "gradebook.template.db", root / "gradebook.db")
@@ -247,13 +253,17 @@ def _failed(job: StudentJob, stem: str, detail: str) -> NotebookGrade:
 def grade_student(job: StudentJob) -> StudentOutcome:
     """Autograde and make feedback for one student in a private course (worker side)."""
     root = _prepare(job)
-    config = grading_config(
-        root, job.course / "nbgrader_config.py", job.limits, job.sandbox
-    )
-    config.LimitedKernelManager.fork_kernels = job.fork_kernels
-    # One fork server for this student's kernels, stopped however grading ends.
-    with forkserver.session():
-        return _grade(job, root, config)
+    # Unix socket paths must stay under 108 bytes: OUT may be deep, the temp dir is not.
+    with tempfile.TemporaryDirectory(prefix="grader-kernels-") as scratch:
+        sockets = Path(scratch) / "ipc"
+        sockets.mkdir()
+        config = grading_config(
+            root, job.course / "nbgrader_config.py", job.limits, job.sandbox, sockets
+        )
+        config.LimitedKernelManager.fork_kernels = job.fork_kernels
+        # One fork server for this student's kernels, stopped however grading ends.
+        with forkserver.session():
+            return _grade(job, root, config)
 
 
 def _grade(job: StudentJob, root: Path, config: Config) -> StudentOutcome:

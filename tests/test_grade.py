@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -939,3 +940,25 @@ def test_cli_rejects_a_bad_jobs_count(tmp_path, jobs):
     assert result.returncode == 2
     assert "--jobs" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def kernel_scratch() -> set[Path]:
+    """The short temp folders that hold kernels' sockets while a student is graded."""
+    return set(Path(tempfile.gettempdir()).glob("grader-kernels-*"))
+
+
+@pytest.mark.slow
+def test_an_out_folder_deeper_than_a_socket_path_still_grades(tmp_path):
+    """Kernels' Unix sockets live in a short temp folder, not under OUT: an OUT path
+    past Unix's 108-byte socket limit grades normally, and the folder is removed."""
+    write_notebook(tmp_path / "class" / "alice" / f"{SIG}.ipynb", solved(SIG))
+    out = tmp_path / ("deep" * 30) / "out"
+    assert len(str(out / ".grader" / "work" / "alice" / "ipc" / "k12345678-1")) > 108
+    before = kernel_scratch()
+    results = grade_class(
+        tmp_path / "class", out, jobs=1, limits=SMALL_LIMITS, progress=False
+    )
+    grade = by_key(results)[("alice", SIG)]
+    assert grade.status == OK, grade.detail
+    assert grade.score == grade.max_score
+    assert kernel_scratch() <= before

@@ -7,6 +7,7 @@ see. tests/test_hostile.py grades hostile students through the real command.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -377,6 +378,21 @@ def test_sandboxed_kernel_sees_only_its_working_copy(course):
         assert seen["root"] in (False, [".pyenv"])
     assert set(seen["env"].values()) - {"1"} == {sandbox.HOME + "/.config/matplotlib"}
     assert not (cwd / "scratch.txt").exists(), "writes go to the scratch layer"
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["on", "off"])
+def test_socket_paths_too_long_for_unix_are_a_clear_error(tmp_path, sandboxed):
+    """A socket folder whose paths would pass 107 bytes fails before any kernel
+    starts, naming the setting to shorten (zmq says only "File name too long")."""
+    ipc = tmp_path / ("deep" * 25)
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(ipc / "kernel")
+    config.LimitedKernelManager.sandbox = sandboxed
+    manager = LimitedKernelManager(config=config)
+    with pytest.raises(RuntimeError, match=r"longer than the 107 bytes.*Manager\.ip"):
+        asyncio.run(manager.start_kernel(cwd=str(tmp_path)))
+    assert not manager.has_kernel
 
 
 def test_unsandboxed_kernel_gets_the_thread_settings_too(course):
