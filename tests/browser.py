@@ -8,6 +8,7 @@ reads the saved file back from disk; its page stays open for the slider tests.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -165,10 +166,30 @@ class JupyterServer:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
+    def _api(self, method: str, path: str) -> bytes:
+        """One authorised call to the server's REST API."""
+        request = urllib.request.Request(
+            f"{self.base_url}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()
+
+    def running_kernels(self) -> list[dict]:
+        """The kernels the server has running (GET /api/kernels)."""
+        return json.loads(self._api("GET", "/api/kernels"))
+
     def stop(self) -> None:
-        """Terminate the server (it shuts its kernels down); kill it if it hangs."""
+        """Shut every kernel down through the API (a server killed for hanging
+        could not), then terminate the server; kill it if it hangs."""
         if self.process is None or self.process.poll() is not None:
             return
+        try:
+            for kernel in self.running_kernels():
+                self._api("DELETE", f"/api/kernels/{kernel['id']}")
+        except (urllib.error.URLError, OSError, ValueError):
+            pass  # the server is going anyway; its log says why
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

@@ -10,6 +10,7 @@ docs/05_optimizers.png, the picture the README shows.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -36,9 +37,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 DOCS_SCREENSHOT = REPO / "docs" / "05_optimizers.png"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the whole session; a missing one is a failure."""
+    """One headless Chromium for these tests; a missing one is a failure."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run `make setup` (it installs Debian's "
@@ -51,9 +52,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session", params=sorted(APPS))
+@pytest.fixture(scope="module", params=sorted(APPS))
 def session(request, browser, tmp_path_factory):
-    """A server for one app on a folder of solved notebooks, with a browser context."""
+    """A server for one app on a folder of solved notebooks, with a browser context;
+    module-scoped, so its kernels are gone before the other suites run."""
     app = APPS[request.param]
     root = tmp_path_factory.mktemp(f"{app.name}-course")
     write_course_folder(root)
@@ -161,3 +163,33 @@ def test_dragging_a_slider_redraws_its_single_plot(
     assert images.get_attribute("src") != original
     name = f"{session.app.name}-{stem}-{label.replace(' ', '-')}.png"
     cell.screenshot(path=SCREENSHOTS / name)
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of the running processes whose arguments contain text."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().replace(b"\0", b" ")
+        except OSError:  # the process ended while we looked
+            continue
+        if text.encode() in arguments:
+            found.append(arguments.decode(errors="replace"))
+    return found
+
+
+@pytest.mark.parametrize("app", sorted(APPS))
+def test_stopping_the_server_leaves_no_kernel_running(app, tmp_path):
+    """A kernel started through the server is gone once the server is stopped."""
+    root = tmp_path / "course"
+    root.mkdir()
+    server = JupyterServer(APPS[app], root, tmp_path / "state")
+    runtime = server.env["JUPYTER_RUNTIME_DIR"]
+    try:
+        server.start()
+        server._api("POST", "/api/kernels")
+        assert len(server.running_kernels()) == 1
+        assert processes_mentioning(runtime), "the kernel process was not found"
+    finally:
+        server.stop()
+    assert processes_mentioning(runtime) == []
