@@ -46,6 +46,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Integer, Type, default
 
 from . import forkserver
+from .channels import SlicedPollClient
 
 MODES = ("auto", "required", "off")
 
@@ -507,8 +508,9 @@ class ProcessWatch(threading.Thread):
 # --- the kernel manager -----------------------------------------------------------
 
 
-class LimitedKernelClient(AsyncKernelClient):
-    """A client that notices when its iopub connection is cut.
+class LimitedKernelClient(SlicedPollClient):
+    """A client that notices when its iopub connection is cut, and never sleeps
+    through a reply (grader.channels).
 
     zmq drops the connection of a peer that sends a message larger than the
     socket's MAXMSGSIZE (set by LimitedKernelManager from the output limit), so a
