@@ -9,6 +9,10 @@ Times three ways of running the same submitted notebooks:
 and prints the ratios the grader is held to: stock / grader (target >= 1.8) and
 grader / (floor / cores) (target <= 1.3). One-time course setup is excluded for both
 graders (generate_assignment for stock, prepare_course for ours).
+
+All three poll for replies the grader's way (grader.channels): with nbclient as
+released, about one slider cell in fifty waits out its whole time limit (nbclient
+issue #312), which would inflate floor and stock at random and flatter the ratios.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +36,10 @@ from grader.course import HELPER_PACKAGE, SOURCE_DIR
 from grader.grade import grade_class, prepare_course
 from grader.release import make_course
 from grader.sample_class import build_benchmark_class
+
+SLICED_SHELL = Config(
+    {"AsyncKernelManager": {"client_class": "grader.channels.SlicedPollClient"}}
+)
 
 
 def time_floor(class_dir: Path, scratch: Path) -> tuple[float, int]:
@@ -43,6 +52,7 @@ def time_floor(class_dir: Path, scratch: Path) -> tuple[float, int]:
         notebook = nbformat.read(path, as_version=4)
         NotebookClient(
             notebook,
+            config=SLICED_SHELL,
             timeout=120,
             kernel_name="python3",
             allow_errors=True,
@@ -61,7 +71,7 @@ def time_stock(class_dir: Path, scratch: Path) -> float:
         }
         stock_autograde.submit(root, student.name, notebooks)
     start = time.perf_counter()
-    stock_autograde.autograde(root)
+    stock_autograde.autograde(root, sliced_shell=True)
     return time.perf_counter() - start
 
 
