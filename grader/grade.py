@@ -322,6 +322,8 @@ def grade_class(
     limits = limits or Limits()
     sandboxed = use_sandbox(sandbox)
     jobs = jobs or os.cpu_count() or 1
+    # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
+    out = Path(out).absolute()
     collection = collect(submissions, NOTEBOOKS, pattern)
     if not collection.submissions:
         reasons = "\n".join(

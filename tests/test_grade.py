@@ -962,3 +962,17 @@ def test_an_out_folder_deeper_than_a_socket_path_still_grades(tmp_path):
     assert grade.status == OK, grade.detail
     assert grade.score == grade.max_score
     assert kernel_scratch() <= before
+
+
+@pytest.mark.slow
+def test_a_relative_out_folder_grades_like_an_absolute_one(tmp_path, monkeypatch):
+    """`--out graded` (as `make demo` passes it): grades land, not grader_error."""
+    write_notebook(tmp_path / "class" / "alice" / f"{SIG}.ipynb", solved(SIG))
+    monkeypatch.chdir(tmp_path)
+    results = grade_class(
+        Path("class"), Path("graded"), jobs=1, limits=SMALL_LIMITS, progress=False
+    )
+    grade = by_key(results)[("alice", SIG)]
+    assert grade.status == OK, grade.detail
+    assert grade.score == grade.max_score
+    assert (tmp_path / "graded" / "grades.csv").exists()
