@@ -151,13 +151,9 @@ class JupyterServer:
                 f"{self.app.module} exited with {self.process.returncode}"
                 f"\n{self.log_tail()}"
             )
-        request = urllib.request.Request(
-            f"{self.base_url}/api/status",
-            headers={"Authorization": f"token {self.token}"},
-        )
         try:
-            with urllib.request.urlopen(request, timeout=2) as response:
-                return response.status == 200
+            self.api("GET", "/api/status", timeout=2)
+            return True
         except (urllib.error.URLError, OSError):
             return False
 
@@ -166,19 +162,19 @@ class JupyterServer:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
-    def _api(self, method: str, path: str) -> bytes:
-        """One authorised call to the server's REST API."""
+    def api(self, method: str, path: str, timeout: float = 10) -> bytes:
+        """One authorised call to the server's REST API (HTTPError unless 2xx)."""
         request = urllib.request.Request(
             f"{self.base_url}{path}",
             method=method,
             headers={"Authorization": f"token {self.token}"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
 
     def running_kernels(self) -> list[dict]:
         """The kernels the server has running (GET /api/kernels)."""
-        return json.loads(self._api("GET", "/api/kernels"))
+        return json.loads(self.api("GET", "/api/kernels"))
 
     def stop(self) -> None:
         """Shut every kernel down through the API (a server killed for hanging
@@ -187,7 +183,7 @@ class JupyterServer:
             return
         try:
             for kernel in self.running_kernels():
-                self._api("DELETE", f"/api/kernels/{kernel['id']}")
+                self.api("DELETE", f"/api/kernels/{kernel['id']}")
         except (urllib.error.URLError, OSError, ValueError):
             pass  # the server is going anyway; its log says why
         self.process.terminate()

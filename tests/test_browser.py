@@ -187,7 +187,7 @@ def test_stopping_the_server_leaves_no_kernel_running(app, tmp_path):
     runtime = server.env["JUPYTER_RUNTIME_DIR"]
     try:
         server.start()
-        server._api("POST", "/api/kernels")
+        server.api("POST", "/api/kernels")
         assert len(server.running_kernels()) == 1
         assert processes_mentioning(runtime), "the kernel process was not found"
     finally:
