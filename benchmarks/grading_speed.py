@@ -32,14 +32,13 @@ from traitlets.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader import stock_autograde
+from grader.channels import CLIENT_CLASS
 from grader.course import HELPER_PACKAGE, SOURCE_DIR
 from grader.grade import grade_class, prepare_course
 from grader.release import make_course
 from grader.sample_class import build_benchmark_class
 
-SLICED_SHELL = Config(
-    {"AsyncKernelManager": {"client_class": "grader.channels.SlicedPollClient"}}
-)
+SLICED_SHELL = Config({"AsyncKernelManager": {"client_class": CLIENT_CLASS}})
 
 
 def time_floor(class_dir: Path, scratch: Path) -> tuple[float, int]:

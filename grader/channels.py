@@ -44,9 +44,11 @@ class SlicedPollChannel(AsyncZMQSocketChannel):
 
 
 class SlicedPollClient(AsyncKernelClient):
-    """An async kernel client whose shell channel is a SlicedPollChannel.
-
-    Any kernel manager takes it as `--AsyncKernelManager.client_class=
-    grader.channels.SlicedPollClient`; the grader's own client builds on it."""
+    """An async kernel client whose shell channel is a SlicedPollChannel; the
+    grader's own client builds on it, other kernel managers take CLIENT_CLASS."""
 
     shell_channel_class = Type(SlicedPollChannel)
+
+
+# For AsyncKernelManager.client_class (config or an nbgrader command line).
+CLIENT_CLASS = f"{SlicedPollClient.__module__}.{SlicedPollClient.__qualname__}"

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
+from .channels import CLIENT_CLASS
 from .course import ASSIGNMENT, HELPER_PACKAGE, REPO
 from .nbgrader_run import run_nbgrader
 from .student import cell_messages
@@ -53,7 +54,7 @@ def submit(
 
 
 # Stock nbgrader with the grader's fix for nbclient issue #312 (grader.channels).
-SLICED_SHELL = "--AsyncKernelManager.client_class=grader.channels.SlicedPollClient"
+SLICED_SHELL = f"--AsyncKernelManager.client_class={CLIENT_CLASS}"
 
 
 def autograde(root: Path, timeout: float = 3600, sliced_shell: bool = False) -> str:
