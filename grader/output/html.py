@@ -1,0 +1,209 @@
+"""The class report, OUT/report.html, rendered from templates/report.html.
+
+This module works out what the report says (as plain values); the template says
+how it looks. The Jinja2 environment autoescapes every interpolation, so student
+text (ids, messages, details, file names, feedback paths) never becomes markup:
+nothing here escapes by hand and nothing is marked safe. The page is one file:
+CSS in the template, plots as PNG data URIs, no script, nothing fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..course import ASSIGNMENT
+from ..model import ClassResults, NotebookGrade, Status
+from . import plots
+from .stats import (
+    NO_SUBMISSIONS,
+    FailureCount,
+    failure_counts,
+    format_points,
+    grade_table,
+    max_total,
+    mean_total,
+    not_graded,
+    not_graded_counts,
+    notebook_columns,
+    notebook_max_scores,
+    short_name,
+    student_totals,
+)
+from .text import shorten
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "report.html"
+DEFAULT_TITLE = f"Class report: {ASSIGNMENT}"
+TOP_FAILURES = 15  # rows in the "fail most often" table and chart
+MESSAGE_CHARS = 160  # longest first line of a failure message shown
+OPEN_ROWS = 50  # a list of students or files longer than this starts collapsed
+
+ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every {{ }} is HTML-escaped, in text and in attributes
+    undefined=StrictUndefined,  # a misspelt name fails the render, not blank
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """One row of "Checks that fail most often"."""
+
+    notebook: str
+    test: str
+    failed: int
+    share: str  # e.g. "75% of 4"
+    message: str  # the most common first line, cut to MESSAGE_CHARS
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    """One notebook's cell in the totals table: a score, a status word or "–"."""
+
+    text: str
+    bad: bool = False  # a status word: the notebook was not graded
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to one feedback file, relative to OUT."""
+
+    href: str  # percent-encoded path
+    label: str  # the notebook's short name, "01"
+
+
+@dataclass(frozen=True)
+class TotalsRow:
+    """One student's row in the totals table."""
+
+    student: str
+    cells: list[ScoreCell]
+    total: str
+    links: list[Link]
+
+
+def headline(results: ClassResults) -> list[tuple[str, str]]:
+    """(figure, what it counts): students, notebooks graded and not, mean total."""
+    failed = not_graded(results)
+    mean = mean_total(results)
+    figures = [
+        (str(len(results.students)), "students"),
+        (str(len(results.grades) - len(failed)), "notebooks graded"),
+        (
+            str(len(failed)),
+            f"notebooks could not be graded "
+            f"({len({grade.student for grade in failed})} students)",
+        ),
+        (
+            f"{'–' if mean is None else format_points(mean)}"
+            f" / {format_points(max_total(results))}",
+            "mean total score",
+        ),
+    ]
+    if results.unmapped:
+        figures.append((str(len(results.unmapped)), "unmapped input files"))
+    return figures
+
+
+def failure_rows(counts: list[FailureCount]) -> list[FailureRow]:
+    """The table rows of the given failing checks, in the order given."""
+    return [
+        FailureRow(
+            count.notebook,
+            count.test,
+            count.failed,
+            f"{count.share:.0%} of {count.graded}",
+            shorten(count.message, MESSAGE_CHARS),
+        )
+        for count in counts
+    ]
+
+
+def feedback_href(path: str) -> str:
+    """A feedback file's path relative to OUT as a URL path: "/" kept, rest encoded.
+
+    Percent-encoding makes any id a plain relative path (no scheme, no query);
+    the template still escapes the result like any other attribute value.
+    """
+    return quote(path.replace("\\", "/"), safe="/")
+
+
+def score_cell(grade: NotebookGrade | None) -> ScoreCell:
+    """A notebook's cell in the totals table: score, status word or a dash."""
+    if grade is None:
+        return ScoreCell("–")
+    if grade.status != Status.OK:
+        return ScoreCell(str(grade.status), bad=True)
+    return ScoreCell(format_points(grade.score))
+
+
+def totals_rows(results: ClassResults) -> list[TotalsRow]:
+    """Per student: each notebook's cell, the total, links to feedback files."""
+    notebooks = notebook_columns(results)
+    totals = student_totals(results)
+    rows = []
+    for student, by_notebook in grade_table(results).items():
+        graded = [by_notebook.get(notebook) for notebook in notebooks]
+        rows.append(
+            TotalsRow(
+                student,
+                [score_cell(grade) for grade in graded],
+                format_points(totals[student]),
+                [
+                    Link(feedback_href(grade.feedback), short_name(grade.notebook))
+                    for grade in graded
+                    if grade and grade.feedback
+                ],
+            )
+        )
+    return rows
+
+
+def totals_headers(results: ClassResults) -> list[str]:
+    """The notebook columns of the totals table: "01 /4", …"""
+    maxima = notebook_max_scores(results)
+    return [
+        f"{short_name(notebook)} /{format_points(maxima.get(notebook, 0))}"
+        for notebook in notebook_columns(results)
+    ]
+
+
+def report_context(results: ClassResults, title: str) -> dict[str, object]:
+    """Everything the template shows, as plain values (figures already drawn)."""
+    context: dict[str, object] = {
+        "title": title,
+        "graded": bool(results.grades),
+        "no_submissions": NO_SUBMISSIONS,
+        "unmapped": results.unmapped,
+        "open_rows": OPEN_ROWS,
+    }
+    if not results.grades:
+        return context
+    top = failure_counts(results)[:TOP_FAILURES]
+    return context | {
+        "headline": headline(results),
+        "distribution_plot": plots.png_data_uri(plots.distribution_figure(results)),
+        "failures": failure_rows(top),
+        "failures_plot": plots.png_data_uri(plots.failures_figure(top)) if top else "",
+        "statuses": not_graded_counts(results),
+        "not_graded": not_graded(results),
+        "totals_plot": plots.png_data_uri(plots.totals_figure(results)),
+        "totals_headers": totals_headers(results),
+        "totals": totals_rows(results),
+    }
+
+
+def report_html(results: ClassResults, title: str = DEFAULT_TITLE) -> str:
+    """The whole class report as one self-contained HTML document.
+
+    Feedback links are relative to OUT: the page belongs at OUT's top level.
+    """
+    template = ENVIRONMENT.get_template(TEMPLATE)
+    return template.render(report_context(results, title))

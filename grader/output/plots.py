@@ -1,0 +1,119 @@
+"""The report's figures: matplotlib Figure objects (never pyplot) as inline PNG.
+
+Figures are made with matplotlib.figure.Figure, so a run leaves no pyplot state
+behind and needs no display; the report embeds each as a data: URI, so it opens
+offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..model import ClassResults, Status
+from .stats import (
+    FailureCount,
+    format_points,
+    max_total,
+    notebook_columns,
+    notebook_max_scores,
+    short_name,
+    student_totals,
+)
+from .text import shorten
+
+BAR_COLOUR = "#4c72b0"
+MAX_COLOUR = "#c44e52"
+LABEL_CHARS = 40  # longest notebook or test name drawn in full
+
+
+def png_data_uri(figure: Figure) -> str:
+    """The figure as an inline PNG (no Software/URL metadata in the file)."""
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None}
+    )
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"data:image/png;base64,{encoded}"
+
+
+def plot_label(text: str) -> str:
+    """Text matplotlib shows literally ("$" would start mathtext), cut to
+    LABEL_CHARS so a long name cannot squeeze the axes away."""
+    return shorten(text, LABEL_CHARS).replace("$", r"\$")
+
+
+def score_bins(scores: list[float], max_score: float) -> np.ndarray:
+    """Bin edges centred on a 1, 0.5 or 0.25 point grid (≤ 40 bins), else 20 bins."""
+    low, high = min(0.0, *scores), max(max_score, *scores)
+    for step in (1.0, 0.5, 0.25):
+        on_grid = all(float(score / step).is_integer() for score in scores)
+        if on_grid and (high - low) / step <= 40:
+            return np.arange(low - step / 2, high + step, step)
+    return np.linspace(low, max(high, low + 1), 21)
+
+
+def draw_histogram(ax, scores: list[float], max_score: float) -> None:
+    """Scores as bars centred on their values, the max score as a dashed line."""
+    ax.tick_params(labelsize=7)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if scores:
+        bins = score_bins(scores, max_score)
+        ax.hist(scores, bins=bins, color=BAR_COLOUR, edgecolor="white")
+    else:
+        ax.text(0.5, 0.5, "none graded", ha="center", transform=ax.transAxes)
+    if max_score > 0:
+        ax.axvline(max_score, color=MAX_COLOUR, linestyle="--", linewidth=1)
+
+
+def distribution_figure(results: ClassResults) -> Figure:
+    """One small histogram of graded scores per notebook, max score dashed."""
+    notebooks = notebook_columns(results)
+    maxima = notebook_max_scores(results)
+    figure = Figure(figsize=(2.6 * len(notebooks), 2.4))
+    axes = figure.subplots(1, len(notebooks), squeeze=False)[0]
+    for ax, notebook in zip(axes, notebooks):
+        scores = [
+            grade.score
+            for grade in results.grades
+            if grade.notebook == notebook and grade.status == Status.OK
+        ]
+        max_score = maxima.get(notebook, 0.0)
+        title = f"{len(scores)} graded, max {format_points(max_score)}"
+        ax.set_title(f"{plot_label(notebook)}\n{title}", fontsize=8)
+        ax.set_xlabel("score", fontsize=8)
+        draw_histogram(ax, scores, max_score)
+    axes[0].set_ylabel("students", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def totals_figure(results: ClassResults) -> Figure:
+    """A histogram of the students' totals (every row counts, graded or not)."""
+    figure = Figure(figsize=(6, 2.4))
+    ax = figure.subplots()
+    draw_histogram(ax, list(student_totals(results).values()), max_total(results))
+    ax.set_xlabel("total score", fontsize=8)
+    ax.set_ylabel("students", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def failures_figure(failures: list[FailureCount]) -> Figure:
+    """Horizontal bars: how many students failed each of the given tests."""
+    figure = Figure(figsize=(7, 0.9 + 0.3 * len(failures)))
+    ax = figure.subplots()
+    labels = [
+        plot_label(f"{short_name(count.notebook)} {count.test}") for count in failures
+    ]
+    positions = np.arange(len(failures))
+    ax.barh(positions, [count.failed for count in failures], color=MAX_COLOUR)
+    ax.set_yticks(positions, labels=labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("students who failed", fontsize=8)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,73 @@
+"""grades.csv and tests.csv as text: a contract, byte for byte.
+
+Spreadsheets, LMS imports and scripts read these files, so their columns
+(GRADES_COLUMNS, TESTS_COLUMNS), row order (student, then course notebook order;
+tests in cell order), number format ("4", "2.5", "0.333"), quoting and "\\r\\n"
+line ends (the csv module's defaults) do not change. Free text that a student
+controls and a spreadsheet would run as a formula gets a leading "'".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from ..model import GRADES_COLUMNS, TESTS_COLUMNS, ClassResults, NotebookGrade
+from .stats import format_points, sorted_grades
+
+# Columns holding text a student controls (what their code printed, file names).
+FREE_TEXT_COLUMNS = ("message", "detail", "source")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, prefixed with ' (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
+    """A CSV document with a header; the csv module quotes commas and newlines, and
+    free-text cells that a spreadsheet would take for a formula are defused."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: defuse_formula(value)
+                if key in FREE_TEXT_COLUMNS and isinstance(value, str)
+                else value
+                for key, value in row.items()
+            }
+        )
+    return buffer.getvalue()
+
+
+def grades_row(grade: NotebookGrade) -> dict[str, object]:
+    """A grades.csv row with its scores as plain numbers."""
+    row = grade.to_row()
+    row["score"] = format_points(grade.score)
+    row["max_score"] = format_points(grade.max_score)
+    return row
+
+
+def grades_csv(results: ClassResults) -> str:
+    """grades.csv: one row per student and notebook, columns GRADES_COLUMNS."""
+    rows = [grades_row(grade) for grade in sorted_grades(results)]
+    return csv_text(GRADES_COLUMNS, rows)
+
+
+def tests_rows(grade: NotebookGrade) -> list[dict[str, object]]:
+    """A notebook's tests.csv rows, points as plain numbers, in cell order."""
+    rows = grade.test_rows()
+    for row in rows:
+        row["points"] = format_points(row["points"])
+        row["max_points"] = format_points(row["max_points"])
+    return rows
+
+
+def tests_csv(results: ClassResults) -> str:
+    """tests.csv: one row per student and graded test cell, columns TESTS_COLUMNS."""
+    rows = [row for grade in sorted_grades(results) for row in tests_rows(grade)]
+    return csv_text(TESTS_COLUMNS, rows)
