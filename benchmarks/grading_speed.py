@@ -8,9 +8,9 @@ Times three ways of running the same submitted notebooks:
   grader  `python -m grader grade` (parallel workers, feedback and report included).
 and prints the ratios the grader is held to: stock / grader (target >= 1.8) and
 grader / (floor / cores) (target <= 1.3). One-time course setup is excluded for both
-graders (generate_assignment for stock, prepare_course for ours).
+graders (generate_assignment for stock, OutFolder.prepare for ours).
 
-All three poll for replies the grader's way (grader.channels): with nbclient as
+All three poll for replies the grader's way (grader.kernel.channels): with nbclient as
 released, about one slider cell in fifty waits out its whole time limit (nbclient
 issue #312), which would inflate floor and stock at random and flatter the ratios.
 """
@@ -31,12 +31,13 @@ from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader import stock_autograde
-from grader.channels import CLIENT_CLASS
-from grader.course import HELPER_PACKAGE, SOURCE_DIR
-from grader.grade import grade_class, prepare_course
-from grader.release import make_course
-from grader.sample_class import build_benchmark_class
+from grader.authoring import stock as stock_autograde
+from grader.authoring.release import make_course
+from grader.course import COURSE, HELPER_PACKAGE, SOURCE_DIR
+from grader.demo.sample_class import build_benchmark_class
+from grader.grading.grade import grade_class
+from grader.grading.out import OutFolder
+from grader.kernel.channels import CLIENT_CLASS
 
 SLICED_SHELL = Config({"AsyncKernelManager": {"client_class": CLIENT_CLASS}})
 
@@ -77,7 +78,8 @@ def time_stock(class_dir: Path, scratch: Path) -> float:
 def time_grader(class_dir: Path, scratch: Path, jobs: int) -> float:
     """Seconds for `python -m grader grade` on the whole class."""
     out = scratch / "grader"
-    prepare_course(out)
+    out.mkdir(parents=True, exist_ok=True)
+    OutFolder(out).prepare(COURSE)
     start = time.perf_counter()
     grade_class(class_dir, out, jobs=jobs, progress=False)
     return time.perf_counter() - start

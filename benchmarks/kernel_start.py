@@ -3,11 +3,11 @@
     .venv/bin/python benchmarks/kernel_start.py [--rounds 3]
 
 Each round runs the five solved notebooks one after another the way the grader
-starts kernels for one student (LimitedKernelManager, default limits, one working
-copy), four ways: fresh or forked kernels (grader.forkserver, one server for the five
-as for one student, its start included), without and with the sandbox. The order of
-the four rotates each round. Prints the median wall time and the CPU time of the
-kernels (and the fork server: every child process), and the ratios.
+starts kernels for one student (one StudentSandbox, default limits, one working
+copy), four ways: fresh or forked kernels (grader/inside/forkserver.py, one server for
+the five as for one student, its start included), without and with the sandbox.
+The order of the four rotates each round. Prints the median wall time and the CPU
+time of the kernels (and the fork server: every child process), and the ratios.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox_overhead import run_in_kernel, working_copy
 
-from grader import forkserver
 from grader.course import NOTEBOOKS
-from grader.sandbox import sandbox_problem
-from grader.submissions import solved
+from grader.demo.submissions import solved
+from grader.kernel.probe import sandbox_problem
+from grader.kernel.sandbox import StudentSandbox
+from grader.model import Limits
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 
@@ -68,13 +69,12 @@ def run_student(
     sandboxed: bool, forked: bool, scratch: Path, meter: KernelCpu
 ) -> tuple[float, float]:
     """(wall s, kernels' CPU s) to run the five notebooks as one student's."""
-    cwd, config = working_copy(scratch, sandboxed)
-    config.LimitedKernelManager.fork_kernels = forked
+    cwd = working_copy(scratch)
     notebooks = [solved(stem) for stem in NOTEBOOKS]
     cpu, start = meter.now(), time.monotonic()
-    with forkserver.session():
+    with StudentSandbox(Limits(), sandbox=sandboxed, fork=forked):
         for notebook in notebooks:
-            run_in_kernel(notebook, cwd, config)
+            run_in_kernel(notebook, cwd)
     wall = time.monotonic() - start
     time.sleep(0.5)  # let the last processes end
     return wall, meter.now() - cpu

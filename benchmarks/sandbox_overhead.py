@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/sandbox_overhead.py [--rounds 3] [--students 6]
 
 1. Per notebook: each solved notebook run in a fresh kernel started the way the
-   grader starts it (LimitedKernelManager, default limits), without and with the
+   grader starts it (grader.kernel: the sandbox provisioner, default limits),
+   without and with the
    sandbox, alternating which goes first each round; the median wall time of each.
 2. A class: `python -m grader grade` on the same synthetic class (every notebook
    solved) with --sandbox off and --sandbox required, alternating, --jobs 2.
@@ -21,43 +22,42 @@ import time
 from pathlib import Path
 
 from nbclient import NotebookClient
-from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.course import NOTEBOOKS, RELEASE_DIR, REPO
-from grader.sample_class import notebook_bytes
-from grader.sandbox import LimitedKernelManager, sandbox_problem
-from grader.student import Limits, grading_config
-from grader.submissions import solved
+from grader.demo.sample_class import notebook_bytes
+from grader.demo.submissions import solved
+from grader.kernel.manager import GraderKernelManager
+from grader.kernel.probe import sandbox_problem
+from grader.kernel.sandbox import StudentSandbox
+from grader.model import Limits
 
 
-def working_copy(scratch: Path, sandboxed: bool) -> tuple[Path, Config]:
-    """A fresh working copy holding the helper, and the grader's kernel config."""
+def working_copy(scratch: Path) -> Path:
+    """A fresh working copy holding the helper."""
     cwd = scratch / "work"
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(RELEASE_DIR / "backprop_helper", cwd / "backprop_helper")
-    config = grading_config(scratch, REPO / "nbgrader_config.py", Limits(), sandboxed)
-    (scratch / "ipc").mkdir()
-    return cwd, config
+    return cwd
 
 
-def run_in_kernel(notebook, cwd: Path, config: Config) -> None:
-    """Run a notebook in a kernel started the way the grader starts it."""
+def run_in_kernel(notebook, cwd: Path) -> None:
+    """Run a notebook in a kernel started the way the grader starts it (in the
+    StudentSandbox open now)."""
     NotebookClient(
-        notebook, config=Config(KernelManager=config.KernelManager,
-                                LimitedKernelManager=config.LimitedKernelManager),
-        kernel_manager_class=LimitedKernelManager, timeout=120,
+        notebook, kernel_manager_class=GraderKernelManager, timeout=120,
         resources={"metadata": {"path": str(cwd)}},
     ).execute()  # fmt: skip
 
 
 def run_notebook(stem: str, sandboxed: bool, scratch: Path) -> float:
     """Seconds to run one solved notebook in a new kernel, start to shutdown."""
-    cwd, config = working_copy(scratch, sandboxed)
+    cwd = working_copy(scratch)
     notebook = solved(stem)
     start = time.monotonic()
-    run_in_kernel(notebook, cwd, config)
+    with StudentSandbox(Limits(), sandbox=sandboxed, fork=False):
+        run_in_kernel(notebook, cwd)
     return time.monotonic() - start
 
 

@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.course import SOURCE_DIR
-from grader.submissions import answer_cells
+from grader.demo.submissions import answer_cells
 
 MEASURE = """
 import json, statistics, time

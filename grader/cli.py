@@ -1,4 +1,11 @@
-"""The instructor's command line: `python -m grader COMMAND`."""
+"""The instructor's command line: `python -m grader COMMAND`.
+
+Each command is one call into the package and some printing. Exit codes: 0 done (a
+grading run that completed, even with broken submissions); 1 a check found a problem
+(`release --check`: the release is stale; `selfcheck`: a score is wrong); 2 unusable
+input or a failing nbgrader command, with a message; 3 `--sandbox required` where
+the sandbox does not work.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,17 @@ import shutil
 import sys
 from pathlib import Path
 
-from .collect import DEFAULT_PATTERN, InputError
-from .grade import grade_class
-from .nbgrader_run import NbgraderError
-from .release import stale_release_files, write_release
-from .report import summary_table
-from .sample_class import build_sample_class
-from .sandbox import MODES, SandboxUnavailable
-from .selfcheck import run_selfcheck
-from .student import Limits
+from .authoring.nbgrader_run import NbgraderError
+from .authoring.release import stale_release_files, write_release
+from .authoring.selfcheck import run_selfcheck
+from .authoring.wheel import build_helper_wheel
+from .demo.sample_class import build_sample_class
+from .grading.grade import grade_class
+from .intake.errors import InputError
+from .intake.names import DEFAULT_PATTERN
+from .kernel.probe import MODES, SandboxUnavailable
+from .model import Limits
+from .output.terminal import summary_table
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -29,8 +38,7 @@ def release_command(args: argparse.Namespace) -> int:
             return 1
         print("release/backprop is what generate_assignment produces now.")
         return 0
-    path = write_release()
-    print(f"wrote {path}")
+    print(f"wrote {write_release()}")
     return 0
 
 
@@ -47,13 +55,15 @@ def selfcheck_command(args: argparse.Namespace) -> int:
     return 1
 
 
+def wheel_command(args: argparse.Namespace) -> int:
+    """Build the helper's wheel (publish it at course.toml's helper_url)."""
+    print(f"wrote {build_helper_wheel(args.out)}")
+    return 0
+
+
 def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions into OUT; print a summary and where things are."""
-    limits = Limits(
-        cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-        cpu_seconds=args.cpu_seconds, memory_mb=args.memory_mb,
-        processes=args.processes, output_mb=args.output_mb, file_mb=args.file_mb,
-    )  # fmt: skip
+    limits = Limits(**{name: getattr(args, name) for name, _, _ in Limits.settings()})
     results = grade_class(
         args.submissions, args.out, jobs=args.jobs, pattern=args.pattern,
         limits=limits, sandbox=args.sandbox, progress=not args.quiet,
@@ -89,8 +99,13 @@ def sample_class_command(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
-    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verbs = parser.add_subparsers(dest="command", required=True)
+
     release = verbs.add_parser(
         "release", help="regenerate release/backprop with nbgrader generate_assignment"
     )
@@ -100,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write; exit 1 if the release is stale",
     )
     release.set_defaults(handler=release_command)
+
     selfcheck = verbs.add_parser(
         "selfcheck",
         help="autograde the answers (full marks) and the untouched release (zero)",
@@ -109,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="scratch course folder to create (replaced if it exists)",
     )  # fmt: skip
     selfcheck.set_defaults(handler=selfcheck_command)
+
+    wheel = verbs.add_parser("wheel", help="build the helper package's wheel")
+    wheel.add_argument(
+        "--out", type=Path, default=Path("dist"), help="folder for the wheel (dist)"
+    )
+    wheel.set_defaults(handler=wheel_command)
+
     grade = verbs.add_parser(
         "grade",
         help="grade a folder of submitted notebooks (folders, Colab, LMS, zips)",
@@ -125,26 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
         "a flat file name to a student and notebook (nbgrader's ZipCollect convention)",
     )  # fmt: skip
     grade.add_argument(
-        "--cell-timeout", type=_positive, default=120, help="seconds per cell (120)"
-    )
-    grade.add_argument(
-        "--notebook-timeout", type=_positive, default=600,
-        help="seconds per notebook before its kernel is killed (600)",
-    )  # fmt: skip
-    defaults = Limits()
-    grade.add_argument(
         "--sandbox", choices=MODES, default="auto",
         help="run students' code in bubblewrap: auto (when it works, else a loud "
         "warning), required (refuse to grade without it), off (default: auto)",
     )  # fmt: skip
-    for flag, what in LIMIT_FLAGS:
-        name = flag.removeprefix("--").replace("-", "_")
-        default = getattr(defaults, name)
+    for name, default, what in Limits.settings():
         grade.add_argument(
-            flag, type=_positive, default=default, help=f"{what} ({default})"
+            Limits.flag(name),
+            type=_positive,
+            default=default,
+            help=f"{what} ({default})",
         )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
+
     sample = verbs.add_parser(
         "sample-class", help="write a demo class of submissions (for trying `grade`)"
     )
@@ -154,15 +171,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.set_defaults(handler=sample_class_command)
     return parser
-
-
-LIMIT_FLAGS = (
-    ("--cpu-seconds", "CPU seconds per notebook's kernel, and per process it starts"),
-    ("--memory-mb", "MB of memory (address space) per kernel process"),
-    ("--processes", "processes and threads per kernel (with the sandbox)"),
-    ("--output-mb", "MB of output per notebook; the rest is dropped"),
-    ("--file-mb", "MB per file the kernel writes, and of its in-memory /tmp"),
-)
 
 
 def _positive(text: str) -> int:
@@ -177,7 +185,7 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; errors become a message and exit code 2, not a traceback."""
+    """Run one command; errors become a message and an exit code, not a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -26,7 +26,7 @@ import nbformat
 from playwright.sync_api import Browser, Locator, Page, Playwright
 
 from grader.course import HELPER_PACKAGE, NOTEBOOKS, RELEASE_DIR, REPO
-from grader.submissions import solved
+from grader.demo.submissions import solved
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import nbformat
 import pytest
 
-from grader import stock_autograde
+from grader.authoring import stock as stock_autograde
+from grader.authoring.release import make_course
 from grader.course import NOTEBOOKS
-from grader.grade import grade_class
-from grader.release import make_course
-from grader.submissions import solved, untouched, with_edits
+from grader.demo.submissions import solved, untouched, with_edits
+from grader.grading.grade import grade_class
 
 pytestmark = pytest.mark.slow
 
@@ -419,17 +419,14 @@ def grade_with_grader(folder, submissions):
     results = grade_class(folder / "class", folder / "out", progress=False)
     found: dict = {student: {} for student in submissions}
     for row in results.grades:
-        if row.notebook not in submissions[row.student]:
-            continue
-        result = stock_autograde.NotebookResult(
-            row.student, row.notebook, row.score, row.max_score
-        )
-        for test in row.tests:
-            result.cells[test.test] = stock_autograde.CellResult(
-                test.test, test.points, test.max_points, test.message
-            )
-        found[row.student][row.notebook] = result
+        if row.notebook in submissions[row.student]:
+            found[row.student][row.notebook] = row
     return found
+
+
+def tests_of(grade) -> dict:
+    """grade_id -> TestResult of one graded notebook."""
+    return {test.test: test for test in grade.tests}
 
 
 @pytest.fixture(scope="module", params=["stock", "grader"])
@@ -444,14 +441,14 @@ def test_untouched_release_scores_zero(graded, stem):
     """A release notebook handed in as received earns nothing."""
     result = graded["blank"][stem]
     assert result.max_score > 0
-    assert result.score == 0, {c.grade_id: c.score for c in result.cells.values()}
+    assert result.score == 0, {t.test: t.points for t in result.tests}
 
 
 @pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
 def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     """The mistake costs exactly its graded cells; the message names it."""
-    cells = graded[case.student][case.notebook].cells
-    scores = {gid: (cell.score, cell.max_score) for gid, cell in cells.items()}
+    cells = tests_of(graded[case.student][case.notebook])
+    scores = {gid: (cell.points, cell.max_points) for gid, cell in cells.items()}
     for gid, (score, max_score) in scores.items():
         if gid in case.lost:
             assert score == 0, f"{gid} should lose its points: {scores}"
@@ -474,6 +471,6 @@ def test_correct_work_gets_full_marks(graded, student, stem):
     correct work in a later notebook next to wrong pasted work from earlier ones."""
     result = graded[student][stem]
     failing = {
-        c.grade_id: c.message for c in result.cells.values() if c.score < c.max_score
+        t.test: t.message for t in result.tests if t.points < t.max_points
     }
     assert not failing and result.score == result.max_score > 0

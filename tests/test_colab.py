@@ -36,15 +36,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from grader.authoring.wheel import build_helper_wheel
 from grader.course import (
     HELPER_PACKAGE,
     NOTEBOOKS,
     RELEASE_DIR,
-    REPO,
     SOURCE_DIR,
     course_settings,
 )
-from grader.submissions import solved, untouched
+from grader.demo.submissions import solved, untouched
 
 HELPER_URL = course_settings()["colab"]["helper_url"]
 URL_PATH = urlsplit(HELPER_URL).path
@@ -96,29 +96,11 @@ def _helper_in_venv() -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The helper wheel, built by `pip wheel --no-deps` as `make wheel` does.
-
-    It is built from a copy of pyproject.toml and the helper package, because
-    setuptools writes build/ and *.egg-info into the project folder (the working
-    tree, which other runs share); and without build isolation, from the venv's
-    setuptools, so that no index is needed (PIP_NO_INDEX=1).
-    """
-    project = tmp_path_factory.mktemp("project")
-    shutil.copy2(REPO / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(
-        SOURCE_DIR / HELPER_PACKAGE,
-        project / SOURCE_DIR.relative_to(REPO) / HELPER_PACKAGE,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    out = tmp_path_factory.mktemp("wheel")
+    """The helper wheel, built as `make wheel` does (python -m grader wheel):
+    without build isolation, from the venv's setuptools, so that no index is needed
+    (PIP_NO_INDEX=1)."""
     env = _clean_environ() | {"PIP_NO_INDEX": "1", "PIP_NO_CACHE_DIR": "1"}
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(project), "--no-deps",
-         "--no-build-isolation", "--quiet", "-w", str(out)],
-        check=True, env=env, cwd=project,
-    )  # fmt: skip
-    (built,) = out.glob("*.whl")
-    return built
+    return build_helper_wheel(tmp_path_factory.mktemp("wheel"), env=env)
 
 
 class _CountingHandler(SimpleHTTPRequestHandler):

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.authoring.release import stale_release_files
 from grader.course import NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
-from grader.release import stale_release_files
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)

@@ -11,8 +11,15 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
+import grader.authoring.setup_cell
 import grader.course
-import grader.setup_cell
+from grader.authoring import wheel
+from grader.authoring.setup_cell import (
+    GRADE_ID,
+    setup_source,
+    stale_setup_cells,
+    write_setup_cells,
+)
 from grader.course import (
     ASSIGNMENT,
     COURSE_FILE,
@@ -23,12 +30,6 @@ from grader.course import (
     SOURCE_DIR,
     colab_link,
     course_settings,
-)
-from grader.setup_cell import (
-    GRADE_ID,
-    setup_source,
-    stale_setup_cells,
-    write_setup_cells,
 )
 
 NOTEBOOK_FILES = [
@@ -85,12 +86,14 @@ def test_setup_cell_installs_course_toml_helper_url_without_dependencies():
     assert '"BACKPROP_HELPER_URL"' in source
 
 
-def test_helper_url_names_the_wheel_that_pyproject_builds():
+def test_helper_url_names_the_wheel_that_make_wheel_builds():
     """course.toml's helper_url ends in the file name `make wheel` produces from
-    pyproject.toml (name and version), so a published build matches the address."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    the helper's project file (name and version), so a published build matches the
+    address."""
+    project = tomllib.loads(wheel.PROJECT_FILE.read_text())["project"]
     name = project["name"].replace("-", "_")
     expected = f"{name}-{project['version']}-py3-none-any.whl"
+    assert wheel.wheel_name() == expected
     url = course_settings()["colab"]["helper_url"]
     assert PurePosixPath(urlsplit(url).path).name == expected
 
@@ -142,7 +145,7 @@ def test_write_setup_cells_refreshes_every_notebook_once(
     copies are then current, and a second call changes nothing."""
     copy = tmp_path / "source"
     shutil.copytree(SOURCE_DIR, copy, ignore=shutil.ignore_patterns(HELPER_PACKAGE))
-    monkeypatch.setattr(grader.setup_cell, "SOURCE_DIR", copy)
+    monkeypatch.setattr(grader.authoring.setup_cell, "SOURCE_DIR", copy)
     edited_course("helper_url", NEW_HELPER_URL)
     before = {stem: len(first_nb(copy, stem).cells) for stem in NOTEBOOKS}
 

@@ -1,0 +1,82 @@
+"""Generate the student release with nbgrader; check the committed one is fresh."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..course import COURSE, Course
+from .nbgrader_run import run_nbgrader
+from .setup_cell import stale_setup_cells, write_setup_cells
+
+
+def make_course(root: Path, course: Course = COURSE) -> Path:
+    """Set up a course at `root` (config, source, generated assignment); return root.
+
+    The generated course has gradebook.db (the assignment, no students) and release/.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(course.config_file, root / course.config_file.name)
+    shutil.copytree(
+        course.source_dir,
+        root / "source" / course.assignment,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    run_nbgrader(root, "generate_assignment", course.assignment, "--force")
+    return root
+
+
+def build_release(workdir: Path) -> Path:
+    """Run `nbgrader generate_assignment` on a copy of the course; return the release.
+
+    workdir: an empty directory that becomes a throwaway course root (so the real
+    course gets no gradebook.db and a failed run leaves the committed release alone).
+    """
+    return make_course(workdir) / "release" / COURSE.assignment
+
+
+def tree_differences(expected: Path, actual: Path) -> list[str]:
+    """Relative paths that are missing, extra or different in `actual`."""
+    differences: list[str] = []
+
+    def walk(comparison: filecmp.dircmp, prefix: str) -> None:
+        differences.extend(f"missing: {prefix}{name}" for name in comparison.left_only)
+        differences.extend(f"extra: {prefix}{name}" for name in comparison.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(
+            comparison.left, comparison.right, comparison.common_files, shallow=False
+        )
+        differences.extend(f"differs: {prefix}{name}" for name in mismatch + errors)
+        for name, sub in comparison.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    ignore = ["__pycache__", ".ipynb_checkpoints"]
+    walk(filecmp.dircmp(expected, actual, ignore=ignore), "")
+    return sorted(differences)
+
+
+def write_release() -> Path:
+    """Regenerate release/backprop from source/backprop; return its path.
+
+    First writes the setup cell from course.toml into every source notebook.
+    """
+    write_setup_cells()
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_release(Path(tmp))
+        if COURSE.release_dir.exists():
+            shutil.rmtree(COURSE.release_dir)
+        shutil.copytree(built, COURSE.release_dir)
+    return COURSE.release_dir
+
+
+def stale_release_files() -> list[str]:
+    """How the committed release differs from a fresh one (empty when fresh)."""
+    stale = [f"setup cell differs from course.toml: {n}" for n in stale_setup_cells()]
+    if stale:
+        return stale
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_release(Path(tmp))
+        if not COURSE.release_dir.exists():
+            return [f"missing: {COURSE.release_dir}"]
+        return tree_differences(built, COURSE.release_dir)

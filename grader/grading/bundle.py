@@ -1,0 +1,47 @@
+"""The class's course as bytes, so that a worker needs no shared file system.
+
+The grading command prepares the course once (OUT/.grader/course: nbgrader's config,
+the source with its hidden tests, an empty gradebook with the assignment) and sends
+it to every worker as one zip; a worker unpacks each course it is sent once, into a
+temporary folder kept until the process ends.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_unpacked: dict[str, Path] = {}
+
+
+@dataclass(frozen=True)
+class CourseBundle:
+    """A course folder as a zip, named by its fingerprint."""
+
+    fingerprint: str
+    archive: bytes
+
+    @classmethod
+    def of(cls, folder: Path, fingerprint: str) -> CourseBundle:
+        """The bundle of a prepared course folder."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(folder).as_posix())
+        return cls(fingerprint, buffer.getvalue())
+
+    def folder(self) -> Path:
+        """The course unpacked in this process (once per fingerprint)."""
+        if self.fingerprint not in _unpacked:
+            target = Path(tempfile.mkdtemp(prefix="grader-course-"))
+            atexit.register(shutil.rmtree, target, True)
+            with zipfile.ZipFile(io.BytesIO(self.archive)) as archive:
+                archive.extractall(target)
+            _unpacked[self.fingerprint] = target
+        return _unpacked[self.fingerprint]

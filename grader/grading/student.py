@@ -1,0 +1,141 @@
+"""Grade one student: the per-student stage, wherever it runs.
+
+A StudentJob holds everything needed (the student's normalized notebooks, the
+limits, the course as bytes) and grade_student returns a StudentOutcome that is data
+only (grades, the files for OUT, the gradebook's scores, nbgrader's log), so the
+stage runs the same in a local worker process or on a Dask worker elsewhere. Each
+student is graded in a private nbgrader course in a temporary folder, with its own
+copy of the gradebook (nbgrader's SQLite gradebook is not safe for concurrent
+writers), and its kernels in one StudentSandbox (grader.kernel).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
+from traitlets.config import Config
+
+from ..course import ASSIGNMENT, CONFIG_NAME, Course
+from ..kernel.sandbox import StudentSandbox
+from ..model import Limits, NotebookGrade, Status
+from ..nbx.config import grading_config
+from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
+from .bundle import CourseBundle
+
+GRADEBOOK_TEMPLATE = "gradebook.template.db"
+Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
+
+
+@dataclass
+class StudentJob:
+    """What a worker needs to grade one student."""
+
+    student: str
+    notebooks: dict[str, str]  # stem -> normalized notebook JSON
+    sources: dict[str, str]  # stem -> where the file came from, in SUBMISSIONS
+    course: CourseBundle
+    limits: Limits = field(default_factory=Limits)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> repairs made
+    sandbox: bool = False  # run kernels in bubblewrap (grader.kernel)
+    fork: bool = True  # fork them from a warm server per student
+
+
+@dataclass
+class StudentOutcome:
+    """A worker's answer: one grade per notebook it graded, and what goes to OUT."""
+
+    student: str
+    grades: list[NotebookGrade]
+    files: dict[str, bytes]  # path relative to OUT -> content
+    scores: Scores  # the gradebook's (notebook, grade_id) -> scores
+    log: str = ""  # what nbgrader logged
+
+
+def grade_student(job: StudentJob) -> StudentOutcome:
+    """Autograde and make feedback for one student in a private course."""
+    course = job.course.folder()
+    with tempfile.TemporaryDirectory(prefix="grader-student-") as scratch:
+        root = _prepare(job, course, Path(scratch))
+        config = grading_config(root, course, job.limits)
+        with StudentSandbox(job.limits, sandbox=job.sandbox, fork=job.fork):
+            return _grade(job, Course(course), root, config)
+
+
+def _prepare(job: StudentJob, course: Path, root: Path) -> Path:
+    """Lay out the private course: config, source, gradebook, submitted notebooks."""
+    shutil.copy2(course / CONFIG_NAME, root / CONFIG_NAME)
+    shutil.copytree(course / "source", root / "source")
+    shutil.copy2(course / GRADEBOOK_TEMPLATE, root / "gradebook.db")
+    submitted = root / "submitted" / job.student / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    for stem, text in job.notebooks.items():
+        (submitted / f"{stem}.ipynb").write_text(text, encoding="utf-8")
+    return root
+
+
+def _grade(
+    job: StudentJob, course: Course, root: Path, config: Config
+) -> StudentOutcome:
+    """Autograde, then make feedback, in the private course at root."""
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    # nbgrader's gradebook trips SQLAlchemy 2's backref-cascade warning; harmless.
+    warnings.simplefilter("ignore", SAWarning)
+    result = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    log = result.get("log", "") + result.get("error", "")
+    autograded = root / "autograded" / job.student / ASSIGNMENT
+    grades = []
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for stem in job.notebooks:
+            run = run_status(root / "status", stem)
+            grade = run and notebook_grade(
+                gradebook, ASSIGNMENT, job.student, stem, autograded, run
+            )
+            if grade is None:
+                grades.append(_failed(job, course, stem))
+                continue
+            notes = job.notes.get(stem, [])
+            grade.detail = "; ".join(filter(None, [grade.detail, *notes]))
+            grade.source = job.sources.get(stem, "")
+            grades.append(grade)
+            why = (
+                [f"{run[1]} (status: {run[0]})"]
+                if run[0] != Status.OK and run[1]
+                else []
+            )
+            add_notes(autograded / f"{stem}.ipynb", [*why, *notes])
+        scores = gradebook_scores(gradebook, ASSIGNMENT, job.student)
+    if any(grade.status != Status.GRADER_ERROR for grade in grades):
+        feedback = api.generate_feedback(ASSIGNMENT, job.student, force=True)
+        log += feedback.get("log", "") + feedback.get("error", "")
+    if not result.get("success", False) and all(g.status == Status.OK for g in grades):
+        log += "\nnbgrader reported a failure but every notebook has a grade."
+    return StudentOutcome(job.student, grades, _files(root, job.student), scores, log)
+
+
+def _failed(job: StudentJob, course: Course, stem: str) -> NotebookGrade:
+    """A zero for a notebook nbgrader itself failed on."""
+    return NotebookGrade(
+        job.student, stem, 0.0, course.max_score(stem), Status.GRADER_ERROR,
+        "nbgrader could not grade this file", job.sources.get(stem, ""),
+    )  # fmt: skip
+
+
+def _files(root: Path, student: str) -> dict[str, bytes]:
+    """What goes to OUT: submitted/ and autograded/ of the student, and the feedback
+    pages as OUT/feedback/<student>/<notebook>.html."""
+    files = {}
+    for step in ("submitted", "autograded"):
+        for path in sorted((root / step / student).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[path.relative_to(root).as_posix()] = path.read_bytes()
+    for page in sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html")):
+        files[f"feedback/{student}/{page.name}"] = page.read_bytes()
+    return files

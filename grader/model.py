@@ -1,0 +1,182 @@
+"""Grading results and settings as data: statuses, grades, a class's results, limits.
+
+Every stage speaks these types: intake reports Unmapped files, a worker returns
+NotebookGrades, grading merges them into ClassResults, and output writes them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What happened to one student's notebook; each status says what it means."""
+
+    meaning: str
+
+    def __new__(cls, value: str, meaning: str) -> Status:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    OK = "ok", "graded; the score is what the tests gave"
+    MISSING = "missing", "the student handed in no such notebook"
+    UNREADABLE = (
+        "unreadable",
+        "the file is not a notebook (bad JSON, empty file, wrong format)",
+    )
+    WRONG_ASSIGNMENT = (
+        "wrong_assignment",
+        "a notebook, but none of this assignment's cells",
+    )
+    TIMEOUT = "timeout", "a cell or the whole notebook ran past its time limit"
+    KERNEL_DIED = (
+        "kernel_died",
+        "the kernel crashed (os._exit, segfault, out of memory)",
+    )
+    CPU_LIMIT = (
+        "cpu_limit",
+        "the notebook used more CPU time than the limit (its kernel stopped)",
+    )
+    MEMORY_LIMIT = (
+        "memory_limit",
+        "the notebook tried to use more memory than the limit",
+    )
+    PROCESS_LIMIT = (
+        "process_limit",
+        "the notebook started more processes or threads than the limit",
+    )
+    OUTPUT_LIMIT = "output_limit", "the notebook printed more than the output limit"
+    GRADER_ERROR = "grader_error", "nbgrader itself failed on this notebook"
+
+    @property
+    def is_limit(self) -> bool:
+        """Whether a limit of the sandbox stopped the notebook's code."""
+        return self in (
+            Status.CPU_LIMIT,
+            Status.MEMORY_LIMIT,
+            Status.PROCESS_LIMIT,
+            Status.OUTPUT_LIMIT,
+        )
+
+
+GRADES_COLUMNS = (
+    "student", "notebook", "score", "max_score",
+    "status", "detail", "source", "feedback",
+)  # fmt: skip
+TESTS_COLUMNS = ("student", "notebook", "test", "points", "max_points", "message")
+
+
+@dataclass
+class TestResult:
+    """One graded test cell of one student's notebook."""
+
+    test: str  # the cell's nbgrader grade_id, e.g. "test_forward_values"
+    points: float
+    max_points: float
+    message: str = ""  # what the failing test printed or raised; "" when it passed
+
+
+@dataclass
+class NotebookGrade:
+    """One student's result for one released notebook."""
+
+    student: str
+    notebook: str  # the released file's stem, e.g. "02_forward_propagation"
+    score: float
+    max_score: float
+    status: Status
+    detail: str = ""  # why, in words, when status is not "ok" (or what was repaired)
+    source: str = ""  # the file it was graded from, as found in SUBMISSIONS
+    feedback: str = ""  # path of the feedback HTML relative to OUT, "" if none
+    tests: list[TestResult] = field(default_factory=list)
+
+    def to_row(self) -> dict[str, object]:
+        """The grades.csv row."""
+        row = asdict(self)
+        return {column: row[column] for column in GRADES_COLUMNS}
+
+    def test_rows(self) -> list[dict[str, object]]:
+        """The tests.csv rows, one per graded test cell."""
+        return [
+            {"student": self.student, "notebook": self.notebook, **asdict(test)}
+            for test in self.tests
+        ]
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-ready), the inverse of from_dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NotebookGrade:
+        """The grade that to_dict gave."""
+        tests = [TestResult(**test) for test in data.get("tests", [])]
+        return cls(**{**data, "status": Status(data["status"]), "tests": tests})
+
+
+@dataclass
+class Unmapped:
+    """An input file that could not be assigned to a (student, notebook)."""
+
+    source: str  # as found in SUBMISSIONS, e.g. "bulk.zip:readme.txt"
+    reason: str
+
+
+@dataclass
+class ClassResults:
+    """Everything one grading run produced."""
+
+    grades: list[NotebookGrade]
+    unmapped: list[Unmapped] = field(default_factory=list)
+
+    @property
+    def students(self) -> list[str]:
+        """Every student with at least one row, sorted."""
+        return sorted({grade.student for grade in self.grades})
+
+
+def _limit(default: int, help: str) -> int:
+    """A Limits field: its default and the help text its flag shows."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What running one notebook may use (README: "Sandbox and limits").
+
+    Each field is one flag of `python -m grader grade` (cell_timeout is
+    --cell-timeout) with the help text given here. The course's notebooks need
+    about 2 s of CPU, 400 MB of address space (115 MB resident), 14 threads and
+    200 KB of output each; the defaults leave wide room.
+    """
+
+    cell_timeout: int = _limit(
+        120, "seconds of wall time per cell (then it is stopped)"
+    )
+    notebook_timeout: int = _limit(
+        600, "seconds of wall time per notebook (then its kernel is killed)"
+    )
+    # Above the cell limit, so an endless loop is stopped as a cell timeout (later
+    # cells still run); it stops kernels that burn CPU across many cells or in
+    # processes they start (each process has this limit).
+    cpu_seconds: int = _limit(
+        300, "CPU seconds per notebook's kernel, and per process it starts"
+    )
+    memory_mb: int = _limit(2048, "MB of memory per kernel")
+    processes: int = _limit(64, "processes and threads per kernel (with the sandbox)")
+    output_mb: int = _limit(5, "MB of output per notebook; the rest is dropped")
+    file_mb: int = _limit(
+        64, "MB per file the kernel writes, and of its in-memory /tmp"
+    )
+
+    @staticmethod
+    def flag(name: str) -> str:
+        """The command-line flag of a field: cell_timeout -> --cell-timeout."""
+        return "--" + name.replace("_", "-")
+
+    @classmethod
+    def settings(cls) -> list[tuple[str, int, str]]:
+        """(field name, default, help text) of every limit, in order."""
+        return [(f.name, f.default, f.metadata["help"]) for f in fields(cls)]

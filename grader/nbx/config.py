@@ -1,0 +1,60 @@
+"""The nbgrader configuration a student's notebooks are graded and given feedback by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from ..course import CONFIG_NAME
+from ..kernel.command import MB
+from ..model import Limits
+from .execute import ResilientExecute
+from .feedback import ShortenTestTracebacks
+
+
+def grading_config(root: Path, course: Path, limits: Limits) -> Config:
+    """The course's nbgrader config, pointed at the private course `root`, with the
+    grader's pipeline; `course` is the class's course folder (config and source)."""
+    config = PyFileConfigLoader(CONFIG_NAME, str(course)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Autograde.autograde_preprocessors = [
+        ResilientExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    # Deleted cells are restored before nbgrader runs (grader.intake.repair):
+    # nbgrader 0.9's add_missing_cells fails after read-only cells and on
+    # de-duplicated ones.
+    config.OverwriteCells.add_missing_cells = False
+    config.ResilientExecute.timeout = limits.cell_timeout
+    config.ResilientExecute.notebook_timeout = limits.notebook_timeout
+    config.ResilientExecute.output_limit = limits.output_mb * MB
+    config.ResilientExecute.status_dir = str(root / "status")
+    # Graded tests run here, not in the student's kernel (grader/nbx/trusted.py).
+    config.ResilientExecute.trusted_source = str(course)
+    # The notebook has run: stop its kernel at once instead of waiting for it.
+    config.ResilientExecute.shutdown_kernel = "immediate"
+    # Feedback shows each hidden test's message, not its code.
+    config.GenerateFeedback.preprocessors = [
+        GetGrades,
+        ClearHiddenTests,
+        ShortenTestTracebacks,
+        CSSHTMLHeaderPreprocessor,
+    ]
+    return config

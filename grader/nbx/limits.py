@@ -1,0 +1,233 @@
+"""Which limit a notebook's run hit, and how output is kept within its limit.
+
+The kernel's CPU, memory and process limits are enforced by its sandbox
+(grader.kernel); the output limit is enforced here while the notebook runs (output
+past it is dropped, so a student who prints a gigabyte never makes the grader hold
+it). After a run, what the sandbox saw (grader.kernel.provisioner.KernelOutcome) and
+the notebook's errors become a status and a sentence naming the limit, for
+grades.csv and the feedback. ResilientExecute (grader.nbx.execute) uses both.
+"""
+
+from __future__ import annotations
+
+import signal
+from enum import Enum, auto
+
+from nbformat import NotebookNode
+
+from ..course import cell_name
+from ..inside import wire
+from ..kernel.command import MB
+from ..kernel.provisioner import KernelOutcome
+from ..model import Status
+
+# Messages that carry output (or widget state) and count against the output limit.
+COUNTED = {
+    "stream", "display_data", "execute_result", "error", "update_display_data",
+    "comm_open", "comm_msg",
+}  # fmt: skip
+MEMORY_ERRORS = {"MemoryError", "_ArrayMemoryError"}
+# Signals a C library may die of when an allocation fails.
+CRASHES = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS}
+KEPT_ERROR = 1000  # characters of an error kept once output is over the limit
+
+
+def cpu_sentence(seconds: int) -> str:
+    return f"used more than {seconds} s of CPU time (the limit)"
+
+
+def memory_sentence(megabytes: int) -> str:
+    return f"used more than {megabytes} MB of memory (the limit)"
+
+
+def process_sentence(count: int) -> str:
+    return f"started more than {count} processes or threads (the limit)"
+
+
+def output_sentence(megabytes: float) -> str:
+    return f"printed more than {megabytes:g} MB of output (the limit)"
+
+
+def content_size(value) -> int:
+    """Characters (or bytes) of every string in a message's content, nested."""
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(key) + content_size(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return sum(content_size(item) for item in value)
+    return 8
+
+
+class Verdict(Enum):
+    """What to do with one output message."""
+
+    KEEP = auto()  # within the limit (or the grader's own answer)
+    DROP = auto()  # over the limit: not recorded
+    STOP_CELL = auto()  # the first message over the limit: drop it, stop the cell
+    KILL = auto()  # twice the limit: the kernel went on printing after the stop
+
+
+class OutputLimit:
+    """Counts one notebook's output against its limit (0: no limit)."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit = limit_bytes
+        self.used = 0
+        self.cell: int | None = None  # the cell where the limit was passed
+        self.killed = False
+
+    @property
+    def hit(self) -> bool:
+        return self.cell is not None
+
+    def sentence(self) -> str:
+        return output_sentence(round(self.limit / MB, 2))
+
+    def count(self, msg: dict, cell_index: int) -> Verdict:
+        """The verdict on one iopub message of the cell at cell_index."""
+        if not self.limit or msg.get("msg_type") not in COUNTED:
+            return Verdict.KEEP
+        self.used += content_size(msg.get("content")) + sum(
+            len(buffer) for buffer in msg.get("buffers") or []
+        )
+        if self.used <= self.limit or _grader_answer(msg):
+            return Verdict.KEEP
+        if self.cell is None:
+            self.cell = cell_index
+            return Verdict.STOP_CELL
+        if self.used > 2 * self.limit and not self.killed:
+            self.killed = True
+            return Verdict.KILL
+        return Verdict.DROP
+
+    def notice(self) -> NotebookNode:
+        """The stderr line the cell that passed the limit shows."""
+        import nbformat
+
+        return nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text=f"\n[grader] This notebook {self.sentence()}: "
+            "further output is dropped and this cell was stopped.\n",
+        )
+
+
+def trimmed_error(msg: dict) -> dict:
+    """An error message over the output limit, cut to KEPT_ERROR characters."""
+    content = dict(msg["content"])
+    content["evalue"] = content.get("evalue", "")[:KEPT_ERROR]
+    content["traceback"] = ["\n".join(content.get("traceback", []))[-KEPT_ERROR:]]
+    return {**msg, "content": content}
+
+
+def _grader_answer(msg) -> bool:
+    """An answer to the grader's trusted tests (grader.inside.wire): never dropped."""
+    data = msg.get("content", {}).get("data")
+    return (
+        msg["msg_type"] == "display_data"
+        and isinstance(data, dict)
+        and wire.MIME in data
+    )
+
+
+def _errors(nb: NotebookNode):
+    """(cell index, ename, evalue) of every error output."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                yield index, output.get("ename", ""), str(output.get("evalue", ""))
+
+
+def memory_error_cell(nb: NotebookNode) -> int | None:
+    """The first cell that raised MemoryError (an allocation past the limit)."""
+    return next((i for i, name, _ in _errors(nb) if name in MEMORY_ERRORS), None)
+
+
+def process_error_cell(nb: NotebookNode) -> int | None:
+    """The first cell whose fork or new thread was refused (the process limit)."""
+    for index, name, value in _errors(nb):
+        if name == "BlockingIOError" and "Resource temporarily unavailable" in value:
+            return index
+        if name == "RuntimeError" and "can't start new thread" in value:
+            return index
+    return None
+
+
+def fatal_breach(
+    nb: NotebookNode,
+    kernel: KernelOutcome | None,
+    output: OutputLimit,
+    iopub_cut: bool,
+) -> tuple[Status, str] | None:
+    """(status, sentence) when a limit is why the kernel died or hung."""
+    if output.hit or iopub_cut:
+        return Status.OUTPUT_LIMIT, output.sentence()
+    if kernel is None:
+        return None
+    limits = kernel.limits
+    if kernel.process_limit_hit:
+        return Status.PROCESS_LIMIT, process_sentence(limits.processes)
+    died_by = kernel.died_by
+    if limits.cpu_seconds and (
+        died_by == signal.SIGXCPU
+        or (died_by == signal.SIGKILL and kernel.cpu_seconds >= limits.cpu_seconds)
+    ):
+        return Status.CPU_LIMIT, cpu_sentence(limits.cpu_seconds)
+    if limits.memory_mb and (
+        kernel.oom_killed
+        or memory_error_cell(nb) is not None
+        or "MemoryError" in kernel.log
+        or (died_by in CRASHES and kernel.peak_mb >= 0.9 * limits.memory_mb)
+    ):
+        return Status.MEMORY_LIMIT, memory_sentence(limits.memory_mb)
+    return None
+
+
+def death_detail(kernel: KernelOutcome | None) -> str:
+    """Why the kernel died, as far as its exit tells."""
+    died_by = kernel.died_by if kernel else None
+    if died_by is None:
+        return "the kernel died (a crash, os._exit, or out of memory)"
+    name = signal.Signals(died_by).name
+    what = {
+        signal.SIGSEGV: "a crash",
+        signal.SIGBUS: "a crash",
+        signal.SIGABRT: "an abort",
+        signal.SIGKILL: "killed",
+    }.get(died_by, "a signal")
+    return f"the kernel died ({what}: {name})"
+
+
+def survived_breach(
+    nb: NotebookNode,
+    kernel: KernelOutcome | None,
+    output: OutputLimit,
+    status: Status,
+    detail: str,
+) -> tuple[Status, str]:
+    """A limit hit in a run the kernel survived: its status, sentence first."""
+    if status.is_limit:
+        return status, detail
+    found = None
+    limits = kernel.limits if kernel else None
+    if output.hit:
+        found = Status.OUTPUT_LIMIT, output.sentence(), output.cell
+    elif (
+        kernel is not None
+        and kernel.sandboxed
+        and limits.processes
+        and (kernel.process_limit_hit or process_error_cell(nb) is not None)
+    ):
+        cell = process_error_cell(nb)
+        found = Status.PROCESS_LIMIT, process_sentence(limits.processes), cell
+    elif limits is not None and limits.memory_mb:
+        cell = memory_error_cell(nb)
+        if cell is not None:
+            found = Status.MEMORY_LIMIT, memory_sentence(limits.memory_mb), cell
+    if found is None:
+        return status, detail
+    new_status, sentence, cell = found
+    if cell is not None:
+        sentence += f" in cell {cell_name(nb, cell)}"
+    return new_status, "; ".join(filter(None, [sentence, detail]))

@@ -1,0 +1,586 @@
+"""Hostile submissions, graded by the real command in one class with a good student.
+
+Each entry of HOSTILE is one student who hands in 01_sigmoid with something hostile
+at the top of the `sigmoid_derivative` answer cell (or anywhere else: `build` makes
+the whole notebook). The class is graded once per module through
+`python -m grader grade` with small limits, and once more without the hostile
+students, and the tests check, for every case: the run completes; that student's
+status and the tests that score 0 are the expected ones, with a stated reason (in
+grades.csv, tests.csv and the feedback); the other tests keep their points; the good
+student's rows are identical to the run without hostile students; the gradebook
+agrees with grades.csv; no input file changed; nothing is left running.
+
+Adding a case is one entry in HOSTILE: the student id, a function of the Context
+that builds the notebook (derivative_first(code), or anything made from
+grader.demo.submissions.solved / with_edits), the expected status and the tests that
+score 0. The good student hands in every notebook a case uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
+
+from grader.course import ASSIGNMENT, NOTEBOOKS, REPO
+from grader.demo.submissions import answer_cells, solved
+from grader.kernel.probe import sandbox_problem
+from grader.kernel.procfs import pids, status_fields
+from grader.kernel.uids import UID_BASE, UID_SLOTS
+from grader.model import Limits, Status
+from tests.support import html_text, read_csv, run_cli, write_notebook
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"
+    ),
+]
+
+SIG = NOTEBOOKS[0]
+LIMITS = Limits(
+    cell_timeout=10,
+    notebook_timeout=40,
+    cpu_seconds=5,
+    memory_mb=1024,
+    processes=48,
+    output_mb=1,
+    file_mb=16,
+)
+GOOD = "good"
+DERIVATIVE = frozenset({"test_sigmoid_derivative"})
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a hostile notebook may aim at: paths of this run, a listening port."""
+
+    out: Path  # OUT of the graded run (its gradebook, other students' folders)
+    submissions: Path
+    port: int  # a loopback port the test listens on
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile student: their notebook and what grading it must give."""
+
+    name: str  # the student id
+    build: Callable[[Context], nbformat.NotebookNode]
+    status: str  # the notebook's status in grades.csv
+    zeroed: frozenset[str]  # the graded tests that score 0; the rest keep points
+    words: tuple[str, ...] = ()  # in the detail (and the feedback, when not ok)
+    notebook: str = SIG
+    # What the attacked cell's output must show (e.g. the error it raised).
+    shows: tuple[str, ...] = field(default=())
+    graded: bool = True  # False: the file is refused before grading (no tests run)
+
+
+def derivative_first(code: str) -> Callable[[Context], nbformat.NotebookNode]:
+    """01_sigmoid solved, with `code` (formatted with the Context) at the top of the
+    sigmoid_derivative answer cell; the sigmoid tests before it are untouched."""
+
+    def build(context: Context) -> nbformat.NotebookNode:
+        attack = code.format(
+            out=context.out, submissions=context.submissions, port=context.port,
+            repo=REPO, source=REPO / "source" / ASSIGNMENT,
+        )  # fmt: skip
+        answer = answer_cells(SIG)["sigmoid_derivative"]
+        return solved(SIG, {"sigmoid_derivative": f"{attack}\n\n{answer}"})
+
+    return build
+
+
+# Attempts that must all fail; the cell then raises, so the test after it scores 0.
+# Had one succeeded, the cell would define the function and its test would pass.
+ALL_FAIL = """
+import pathlib
+results = []
+for target in TARGETS:
+    try:
+        ACTION(pathlib.Path(target))
+    except OSError as error:
+        results.append(type(error).__name__)
+    else:
+        results.append("SUCCEEDED")
+        print("SUCC" + "EEDED:", target)
+if "SUCCEEDED" not in results:
+    raise PermissionError("sandbox held: " + ", ".join(results))
+"""
+
+
+def attempts(action: str, *targets: str) -> str:
+    listed = "".join(f"    r'{target}',\n" for target in targets)
+    return f"ACTION = {action}\nTARGETS = [\n{listed}]\n" + ALL_FAIL
+
+
+READ = "lambda path: path.read_bytes()"
+WRITE = "lambda path: path.write_bytes(b'hacked')"
+
+HOSTILE = [
+    Hostile(
+        "loop",
+        derivative_first("while True:\n    pass"),
+        Status.CPU_LIMIT,
+        DERIVATIVE,
+        (f"used more than {LIMITS.cpu_seconds} s of CPU time (the limit)",),
+    ),
+    Hostile(
+        "sleeper",
+        derivative_first("import time\ntime.sleep(10**6)"),
+        Status.TIMEOUT,
+        DERIVATIVE,
+        (f"ran past the {LIMITS.cell_timeout} s cell limit in sigmoid_derivative",),
+    ),
+    Hostile(
+        "exiter",
+        derivative_first("import os\nos._exit(3)"),
+        Status.KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died", "sigmoid_derivative"),
+    ),
+    Hostile(
+        "segfault",
+        derivative_first("import ctypes\nctypes.string_at(0)"),
+        Status.KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died (a crash: SIGSEGV) in cell sigmoid_derivative",),
+    ),
+    Hostile(
+        "hog",
+        derivative_first("hoard = bytearray(4 * 1024**3)"),
+        Status.MEMORY_LIMIT,
+        DERIVATIVE,
+        (f"used more than {LIMITS.memory_mb} MB of memory (the limit)",),
+        shows=("MemoryError",),
+    ),
+    Hostile(
+        "forkbomb",
+        derivative_first("import os\nwhile True:\n    os.fork()"),
+        Status.PROCESS_LIMIT,
+        DERIVATIVE,
+        (f"started more than {LIMITS.processes} processes or threads (the limit)",),
+    ),
+    Hostile(
+        "printer",
+        derivative_first(
+            "import sys\nfor _ in range(1000):\n"
+            "    sys.stdout.write('x' * 10**6)\n    sys.stdout.flush()"
+        ),
+        Status.OUTPUT_LIMIT,
+        DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "shouter",  # one message far over the limit
+        derivative_first(
+            "import sys\nsys.stdout.write('x' * 10**8)\nsys.stdout.flush()"
+        ),
+        Status.OUTPUT_LIMIT,
+        DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "asker",
+        derivative_first("name = input('Your name? ')"),
+        Status.OK,
+        DERIVATIVE,
+        shows=("StdinNotImplementedError",),
+    ),
+    Hostile(
+        "caller",
+        derivative_first(
+            "import socket\n"
+            "socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'hi')"
+        ),
+        Status.OK,
+        DERIVATIVE,
+        shows=("ConnectionRefusedError",),
+    ),
+    Hostile(
+        "reader",
+        derivative_first(
+            attempts(
+                READ,
+                "{source}/01_sigmoid.ipynb",
+                "{out}/gradebook.db",
+                "../../../gradebook.db",
+                "../../../source/backprop/01_sigmoid.ipynb",
+                "{out}/.grader/course/gradebook.template.db",
+                f"{{submissions}}/{GOOD}/{SIG}.ipynb",
+                "/root/.bashrc",
+            )
+        ),
+        Status.OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+    ),
+    Hostile(
+        "writer",
+        derivative_first(
+            attempts(
+                WRITE,
+                "{out}/gradebook.db",
+                "../../../gradebook.db",
+                "../../../status/01_sigmoid.status.json",
+                f"{{out}}/.grader/work/{GOOD}/submitted/{GOOD}/{ASSIGNMENT}/x.ipynb",
+                f"{{out}}/autograded/{GOOD}/{ASSIGNMENT}/{SIG}.ipynb",
+                f"{{submissions}}/{GOOD}/{SIG}.ipynb",
+                "{source}/01_sigmoid.ipynb",
+                "backprop_helper/__init__.py",
+            )
+        ),
+        Status.OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+    ),
+]
+
+WRONG_DERIVATIVE = "def sigmoid_derivative(z):\n    return sigmoid(z)\n"
+PATCHES = """
+import math
+import backprop_helper
+import backprop_helper.checks
+
+np.isclose = np.allclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+math.isclose = lambda *args, **kwargs: True
+check_values = backprop_helper.check_values = lambda *args, **kwargs: None
+backprop_helper.checks.check_values = check_values
+backprop_helper.checks._close = lambda *args, **kwargs: True
+"""
+
+
+def patched(context: Context) -> nbformat.NotebookNode:
+    """A wrong derivative next to patched numpy, math and helper checks."""
+    return solved(SIG, {"sigmoid_derivative": PATCHES + "\n" + WRONG_DERIVATIVE})
+
+
+def cells_edited(context: Context) -> nbformat.NotebookNode:
+    """A wrong derivative; its test cell emptied, the setup cell rewritten to disarm
+    the checks, one test cell deleted and another duplicated."""
+    notebook = solved(SIG, {"sigmoid_derivative": WRONG_DERIVATIVE})
+    cells, by_id = notebook.cells, {}
+    for cell in cells:
+        by_id[cell.metadata.get("nbgrader", {}).get("grade_id")] = cell
+    by_id["test_sigmoid_derivative"].source = "pass"
+    by_id["setup"].source += "\ncheck_values = lambda *args, **kwargs: None"
+    cells.remove(by_id["test_sigmoid_values"])
+    copy = nbformat.from_dict(dict(by_id["test_sigmoid_arrays"]))
+    copy.id = "duplicate-cell"
+    cells.insert(cells.index(by_id["test_sigmoid_arrays"]), copy)
+    return notebook
+
+
+def another_notebook(context: Context) -> nbformat.NotebookNode:
+    """02_forward_propagation, solved, handed in as 01_sigmoid."""
+    return solved(NOTEBOOKS[1])
+
+
+def foreign_notebook(context: Context) -> nbformat.NotebookNode:
+    """A notebook of some other course: no nbgrader cells at all."""
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("print('homework 3')")]
+    )
+
+
+HOSTILE += [
+    Hostile(
+        "patcher",
+        patched,
+        Status.OK,
+        DERIVATIVE,
+        shows=(),
+    ),
+    Hostile(
+        "cell-editor",
+        cells_edited,
+        Status.OK,
+        DERIVATIVE,
+        (
+            "deleted graded cells were restored: test_sigmoid_values",
+            "duplicated cells were de-duplicated: test_sigmoid_arrays",
+        ),
+    ),
+    Hostile(
+        "garbage",
+        lambda context: b'{"cells": [{"cell_type": "code", "source": "import os',
+        Status.UNREADABLE,
+        DERIVATIVE,
+        ("not valid JSON",),
+        graded=False,
+    ),
+    Hostile(
+        "empty",
+        lambda context: b"",
+        Status.UNREADABLE,
+        DERIVATIVE,
+        ("empty",),
+        graded=False,
+    ),
+    Hostile(
+        "stranger",
+        another_notebook,
+        Status.WRONG_ASSIGNMENT,
+        DERIVATIVE,
+        ("another notebook?",),
+        graded=False,
+    ),
+    Hostile(
+        "foreigner",
+        foreign_notebook,
+        Status.WRONG_ASSIGNMENT,
+        DERIVATIVE,
+        ("another notebook?",),
+        graded=False,
+    ),
+]
+
+
+# --- the runs ---------------------------------------------------------------------
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under folder."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+class Listener:
+    """A TCP listener on the host's loopback that records any connection."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.connections: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, address = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections.append(address)
+            connection.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.server.close()
+
+
+def sandbox_processes() -> list[str]:
+    """Processes still running as one of the sandbox's uids."""
+    uids = {str(uid) for uid in range(UID_BASE, UID_BASE + UID_SLOTS)}
+    return [
+        pid
+        for pid in pids()
+        if status_fields(pid).get("Uid", "").split("\t")[0] in uids
+    ]
+
+
+@dataclass
+class Run:
+    out: Path
+    submissions: Path
+    grades: dict[tuple[str, str], dict[str, str]]
+    tests: dict[tuple[str, str], dict[str, dict[str, str]]]
+    seconds: float
+    stdout: str
+    stderr: str
+
+
+def grade(submissions: Path, out: Path) -> Run:
+    """`python -m grader grade` with the hostile limits, sandbox required."""
+    start = time.monotonic()
+    result = run_cli(
+        "grade", submissions, "--out", out, "--jobs", "2", "--quiet",
+        "--sandbox", "required",
+        "--cell-timeout", LIMITS.cell_timeout,
+        "--notebook-timeout", LIMITS.notebook_timeout,
+        "--cpu-seconds", LIMITS.cpu_seconds, "--memory-mb", LIMITS.memory_mb,
+        "--processes", LIMITS.processes, "--output-mb", LIMITS.output_mb,
+        "--file-mb", LIMITS.file_mb,
+        timeout=900,
+    )  # fmt: skip
+    seconds = time.monotonic() - start
+    assert result.returncode == 0, result.stdout + result.stderr
+    _, rows = read_csv(out / "grades.csv")
+    _, test_rows = read_csv(out / "tests.csv")
+    tests: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for row in test_rows:
+        tests.setdefault((row["student"], row["notebook"]), {})[row["test"]] = row
+    return Run(
+        out, submissions, {(r["student"], r["notebook"]): r for r in rows}, tests,
+        seconds, result.stdout, result.stderr,
+    )  # fmt: skip
+
+
+def write_good(submissions: Path) -> Path:
+    """The good student: every notebook a hostile case uses (and 02), solved."""
+    for stem in sorted({SIG, NOTEBOOKS[1], *(case.notebook for case in HOSTILE)}):
+        write_notebook(submissions / GOOD / f"{stem}.ipynb", solved(stem))
+    return submissions
+
+
+@dataclass
+class HostileRun:
+    run: Run
+    alone: Run  # the good student graded without the hostile ones
+    inputs_before: dict[str, str]
+    inputs_after: dict[str, str]
+    course_before: dict[str, str]
+    course_after: dict[str, str]
+    connections: list[tuple]
+    leftovers: list[str]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> HostileRun:
+    root = tmp_path_factory.mktemp("hostile")
+    submissions, out = root / "class", root / "out"
+    listener = Listener()
+    try:
+        context = Context(out, submissions, listener.port)
+        write_good(submissions)
+        for case in HOSTILE:
+            path = submissions / case.name / f"{case.notebook}.ipynb"
+            content = case.build(context)
+            if isinstance(content, bytes):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            else:
+                write_notebook(path, content)
+        inputs_before = tree_hash(submissions)
+        course_before = tree_hash(REPO / "source")
+        run = grade(submissions, out)
+        time.sleep(0.5)  # let a late connection attempt arrive
+    finally:
+        listener.close()
+    leftovers = sandbox_processes()
+    alone = grade(write_good(root / "alone"), root / "alone-out")
+    return HostileRun(
+        run, alone, inputs_before, tree_hash(submissions), course_before,
+        tree_hash(REPO / "source"), listener.connections, leftovers,
+    )  # fmt: skip
+
+
+# --- the checks -------------------------------------------------------------------
+
+
+def test_run_completes_within_ci_time(hostile):
+    """Every student has a row for every notebook, and quickly."""
+    expected = {
+        (s, stem) for s in [GOOD, *(c.name for c in HOSTILE)] for stem in NOTEBOOKS
+    }
+    assert set(hostile.run.grades) == expected
+    assert hostile.run.seconds < 300, f"grading took {hostile.run.seconds:.0f} s"
+    assert "WARNING" not in hostile.run.stderr
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
+def test_hostile_student_is_graded_as_expected(hostile, case):
+    """The expected status; the zeroed tests score 0 with a reason; the rest keep
+    their points; the detail names the limit."""
+    row = hostile.run.grades[(case.name, case.notebook)]
+    assert row["status"] == case.status, row["detail"]
+    for words in case.words:
+        assert words in row["detail"]
+    if not case.graded:
+        assert float(row["score"]) == 0 and (case.name, case.notebook) not in (
+            hostile.run.tests
+        )
+        return
+    tests = hostile.run.tests[(case.name, case.notebook)]
+    good = hostile.alone.tests[(GOOD, case.notebook)]
+    assert set(tests) == set(good)
+    for name, test in tests.items():
+        if name in case.zeroed:
+            assert float(test["points"]) == 0, name
+            assert test["message"].strip(), f"{name} scored 0 without a reason"
+        else:
+            assert test["points"] == good[name]["points"], name
+    expected = sum(
+        float(good[name]["points"]) for name in good if name not in case.zeroed
+    )
+    assert float(row["score"]) == expected
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
+def test_feedback_states_the_reason(hostile, case):
+    """The feedback page exists; when the run was stopped, it says why on top; the
+    attacked cell shows what went wrong."""
+    row = hostile.run.grades[(case.name, case.notebook)]
+    if not case.graded:
+        assert not row["feedback"], "a refused file has no feedback"
+        return
+    assert row["feedback"]
+    page = html_text((hostile.run.out / row["feedback"]).read_text())
+    if case.status != Status.OK:
+        assert "Notes from the grader" in page
+        for words in case.words:
+            assert words in page
+    for words in case.shows:
+        assert words in page
+    assert "SUCCEEDED:" not in page
+
+
+def test_good_student_is_unaffected(hostile):
+    """The good student's rows are what a run without the hostile students gives."""
+    for stem in NOTEBOOKS:
+        assert hostile.run.grades[(GOOD, stem)] == hostile.alone.grades[(GOOD, stem)]
+        assert hostile.run.tests.get((GOOD, stem)) == hostile.alone.tests.get(
+            (GOOD, stem)
+        )
+    assert float(hostile.run.grades[(GOOD, SIG)]["score"]) == 4
+
+
+def test_no_connection_reached_the_hosts_loopback(hostile):
+    assert hostile.connections == []
+
+
+def test_no_input_file_changed(hostile):
+    """The submissions and the course source are byte for byte what they were."""
+    assert hostile.inputs_after == hostile.inputs_before
+    assert hostile.course_after == hostile.course_before
+
+
+def test_nothing_is_left_running(hostile):
+    """No process of a sandbox uid outlives the run (fork bomb children included)."""
+    assert hostile.leftovers == []
+
+
+def test_gradebook_agrees_with_grades_csv(hostile):
+    """One submission per student; each graded notebook's score is the CSV's."""
+    run = hostile.run
+    with (
+        warnings.catch_warnings(),
+        Gradebook(f"sqlite:///{run.out / 'gradebook.db'}") as gradebook,
+    ):
+        warnings.simplefilter("ignore", SAWarning)
+        assignment = gradebook.find_assignment(ASSIGNMENT)
+        students = [submission.student_id for submission in assignment.submissions]
+        assert sorted(students) == sorted({student for student, _ in run.grades})
+        for (student, stem), row in run.grades.items():
+            if not row["feedback"]:
+                continue
+            notebook = gradebook.find_submission_notebook(stem, ASSIGNMENT, student)
+            assert float(notebook.score) == float(row["score"]), (student, stem)

@@ -1,0 +1,80 @@
+"""grader.kernel.probe: whether the sandbox works here; what --sandbox makes of it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.course import NOTEBOOKS, REPO
+from grader.demo.sample_class import notebook_bytes
+from grader.demo.submissions import solved
+from grader.kernel import probe
+from grader.kernel.probe import SandboxUnavailable, sandbox_problem, use_sandbox
+
+
+def test_sandbox_off_never_probes(monkeypatch):
+    monkeypatch.setattr(probe, "sandbox_problem", lambda: pytest.fail("probed"))
+    assert use_sandbox("off") is False
+
+
+def test_sandbox_required_refuses_without_it(monkeypatch):
+    monkeypatch.setattr(probe, "sandbox_problem", lambda: "bwrap not found")
+    with pytest.raises(SandboxUnavailable, match="bwrap not found"):
+        use_sandbox("required")
+
+
+def test_sandbox_auto_warns_loudly_without_it(monkeypatch):
+    monkeypatch.setattr(probe, "sandbox_problem", lambda: "bwrap not found")
+    said = []
+    assert use_sandbox("auto", warn=said.append) is False
+    assert "WARNING: grading WITHOUT a sandbox: bwrap not found" in said[0]
+
+
+def test_sandbox_auto_uses_it_when_it_works(monkeypatch):
+    monkeypatch.setattr(probe, "sandbox_problem", lambda: None)
+    assert use_sandbox("auto", warn=pytest.fail) is True
+    assert use_sandbox("required") is True
+
+
+def test_unknown_mode_is_an_error():
+    with pytest.raises(ValueError, match="auto, required, off"):
+        use_sandbox("maybe")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux only")
+def test_sandbox_works_on_this_machine():
+    """make setup installs bubblewrap; here it must work (CI runs as root)."""
+    assert sandbox_problem() is None
+
+
+@pytest.mark.slow
+def test_cli_without_bwrap_refuses_required_and_warns_on_auto(tmp_path):
+    """No bwrap on PATH: --sandbox required exits 3 with a clear message and
+    writes nothing; auto grades with a loud warning."""
+    folder = tmp_path / "class" / "alice"
+    folder.mkdir(parents=True)
+    (folder / f"{NOTEBOOKS[0]}.ipynb").write_bytes(notebook_bytes(solved(NOTEBOOKS[0])))
+
+    def grade(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "grader", "grade", str(tmp_path / "class"),
+             "--out", str(tmp_path / "out"), "--quiet", *flags],
+            capture_output=True, text=True, timeout=300, cwd=REPO,
+            env={**os.environ, "PATH": str(Path(sys.executable).parent)},
+        )  # fmt: skip
+
+    result = grade("--sandbox", "required")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "--sandbox required" in result.stderr
+    assert "bwrap" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    auto = grade("--cell-timeout", "30")
+    assert auto.returncode == 0, auto.stdout + auto.stderr
+    assert "WARNING: grading WITHOUT a sandbox" in auto.stderr
+    grades = (tmp_path / "out" / "grades.csv").read_text()
+    assert f"alice,{NOTEBOOKS[0]},4,4,ok" in grades

@@ -1,0 +1,109 @@
+"""Helpers the test packages share: running the command, reading its files."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
+
+from grader.course import ASSIGNMENT, REPO, SOURCE_DIR
+from grader.demo.sample_class import notebook_bytes
+
+
+def run_cli(
+    *args: object, timeout: float = 600, **kwargs
+) -> subprocess.CompletedProcess:
+    """`python -m grader ARGS` from the repository."""
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *map(str, args)],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs,
+    )  # fmt: skip
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """(header, rows) of a CSV file."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def html_text(page: str) -> str:
+    """The text of an HTML page: tags (syntax highlighting) removed, unescaped."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def write_notebook(path: Path, notebook: nbformat.NotebookNode) -> None:
+    """Write a notebook file, making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(notebook_bytes(notebook))
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """relative path -> (sha256, mtime_ns) of every file under folder."""
+    return {
+        str(path.relative_to(folder)): (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            path.stat().st_mtime_ns,
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def gradebook_submissions(out: Path) -> list[str]:
+    """student id of every submission of the assignment in OUT's gradebook."""
+    with (
+        warnings.catch_warnings(),
+        Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook,
+    ):
+        warnings.simplefilter("ignore", SAWarning)
+        assignment = gradebook.find_assignment(ASSIGNMENT)
+        return sorted(submission.student_id for submission in assignment.submissions)
+
+
+def _split_hidden(source: str) -> tuple[list[str], list[str]]:
+    """(lines inside ### BEGIN/END HIDDEN TESTS, lines outside), stripped."""
+    hidden, visible, inside = [], [], False
+    for line in source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "### END HIDDEN TESTS" in line:
+            inside = False
+        else:
+            (hidden if inside else visible).append(line.strip())
+    return hidden, visible
+
+
+def _computes(line: str) -> bool:
+    """A line of Python that computes something: no HTML boilerplate looks like it."""
+    return len(line) >= 12 and (
+        " = " in line
+        or " * " in line
+        or ("(" in line and ("_ref" in line or "np." in line))
+    )
+
+
+def hidden_test_lines() -> set[str]:
+    """Computing lines of the hidden tests that students never see anywhere else.
+
+    Lines that also occur (even inside a longer line) outside the hidden regions, in
+    the instructor's answers or the visible checks, are left out: a student's own
+    answer may contain them.
+    """
+    hidden, visible = set(), []
+    for path in sorted(SOURCE_DIR.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside, outside = _split_hidden(cell.source)
+            hidden.update(inside)
+            visible.extend(outside)
+    seen = "\n".join(visible)
+    return {line for line in hidden if _computes(line) and line not in seen}
