@@ -4,15 +4,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-12)
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup demo test lint generate check-generated wheel clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The grader is installed in editable mode: jupyter_client finds its kernel
+# provisioner through the entry point pyproject.toml declares.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -36,7 +39,7 @@ check-generated: setup  ## fail when a generated file differs from a fresh build
 	$(BIN)/python -m grader release --check
 
 wheel: setup  ## build dist/backprop_helper-*.whl (publish it at course.toml's helper_url)
-	$(BIN)/python -m pip wheel . --no-deps --no-build-isolation -w dist
+	$(BIN)/python -m grader wheel --out dist
 
 lint: setup
 	$(BIN)/ruff check .
