@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from grader import wire
+from grader.inside import wire
 
 
 def no_handles(value):

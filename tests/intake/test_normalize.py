@@ -20,7 +20,7 @@ from grader.intake.normalize import (
 )
 
 COLAB_FILE = (
-    Path(__file__).parent / "files" / "colab" / "02_forward_propagation_colab.ipynb"
+    Path(__file__).parents[1] / "files" / "colab" / "02_forward_propagation_colab.ipynb"
 )
 RELEASED_FILE = RELEASE_DIR / "02_forward_propagation.ipynb"
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -32,7 +32,7 @@ from .sample import (
     passed,
 )
 
-GOLDEN = Path(__file__).parent / "files"
+GOLDEN = Path(__file__).parents[1] / "files" / "output"
 
 
 def read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -15,7 +15,7 @@ from grader.output.write import write_outputs
 from .sample import contract_class
 
 OUTPUTS = ("grades.csv", "report.html", "tests.csv")
-GOLDEN = Path(__file__).parent / "files"
+GOLDEN = Path(__file__).parents[1] / "files" / "output"
 
 
 def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
