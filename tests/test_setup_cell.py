@@ -28,9 +28,15 @@ from grader.course import (
     RELEASE_DIR,
     REPO,
     SOURCE_DIR,
-    colab_link,
     course_settings,
 )
+
+
+def colab_link(stem: str) -> str:
+    """The "Open in Colab" address of one released notebook, from course.toml."""
+    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    return f"{base}/release/{ASSIGNMENT}/{stem}.ipynb"
+
 
 NOTEBOOK_FILES = [
     pytest.param(folder / f"{stem}.ipynb", id=f"{folder.parent.name}/{stem}")

@@ -19,7 +19,7 @@ from ..authoring.release import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
 from .bundle import CourseBundle
-from .student import GRADEBOOK_TEMPLATE, StudentOutcome
+from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
 # Bump when a change to the grader changes grades: every student is graded again.
 GRADER_VERSION = "1"
@@ -41,7 +41,6 @@ class OutFolder:
         self.bookkeeping = out / ".grader"
         self.course = self.bookkeeping / "course"
         self.state = self.bookkeeping / "state"
-        self.logs = self.bookkeeping / "logs"
         self.gradebook = out / "gradebook.db"
 
     def prepare(self, course: Course) -> CourseBundle:
@@ -93,7 +92,7 @@ class OutFolder:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         if outcome.log:
-            write_atomically(self.logs / f"{student}.log", outcome.log)
+            write_atomically(self.root / log_path(student), outcome.log)
 
     def feedback(self, student: str, stem: str) -> str:
         """The feedback page of a student's notebook relative to OUT, "" if none."""

@@ -31,6 +31,13 @@ from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
 from .bundle import CourseBundle
 
 GRADEBOOK_TEMPLATE = "gradebook.template.db"
+
+
+def log_path(student: str) -> str:
+    """Where nbgrader's log of a student is kept, relative to OUT."""
+    return f".grader/logs/{student}.log"
+
+
 Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
 
 
@@ -124,7 +131,8 @@ def _failed(job: StudentJob, course: Course, stem: str) -> NotebookGrade:
     """A zero for a notebook nbgrader itself failed on."""
     return NotebookGrade(
         job.student, stem, 0.0, course.max_score(stem), Status.GRADER_ERROR,
-        "nbgrader could not grade this file", job.sources.get(stem, ""),
+        f"nbgrader could not grade this file (its log: {log_path(job.student)})",
+        job.sources.get(stem, ""),
     )  # fmt: skip
 
 

@@ -532,8 +532,15 @@ def test_gradebook_has_one_submission_per_student(sample):
 
 
 def test_no_scratch_folder_is_left_after_a_complete_run(sample):
-    """The per-student nbgrader courses under OUT/.grader/work are removed."""
+    """The per-student nbgrader courses (temporary folders) are removed."""
     assert scratch_folders(sample.out) == []
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_nbgraders_log_of_each_graded_student_is_kept(sample, student):
+    """OUT/.grader/logs/<student>.log: what nbgrader said while grading them."""
+    log = (sample.out / ".grader" / "logs" / f"{student}.log").read_text()
+    assert f"Creating/updating student with ID '{student}'" in log
 
 
 # --- running again --------------------------------------------------------------------
