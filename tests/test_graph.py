@@ -183,3 +183,66 @@ def test_gradient_labels_fit_inside_the_axes():
 def test_no_values_or_gradients_means_no_extra_text():
     """Without values or gradients only the node labels are drawn."""
     assert plain_texts(draw_graph()) == []
+
+
+# --- legibility: labels clear of the nodes, every arrow with its head --------------
+
+
+def _boxes(figure: Figure) -> dict[str, object]:
+    """Node id -> the display extent of its drawn box."""
+    by_position = {(x, y): node for node, (_, x, y, _) in NODES.items()}
+    return {
+        by_position[text.get_position()]: text.get_bbox_patch().get_window_extent()
+        for text in figure.axes[0].texts
+        if text.get_bbox_patch() is not None
+    }
+
+
+def test_no_gradient_label_overlaps_a_node_or_another_label():
+    """With every gradient written out at full length, no label touches a node's
+    box or another label (∂L/∂w8 used to sit on the sin node)."""
+    gradients = {f"w{i}": -1.23456789e-10 for i in range(1, 10)}
+    figure = draw_graph(gradients=gradients)
+    figure.draw_without_rendering()
+    boxes = _boxes(figure)
+    labels = [text.get_window_extent() for text in plain_texts(figure)]
+    for index, label in enumerate(labels):
+        hits = [node for node, box in boxes.items() if label.overlaps(box)]
+        assert hits == [], (plain_texts(figure)[index].get_text(), hits)
+        for other in labels[index + 1 :]:
+            assert not label.overlaps(other)
+
+
+def _arrow_tips(figure: Figure) -> dict[tuple[str, str], tuple[float, float]]:
+    """(source, target) -> the display point of that edge's arrow tip."""
+    ax = figure.axes[0]
+    arrows = [text for text in ax.texts if isinstance(text, Annotation)]
+    assert len(arrows) == len(EDGES)
+    tips = {}
+    for (source, target), arrow in zip(EDGES, arrows):
+        # an annotation's arrow is drawn in display coordinates (identity transform)
+        patch = arrow.arrow_patch
+        points = patch.get_transform().transform(patch.get_path().vertices)
+        centre = ax.transData.transform(NODES[target][1:3])
+        tips[(source, target)] = min(
+            points,
+            key=lambda point: (point[0] - centre[0]) ** 2 + (point[1] - centre[1]) ** 2,
+        )
+    return tips
+
+
+@pytest.mark.parametrize("dpi", [72, 100, 200])
+def test_every_arrow_ends_with_its_head_just_outside_the_node_it_enters(dpi):
+    """Each arrow's tip lies outside its target's box, within a few points of it,
+    at any resolution: the arrows into L and y' show their heads too."""
+    figure = draw_graph()
+    figure.set_dpi(dpi)
+    figure.draw_without_rendering()
+    boxes = _boxes(figure)
+    points = dpi / 72
+    for (source, target), (x, y) in _arrow_tips(figure).items():
+        box = boxes[target]
+        inside = box.x0 < x < box.x1 and box.y0 < y < box.y1
+        assert not inside, f"{source} -> {target}: the head is under the box"
+        gap = max(box.x0 - x, x - box.x1, box.y0 - y, y - box.y1)
+        assert gap <= 4 * points, f"{source} -> {target}: {gap / points:.1f} pt short"

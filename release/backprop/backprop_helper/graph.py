@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import matplotlib.pyplot as plt
@@ -69,6 +70,9 @@ PARTS: dict[str, tuple[str, ...]] = {
 
 _FILL = {"input": "#e8eef7", "weight": "#fff2cc", "op": "#ffffff", "output": "#e2f0d9"}
 _HIGHLIGHT = "#f4b183"
+# Gradient labels go left of their weight, except where a node sits there.
+_GRADIENT_ON_RIGHT = frozenset({"w8"})
+_ARROW_GAP = 2.0  # points between an arrow's ends and the boxes it joins
 
 
 def _expand(highlight: Iterable[str]) -> set[str]:
@@ -83,6 +87,47 @@ def _expand(highlight: Iterable[str]) -> set[str]:
             known = ", ".join(sorted([*PARTS, *NODES]))
             raise ValueError(f"unknown node or part {name!r}; known: {known}")
     return nodes
+
+
+def _to_boundary(half_size: tuple[float, float], direction: tuple[float, float]):
+    """How far from a box's centre its edge is, along a unit direction (points)."""
+    half_width, half_height = half_size
+    dx, dy = abs(direction[0]), abs(direction[1])
+    along_x = half_width / dx if dx > 1e-9 else math.inf
+    along_y = half_height / dy if dy > 1e-9 else math.inf
+    return min(along_x, along_y)
+
+
+def _draw_edges(figure: Figure, ax, boxes: dict[str, object]) -> None:
+    """Arrows between the node boxes, each ending just outside the box it enters.
+
+    The boxes are measured once drawn (in points, so any dpi gives the same
+    picture), so an arrow into a big box (the loss, y') still shows its head.
+    """
+    figure.draw_without_rendering()
+    to_points = 72.0 / figure.dpi
+    half = {}
+    for node, text in boxes.items():
+        extent = text.get_bbox_patch().get_window_extent()
+        half[node] = (extent.width / 2 * to_points, extent.height / 2 * to_points)
+    for source, target in EDGES:
+        start = ax.transData.transform(NODES[source][1:3])
+        end = ax.transData.transform(NODES[target][1:3])
+        length = math.dist(start, end)
+        direction = ((end[0] - start[0]) / length, (end[1] - start[1]) / length)
+        ax.annotate(
+            "",
+            xy=NODES[target][1:3],
+            xytext=NODES[source][1:3],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#7f7f7f",
+                "shrinkA": _to_boundary(half[source], direction) + _ARROW_GAP,
+                "shrinkB": _to_boundary(half[target], direction) + _ARROW_GAP,
+                "lw": 1,
+            },
+            zorder=2,
+        )
 
 
 def draw_graph(
@@ -107,25 +152,17 @@ def draw_graph(
                 'node ids such as "exp", "loss", or "w1" (not "dw1")'
             )
     figure, ax = plt.subplots(figsize=(11, 6.2))
-    for source, target in EDGES:
-        _, x0, y0, _ = NODES[source]
-        _, x1, y1, _ = NODES[target]
-        ax.annotate(
-            "",
-            xy=(x1, y1),
-            xytext=(x0, y0),
-            arrowprops={
-                "arrowstyle": "-|>",
-                "color": "#7f7f7f",
-                "shrinkA": 14,
-                "shrinkB": 14,
-                "lw": 1,
-            },
-        )
+    left = -3.2 if gradients else -0.8
+    ax.set_xlim(left, 15)
+    ax.set_ylim(-0.3, 11)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    boxes = {}
     for node, (label, x, y, kind) in NODES.items():
         face = _HIGHLIGHT if node in highlighted else _FILL[kind]
         shape = "round,pad=0.35" if kind in ("op", "output") else "circle,pad=0.25"
-        ax.text(
+        boxes[node] = ax.text(
             x, y, label, ha="center", va="center", fontsize=11, zorder=3,
             bbox={"boxstyle": shape, "facecolor": face, "edgecolor": "#404040"},
         )  # fmt: skip
@@ -133,13 +170,11 @@ def draw_graph(
             ax.text(x, y - 0.75, f"{values[node]:.4g}", ha="center", fontsize=9,
                     color="#1f4e79")  # fmt: skip
         if gradients and node in gradients:
-            ax.text(x - 0.45, y, f"∂L/∂{node} = {gradients[node]:.4g}", ha="right",
-                    va="center", fontsize=9, color="#c00000")  # fmt: skip
-    left = -3.2 if gradients else -0.8
-    ax.set_xlim(left, 15)
-    ax.set_ylim(-0.3, 11)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
+            right = node in _GRADIENT_ON_RIGHT
+            ax.text(x + 0.45 if right else x - 0.45, y,
+                    f"∂L/∂{node} = {gradients[node]:.4g}",
+                    ha="left" if right else "right", va="center", fontsize=9,
+                    color="#c00000")  # fmt: skip
     figure.tight_layout()
+    _draw_edges(figure, ax, boxes)
     return figure
