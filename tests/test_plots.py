@@ -1,11 +1,18 @@
-"""Tests for backprop_helper.plots: the training-curve plot."""
+"""Tests for backprop_helper.plots: the training-curve plots of the race and the
+sliders, which must look the same."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from backprop_helper.plots import plot_losses
+from backprop_helper.plots import (
+    COLOURS,
+    LossCurves,
+    loss_title,
+    plot_losses,
+    power_of_ten_label,
+)
 from matplotlib.figure import Figure
 
 HISTORIES = {
@@ -48,3 +55,106 @@ def test_plot_losses_title(title):
     kwargs = {} if title is None else {"title": title}
     shown = plot_losses(HISTORIES, **kwargs).axes[0].get_title()
     assert shown == (title or "Mean loss per epoch")
+
+
+def test_plot_losses_title_with_the_learning_rate():
+    """learning_rate= puts the rate in the title, as the sliders' plot does."""
+    shown = plot_losses(HISTORIES, learning_rate=1e-3).axes[0].get_title()
+    assert shown == "Mean loss per epoch, learning rate 10⁻³" == loss_title(1e-3)
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(1e-3, "10⁻³"), (1e-5, "10⁻⁵"), (1.0, "1"), (10.0, "10¹"), (2e-4, "2×10⁻⁴"),
+     (5.0, "5"), (10**-2.25, "5.6×10⁻³"), (0.0, "")],
+)  # fmt: skip
+def test_power_of_ten_labels(value, label):
+    """Tick labels all in one form: no mix of 0.0001 and 1e-05."""
+    assert power_of_ten_label(value) == label
+
+
+def _rendered(figure: Figure):
+    """The figure's axes, laid out as drawn (ticks, labels, legend placed)."""
+    figure.draw_without_rendering()
+    return figure.axes[0]
+
+
+def _both(histories):
+    """The race's figure and the sliders' figure for the same curves."""
+    race = plot_losses(histories, learning_rate=1e-2)
+    curves = LossCurves(list(histories), len(next(iter(histories.values()))))
+    curves.png(histories, loss_title(1e-2))
+    return race, curves.figure
+
+
+FULL = {
+    "vanilla": np.geomspace(0.7, 0.03, 20),
+    "momentum": np.geomspace(0.15, 1e-3, 20),
+    "adam": np.geomspace(0.5, 2e-5, 20),
+}
+
+
+@pytest.mark.parametrize("which", ["race", "sliders"])
+def test_epoch_ticks_are_whole_numbers(which):
+    """No tick at epoch 2.5 or 7.5."""
+    figure = dict(zip(("race", "sliders"), _both(FULL)))[which]
+    ax = _rendered(figure)
+    low, high = ax.get_xlim()
+    ticks = [tick for tick in ax.get_xticks() if low <= tick <= high]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)
+
+
+@pytest.mark.parametrize(
+    "histories",
+    [FULL, {name: np.linspace(0.031, 0.029, 20) for name in FULL}],
+    ids=["five-decades", "a-narrow-range"],
+)
+def test_loss_labels_are_powers_of_ten_and_never_empty(histories):
+    """Every visible loss label is written in powers of ten, and a view spanning
+    less than a decade still gets some."""
+    for figure in _both(histories):
+        ax = _rendered(figure)
+        low, high = ax.get_ylim()
+        labels = [
+            label.get_text()
+            for label, tick in zip(ax.get_yticklabels(), ax.get_yticks())
+            if low <= tick <= high
+        ]
+        assert [text for text in labels if text], labels
+        assert all("e-" not in text and "0.0" not in text for text in labels), labels
+
+
+def test_the_legend_sits_outside_the_axes():
+    """The legend cannot cover a curve: it lies right of the plotting area."""
+    for figure in _both(FULL):
+        ax = _rendered(figure)
+        legend = ax.get_legend().get_window_extent()
+        assert legend.x0 > ax.get_window_extent().x1
+        assert legend.x1 <= figure.bbox.x1
+
+
+def test_race_and_sliders_look_the_same():
+    """Same size, colours per optimizer, scales, labels and title format."""
+    race, sliders = _both(FULL)
+    assert tuple(race.get_size_inches()) == tuple(sliders.get_size_inches())
+    race_ax, slider_ax = _rendered(race), _rendered(sliders)
+    for ax in (race_ax, slider_ax):
+        colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+        assert colours == {name: COLOURS[name] for name in FULL}
+        assert ax.get_yscale() == "log"
+        assert ax.get_ylabel() == "mean loss over the epoch"
+    assert race_ax.get_title() == slider_ax.get_title()
+    assert race_ax.get_position().bounds == pytest.approx(
+        slider_ax.get_position().bounds
+    )
+
+
+def test_faded_picture_differs_and_leaves_the_curves_as_they_were():
+    """dimmed_png draws the last curves faded with a note, then restores them."""
+    curves = LossCurves(list(FULL), 20)
+    plain = curves.png(FULL, loss_title(1e-3))
+    faded = curves.dimmed_png("Retraining vanilla…")
+    assert faded != plain
+    assert curves.ax.get_title() == loss_title(1e-3)
+    assert all(line.get_alpha() is None for line in curves.lines.values())
+    assert curves.png(FULL, loss_title(1e-3)) == plain
