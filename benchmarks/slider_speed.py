@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/slider_speed.py [--rounds 5]
 
 In a real IPython kernel with the inline backend (so drawing includes rendering the
-PNG), with the instructor's answers standing in for a student's, alternates:
+PNG), with the instructor's answers (update rules and train) standing in for a
+student's, alternates:
   bare    one training run of the three optimizers at a new learning rate;
   change  moving the learning-rate slider to a new value (retrain all three, redraw);
   back    moving it back to a value already seen (cached: redraw only).
@@ -28,21 +29,18 @@ from grader.demo.submissions import answer_cells
 
 MEASURE = """
 import json, statistics, time
-from backprop_helper import initial_weights, load_data, train
+from backprop_helper import initial_weights, load_data
 from backprop_helper.widgets import OptimizerExplorer
 
 X, y = load_data()
 w_init = initial_weights(seed=42)
-updates = {"vanilla": vanilla_update, "momentum": momentum_update, "adam": adam_update}
-explorer = OptimizerExplorer(updates, forward_propagation, backward_propagation,
-                             X, y, w_init, learning_rate=1e-3)
+explorer = OptimizerExplorer(train, X, y, w_init, learning_rate=1e-3)
 bare, change, back = [], [], []
 for index in range(ROUNDS):
     rate = 2e-3 * (1.5 ** index)
     start = time.perf_counter()
-    for name, update in updates.items():
-        train(name, update, forward_propagation, backward_propagation, X, y, w_init,
-              learning_rate=rate * 1.01)
+    for name in ("vanilla", "momentum", "adam"):
+        train(X, y, w_init, name, rate * 1.01)
     bare.append(time.perf_counter() - start)
     start = time.perf_counter()
     explorer.learning_rate.value = rate
@@ -64,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np"),
         nbformat.v4.new_code_cell(answers["paste_functions"]),
         nbformat.v4.new_code_cell(answers["updates"]),
+        nbformat.v4.new_code_cell(answers["train"]),
         nbformat.v4.new_code_cell(MEASURE.replace("ROUNDS", str(args.rounds))),
     ]
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -38,9 +38,12 @@ change it only for the duration of one test (``monkeypatch.setitem``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import io
 import json
 import linecache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +227,72 @@ def hidden_reference_functions(stem: str) -> dict[str, Any]:
         module = hidden_definitions(source, filename)
         exec(_compile(module, filename, source), namespace)
     return namespace
+
+
+# --- running a notebook's cells in this process -----------------------------------
+
+# Cells that only draw (the graph, plots, the race, sliders): run_cells skips them.
+DISPLAY_CELLS = frozenset(
+    {
+        "graph",
+        "plot_sigmoid",
+        "plot_forward",
+        "plot_gradients",
+        "epsilon_slider",
+        "race",
+        "optimizer_sliders",
+    }
+)
+
+
+@dataclass
+class CellRun:
+    """What one code cell printed, and what it raised (None when it ran through)."""
+
+    grade_id: str
+    printed: str
+    error: BaseException | None
+
+    @property
+    def message(self) -> str:
+        """The cell's output as a grader records it: printed text, then the error."""
+        if self.error is None:
+            return self.printed.strip()
+        return f"{self.printed}{type(self.error).__name__}: {self.error}".strip()
+
+
+def run_cells(
+    stem: str, answers: dict[str, str] | None = None, *, hidden: bool
+) -> dict[str, CellRun]:
+    """Run a source notebook's code cells in order in one fresh namespace, here.
+
+    answers: grade_id -> code replacing that answer cell (default: the solution).
+    hidden: also run the graded test cells (as stock nbgrader does in the kernel);
+    without it they are skipped, as in a student's copy, where they are empty.
+    The Colab setup cell and DISPLAY_CELLS are skipped, IPython magics dropped; a
+    cell that raises is recorded and the next one runs (like nbgrader's autograde).
+    """
+    answers = dict(answers or {})
+    namespace = _fresh_namespace() | {"__name__": "__main__"}
+    runs = {}
+    for grade_id, meta, source in code_cells(stem):
+        if grade_id == "colab_setup" or grade_id in DISPLAY_CELLS:
+            continue
+        if meta.get("grade") and not hidden:
+            continue
+        if meta.get("solution"):
+            source = answers.pop(grade_id, source)
+        code = "\n".join(
+            line for line in source.splitlines() if not line.lstrip().startswith("%")
+        )
+        printed, error = io.StringIO(), None
+        filename = f"<{stem}:{grade_id}>"
+        try:
+            with contextlib.redirect_stdout(printed):
+                exec(_compile(code, filename, code), namespace)
+        except Exception as raised:  # the cell failed: record it, go on
+            error = raised
+        runs[grade_id] = CellRun(grade_id, printed.getvalue(), error)
+    if answers:
+        raise KeyError(f"{stem} has no answer cell {sorted(answers)}")
+    return runs

@@ -6,10 +6,20 @@ import numpy as np
 import pytest
 from backprop_helper.checks import (
     CheckFailed,
+    an_array,
     check_below,
+    check_returns,
     check_unchanged,
     check_values,
+    checked_call,
+    fail,
+    gradient_check_by_weight,
 )
+from backprop_helper.mistakes import CATALOGUE
+
+from tests.notebook_code import solution_functions
+
+TANH = CATALOGUE["tanh-not-squared"].name
 
 
 def table_rows(out: str) -> dict[str, list[str]]:
@@ -43,25 +53,35 @@ def failure(got, expected, **kwargs) -> str:
 
 
 @pytest.mark.parametrize(
-    ("expected", "count"),
+    ("expected", "rows", "count"),
     [
-        ({"a": 1.5, "b": -0.25}, 2),
-        ({"a": 1.5, "w": np.array([0.1, 0.2, 0.3])}, 4),
+        ({"a": 1.5, "b": -0.25}, 2, 2),
+        ({"a": 1.5, "w": np.array([0.1, 0.2, 0.3])}, 2, 4),
     ],
 )
-def test_success_prints_table_and_count(capsys, expected, count):
-    """Several matches print title, key/expected/got/ok rows, 'All N values match.'."""
+def test_success_prints_table_and_count(capsys, expected, rows, count):
+    """Matches print title, key/expected/got/ok rows (one per array), and
+    'All N values match.' counting every element."""
     check_values(dict(expected), expected, what="my_function")
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0] == "my_function"
     assert lines[1].split() == ["key", "expected", "got", "ok"]
-    rows = table_rows(out)
-    assert len(rows) == count
-    for want, got, ok in rows.values():
-        assert float(want) == float(got)
-        assert ok == "✓"
+    found = table_rows(out)
+    assert len(found) == rows
+    assert all(row[-1] == "✓" for row in found.values())
     assert lines[-1] == f"All {count} values match."
+
+
+def test_a_matching_array_is_one_short_row(capsys):
+    """A whole array that matches is one row, its numbers shortened: 54 rows of
+    17-digit numbers for three update rules became a handful."""
+    w = np.array([0.44754999999999995, -0.25715, 0.13345, 0.04175, -0.14765])
+    check_values({"w": w.copy()}, {"w": w}, what="momentum_update")
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if line.startswith("w ")]
+    assert "[0.44755, -0.25715, 0.13345, …, -0.14765]" in row
+    assert "0.44754999999999995" not in out
 
 
 def test_success_with_one_value_says_the_value_matches(capsys):
@@ -121,7 +141,7 @@ def test_failure_is_an_assertion_error_naming_key_and_function(capsys):
         (0.75, "half"),
         (-3.0, "sign and a factor 2"),
         (-0.75, "sign and a factor 2"),
-        (float("nan"), "NaN"),
+        (float("nan"), "got NaN (look for 0/0"),
         (float("inf"), "infinity"),
         (-float("inf"), "infinity"),
         ("abc", "expected one number, got str"),
@@ -155,18 +175,20 @@ def test_no_ratio_hint_for_zero_expected():
 @pytest.mark.parametrize(
     ("got", "mistakes", "fragment"),
     [
-        (2.25, {"a": {"forgot the square root": 2.25}}, "forgot the square root"),
+        (2.25, {"a": {"tanh-not-squared": 2.25}}, TANH),
         # A named mistake is preferred over the generic ratio hint.
-        (3.0, {"a": {"used x instead of x/2": 3.0}}, "used x instead of x/2"),
+        (3.0, {"a": {"tanh-not-squared": 3.0}}, TANH),
         # Mistakes for another key do not apply.
-        (2.25, {"b": {"forgot the square root": 2.25}}, "different value"),
+        (2.25, {"b": {"tanh-not-squared": 2.25}}, "different value"),
         # A named mistake whose value does not match falls through to the hints.
-        (-1.5, {"a": {"forgot the square root": 2.25}}, "sign is flipped"),
+        (-1.5, {"a": {"tanh-not-squared": 2.25}}, "sign is flipped"),
+        # A value copied with 4 digits still names it (rtol 1e-3).
+        (2.251, {"a": {"tanh-not-squared": 2.25}}, TANH),
     ],
-    ids=["named", "named_over_ratio", "other_key", "no_match"],
+    ids=["named", "named_over_ratio", "other_key", "no_match", "rounded"],
 )
 def test_named_mistakes(got, mistakes, fragment):
-    """mistakes={key: {name: value}} names a matching mistake for that key."""
+    """mistakes={key: {mistake id: value}} names a matching mistake for that key."""
     expected = {"a": 1.5, "b": 1.0}
     message = failure({"a": got, "b": 1.0}, expected, mistakes=mistakes)
     assert fragment in problem(message, "a")
@@ -176,7 +198,7 @@ def test_named_mistakes(got, mistakes, fragment):
 
 
 def test_arrays_are_compared_per_element(capsys):
-    """1-D arrays become keys w[0], w[1], ...; only wrong elements are reported."""
+    """A wrong 1-D array is shown element by element; only wrong ones are reported."""
     expected = {"w": np.array([1.0, 2.0, 3.0])}
     message = failure({"w": np.array([1.0, -2.0, 3.0])}, expected)
     assert "w[1]: the sign is flipped" in message
@@ -191,23 +213,21 @@ def test_arrays_match_lists():
     check_values({"w": [1.0, 2.0]}, {"w": np.array([1.0, 2.0])}, what="f")
 
 
-def test_short_array_reports_missing_elements():
-    """An array shorter than expected reports the absent elements as missing."""
+def test_array_of_another_length_says_how_long_it_is():
+    """An array shorter (or longer) than expected is reported with its shape."""
     message = failure({"w": np.array([1.0])}, {"w": np.array([1.0, 2.0])})
-    assert "w[1]: missing" in message
+    assert "w: expected 2 values, got ndarray (1,)" in message
 
 
 def test_same_slip_in_several_elements_is_reported_once(capsys):
-    """Elements of one array with the same slip share one line naming each."""
+    """Elements of one array with the same slip share one line: w[0, 2]: ..."""
     expected = {"w": np.array([1.0, 2.0, 3.0, 4.0])}
     message = failure({"w": np.array([-1.0, 2.0, -3.0, 8.0])}, expected)
     reasons = message.split(": ", 1)[1].split("; ")
-    assert len(reasons) == 2, reasons
-    (sign,) = [r for r in reasons if "sign is flipped" in r]
-    assert "w[0]" in sign and "w[2]" in sign
-    assert "w[1]" not in message
-    (double,) = [r for r in reasons if "twice" in r]
-    assert "w[3]" in double and "w[0]" not in double
+    assert reasons == [
+        "w[0, 2]: the sign is flipped",
+        "w[3]: it is twice the expected value (an extra factor 2?)",
+    ]
     out = capsys.readouterr().out
     assert out.count("sign is flipped") == 1
 
@@ -222,11 +242,10 @@ def test_array_valued_mistake_is_matched_per_element():
     """mistakes={key: {name: array}} names the mistake for each matching element."""
     expected = {"w": np.array([1.0, 2.0, 3.0])}
     wrong = np.array([0.5, 7.0, 3.0])
-    mistakes = {"w": {"forgot the chain rule": np.array([0.5, 7.0, 9.0])}}
+    mistakes = {"w": {"no-2a": np.array([0.5, 7.0, 9.0])}}
     message = failure({"w": wrong}, expected, mistakes=mistakes)
     (reason,) = message.split(": ", 1)[1].split("; ")
-    assert reason.endswith(": forgot the chain rule")
-    assert "w[0]" in reason and "w[1]" in reason and "w[2]" not in reason
+    assert reason == f"w[0, 1]: {CATALOGUE['no-2a'].name}"
 
 
 # --- tolerance ------------------------------------------------------------------
@@ -317,9 +336,10 @@ def test_check_unchanged_raises_when_input_changed(capsys, before, after):
     with pytest.raises(CheckFailed) as excinfo:
         check_unchanged(before, after, name="w", by="forward")
     message = str(excinfo.value)
-    assert "mutating input" in message
-    assert "forward changed its input w" in message
-    assert message in capsys.readouterr().out
+    assert message.startswith("forward: w: mutating input (")
+    assert "forward changed the w it was given" in message
+    assert excinfo.value.found[0][:2] == ("w", "mutating-input")
+    assert "mutating input" in capsys.readouterr().out
 
 
 def test_check_unchanged_passes_for_equal_arrays_holding_nan():
@@ -331,6 +351,14 @@ def test_check_unchanged_quiet_prints_nothing(capsys):
     """quiet=True prints nothing when the input is unchanged."""
     check_unchanged(np.ones(2), np.ones(2), name="w", by="forward", quiet=True)
     assert capsys.readouterr().out == ""
+
+
+def test_check_unchanged_advises_a_copy_of_the_right_kind():
+    """An array is copied with np.array(...), a dict with dict(...)."""
+    with pytest.raises(CheckFailed, match=r"w = np\.array\(w, dtype=float\)"):
+        check_unchanged(np.ones(2), np.zeros(2), name="w", by="f")
+    with pytest.raises(CheckFailed, match=r"forward_dict = dict\(forward_dict\)"):
+        check_unchanged({"a": 1.0}, {"a": 2.0}, name="forward_dict", by="f")
 
 
 def test_check_unchanged_quiet_still_raises():
@@ -366,3 +394,216 @@ def test_check_below_rejects_non_numbers(value):
     """A value that is not one number raises CheckFailed saying so."""
     with pytest.raises(CheckFailed, match="max error: expected one number, got"):
         check_below(value, 1e-7, what="max error", hint="look at dw3")
+
+
+def test_check_below_names_a_mistake_from_its_mistakes():
+    """A value that is not one number but matches a mistake's test is named."""
+    with pytest.raises(CheckFailed) as excinfo:
+        check_below(
+            np.ones(9),
+            1e-7,
+            what="error",
+            hint="h",
+            mistakes={"per-weight-ratios": an_array},
+        )
+    assert excinfo.value.found == (
+        ("", "per-weight-ratios", CATALOGUE["per-weight-ratios"].name),
+    )
+
+
+# --- the catalogue's ids -------------------------------------------------------------
+
+
+def test_unknown_mistake_id_is_an_error():
+    """An id that is not in the catalogue is a mistake in the course, not a pass."""
+    with pytest.raises(ValueError, match="unknown mistake id 'tanh-squared'"):
+        check_values(
+            {"a": 1.0}, {"a": 1.0}, what="f", mistakes={"a": {"tanh-squared": 2}}
+        )
+
+
+def test_mistakes_for_a_key_that_is_not_expected_is_an_error():
+    """mistakes= may only name expected keys (a typo would silently name nothing)."""
+    with pytest.raises(ValueError, match="'dw10'"):
+        check_values(
+            {"dw1": 1.0}, {"dw1": 1.0}, what="f", mistakes={"dw10": {"no-2a": 2.0}}
+        )
+
+
+def test_check_failed_carries_the_findings():
+    """found: (key as written, mistake id or None, reason) per finding."""
+    with pytest.raises(CheckFailed) as excinfo:
+        check_values(
+            {"dw3": -1.0, "dw6": 0.25, "dw7": 5.0, "w": [1.0, -2.0, -3.0]},
+            {"dw3": 1.0, "dw6": 0.5, "dw7": 1.0, "w": [1.0, 2.0, 3.0]},
+            what="backward",
+            mistakes={"dw6": {"tanh-not-squared": 0.25}},
+        )
+    assert excinfo.value.found == (
+        ("dw3", "sign-flipped", "the sign is flipped"),
+        ("dw6", "tanh-not-squared", TANH),
+        ("dw7", None, "different value"),
+        ("w[1, 2]", "sign-flipped", "the sign is flipped"),
+    )
+    assert str(excinfo.value) == (
+        f"backward: dw3: the sign is flipped; dw6: {TANH}; dw7: different value; "
+        "w[1, 2]: the sign is flipped"
+    )
+
+
+def test_the_closest_known_value_names_the_mistake():
+    """Two mistakes within the naming tolerance: the one nearer the value wins."""
+    mistakes = {"a": {"no-2a": 1.0004, "dw3-no-cos": 1.0001}}
+    message = failure({"a": 1.0001}, {"a": 3.0}, mistakes=mistakes)
+    assert problem(message, "a") == CATALOGUE["dw3-no-cos"].name
+
+
+def test_two_mistakes_with_the_same_value_name_neither():
+    """A value that two mistakes give exactly is not blamed on either."""
+    mistakes = {"a": {"no-2a": 0.5, "dw3-no-cos": 0.5}}
+    assert problem(failure({"a": 0.5}, {"a": 0.25}, mistakes=mistakes), "a") == (
+        "different value"
+    )
+
+
+def test_a_function_names_a_mistake_by_what_was_returned():
+    """A mistake given as a function of the returned value (e.g. an array where one
+    number belongs) is named when it says so."""
+    message = failure(
+        {"error": np.ones(9)},
+        {"error": 1e-9},
+        mistakes={"error": {"per-weight-ratios": an_array}},
+    )
+    assert problem(message, "error") == CATALOGUE["per-weight-ratios"].name
+
+
+def test_named_mistakes_print_what_they_mean_and_where_it_is_taught(capsys):
+    """Under each named mistake: its meaning and the section that teaches it."""
+    failure({"a": 2.0}, {"a": 1.0}, mistakes={"a": {"tanh-not-squared": 2.0}})
+    out = capsys.readouterr().out
+    known = CATALOGUE["tanh-not-squared"]
+    assert f"  - a: {known.name}\n    {known.meaning} See {known.taught}." in out
+
+
+def test_hint_is_printed_only_when_something_differs(capsys):
+    """hint= is shown after what to look at, and never on success."""
+    check_values({"a": 1.0}, {"a": 1.0}, what="f", hint="fix notebook 02 first")
+    assert "fix notebook 02 first" not in capsys.readouterr().out
+    failure({"a": 2.0}, {"a": 1.0}, hint="fix notebook 02 first")
+    assert "  fix notebook 02 first" in capsys.readouterr().out
+
+
+# --- non-numeric mistakes ----------------------------------------------------------
+
+
+def sigmoid_with_math_exp(z):
+    import math
+
+    return 1 / (1 + math.exp(-z))
+
+
+def vanilla_on_lists(w, grads, learning_rate):
+    return w - learning_rate * grads
+
+
+def test_checked_call_names_math_exp_on_an_array():
+    """math.exp given an array: CheckFailed naming the mistake, not numpy's
+    TypeError; the exception it came from is kept as the cause."""
+    with pytest.raises(CheckFailed) as excinfo:
+        checked_call(sigmoid_with_math_exp, np.zeros(3), what="sigmoid(z)", key="z")
+    failed = excinfo.value
+    assert failed.found[0][:2] == ("z", "math-exp-on-array")
+    assert "use np.exp" in str(failed)
+    assert isinstance(failed.__cause__, TypeError)
+
+
+def test_checked_call_names_arithmetic_on_lists():
+    """0.5 * list fails with TypeError: named as arithmetic on a Python list."""
+    with pytest.raises(CheckFailed) as excinfo:
+        checked_call(
+            vanilla_on_lists, [1.0], [2.0], 0.5, what="vanilla_update", key="w"
+        )
+    assert excinfo.value.found[0][:2] == ("w", "list-arithmetic")
+
+
+def test_checked_call_names_a_mistake_raised_as_text():
+    """In the grader a student's exception arrives as text inside another one."""
+
+    def remote(*args):
+        raise RuntimeError(
+            "sigmoid raised TypeError: only 0-dimensional arrays can be converted "
+            "to Python scalars (at sigmoid (line 3): return 1 / (1 + math.exp(-z)))"
+        )
+
+    with pytest.raises(CheckFailed, match=r"math\.exp on an array"):
+        checked_call(remote, np.zeros(3), what="sigmoid")
+
+
+@pytest.mark.parametrize(
+    "error", [ValueError("no"), NotImplementedError(), KeyError(1)]
+)
+def test_checked_call_passes_other_exceptions_through(error):
+    """An exception no known mistake raises is not swallowed or renamed."""
+
+    def raises(*args):
+        raise error
+
+    with pytest.raises(type(error)):
+        checked_call(raises, 1, what="f")
+
+
+def test_checked_call_returns_the_result():
+    assert checked_call(lambda a, b=0: a + b, 1, b=2, what="f") == 3
+
+
+def test_fail_names_a_mistake_with_advice(capsys):
+    """fail(what, key, id, advice) raises with the name, the advice in parentheses."""
+    with pytest.raises(CheckFailed) as excinfo:
+        fail("momentum_step_factor", "momentum_step_factor", "momentum-factor-for-0.9")
+    assert excinfo.value.found[0][1] == "momentum-factor-for-0.9"
+    assert CATALOGUE["momentum-factor-for-0.9"].meaning in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("result", "ok"),
+    [((1, 2), True), ([1, 2], True), ((1, 2, 3), False), (np.ones(3), False),
+     (None, False)],
+)  # fmt: skip
+def test_check_returns(result, ok):
+    """A pair comes back as a tuple; anything else says what it was."""
+    if ok:
+        assert check_returns(result, ("a", "b"), what="f") == tuple(result)
+    else:
+        with pytest.raises(CheckFailed, match=r"f should return 2 values \(a, b\)"):
+            check_returns(result, ("a", "b"), what="f")
+
+
+# --- gradient_check_by_weight ---------------------------------------------------------
+
+
+def test_gradient_check_by_weight_shows_which_gradient_is_off(monkeypatch, capsys):
+    """With dw5's sign flipped (a total error of only 7.5e-4), dw5 alone is off
+    (error 1, its own estimate has the other sign); every other weight is fine."""
+    namespace = solution_functions("04_gradient_checking")
+    correct = namespace["backward_propagation"]
+
+    def backward_wrong_dw5(x, y, w, forward_dict):
+        gradients = dict(correct(x, y, w, forward_dict))
+        gradients["dw5"] = -gradients["dw5"]
+        return gradients
+
+    monkeypatch.setitem(namespace, "backward_propagation", backward_wrong_dw5)
+    from backprop_helper import load_data
+
+    X, y = load_data()
+    errors = gradient_check_by_weight(
+        namespace["gradient_checking"], X[0], y[0], np.full(9, 0.1), 1e-6
+    )
+    assert errors["dw5"] == pytest.approx(1.0)
+    assert all(error < 1e-7 for key, error in errors.items() if key != "dw5")
+    assert namespace["backward_propagation"] is backward_wrong_dw5, "restored"
+    rows = {
+        line.split()[0]: line.split()[-1]
+        for line in capsys.readouterr().out.splitlines()
+    }
+    assert rows["dw5"] == "✗" and rows["dw1"] == "✓"

@@ -1,4 +1,5 @@
-"""Each notebook runs top to bottom alone, in a folder with only it and the helper."""
+"""Each notebook runs top to bottom alone, in a folder with only it and the helper;
+its visible checks fail, naming the mistake, wherever its graded tests take points."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import shutil
 
 import nbformat
 import pytest
+from backprop_helper.mistakes import recognise
 from nbclient import NotebookClient
 
 from grader.course import HELPER_PACKAGE, NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
-
-pytestmark = pytest.mark.slow
+from tests.notebook_code import CellRun, code_cells, run_cells
+from tests.planted import (
+    CORRECT_VARIANTS,
+    PLANTED,
+    STAGE_INDEPENDENCE,
+    Planted,
+    variant_answers,
+)
 
 
 def run_alone(notebook_path, tmp_path) -> nbformat.NotebookNode:
@@ -59,6 +67,7 @@ def images(notebook: nbformat.NotebookNode) -> list[str]:
     return [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_source_notebook_runs_clean_and_passes_every_check(stem, tmp_path):
     """The instructor's notebook: no errors, no failed check, every plot drawn."""
@@ -68,6 +77,7 @@ def test_source_notebook_runs_clean_and_passes_every_check(stem, tmp_path):
     assert images(notebook), "every notebook draws at least one figure"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_release_notebook_fails_only_where_code_is_missing(stem, tmp_path):
     """A student's fresh copy: the only errors come from the unwritten answers."""
@@ -80,6 +90,7 @@ def test_release_notebook_fails_only_where_code_is_missing(stem, tmp_path):
     assert setup == [], "the setup cell must run before any answer is written"
 
 
+@pytest.mark.slow
 def test_start_here_notebook_runs(tmp_path):
     """The tour in notebooks/ runs from its own folder in the repository."""
     notebook = nbformat.read(REPO / "notebooks" / "00_start_here.ipynb", as_version=4)
@@ -90,3 +101,72 @@ def test_start_here_notebook_runs(tmp_path):
         resources={"metadata": {"path": str(REPO / "notebooks")}},
     ).execute()
     assert errors(notebook) == []
+
+
+# --- the checks catch what the graded tests catch (run here, in this process) --------
+
+
+def _named(runs: dict[str, CellRun], cells) -> set[tuple[str, str]]:
+    """(mistake id, key) of every mistake the failing cells' messages name."""
+    return {
+        (found.mistake.id, found.key)
+        for grade_id, run in runs.items()
+        if grade_id in cells and run.error is not None
+        for found in recognise(run.message)
+        if found.mistake is not None
+    }
+
+
+def _names_it(named: set[tuple[str, str]], case: Planted) -> bool:
+    return any(
+        mistake == case.mistake and (not case.key or key == case.key)
+        for mistake, key in named
+    )
+
+
+@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
+def test_visible_checks_fail_and_name_every_planted_mistake(case):
+    """With the mistake planted, a check cell of the notebook fails and names it
+    (by its catalogue id, on the same key the graded tests name): a student who sees
+    every check pass loses no points to it."""
+    runs = run_cells(case.notebook, case.answers(), hidden=False)
+    checks = {grade_id for grade_id in runs if grade_id.startswith("check")}
+    failed = sorted(grade_id for grade_id in checks if runs[grade_id].error)
+    assert failed, f"no check of {case.notebook} fails"
+    named = _named(runs, checks)
+    assert _names_it(named, case), (case.mistake, case.key, sorted(named))
+
+
+@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
+def test_graded_tests_lose_exactly_the_planted_cells_and_name_the_mistake(case):
+    """The graded tests run as stock nbgrader runs them (after the student's code,
+    in its namespace): exactly the planted cells fail, the first names the mistake.
+    (test_autograde.py grades the same cases through nbgrader and the grader.)"""
+    runs = run_cells(case.notebook, case.answers(), hidden=True)
+    graded = {gid for gid, meta, _ in code_cells(case.notebook) if meta.get("grade")}
+    failed = {grade_id for grade_id in graded if runs[grade_id].error is not None}
+    assert failed == set(case.lost)
+    first = runs[case.lost[0]]
+    assert _names_it(_named({first.grade_id: first}, {first.grade_id}), case), (
+        first.message
+    )
+
+
+@pytest.mark.parametrize("student, stem", CORRECT_VARIANTS, ids=str)
+def test_correct_work_written_differently_passes_every_check_and_test(student, stem):
+    """Correct answers in other styles (pure Python, vectorized, lists, a dispatch
+    table) pass every visible check and every graded test."""
+    answers = variant_answers(CORRECT_VARIANTS[(student, stem)])
+    runs = run_cells(stem, answers, hidden=True)
+    assert {gid: run.message for gid, run in runs.items() if run.error} == {}
+
+
+@pytest.mark.parametrize("student, stem", STAGE_INDEPENDENCE, ids=str)
+def test_wrong_pasted_work_is_flagged_but_costs_no_points(student, stem):
+    """Wrong functions pasted from earlier notebooks: the cell that checks the pasted
+    functions says so (or the check that uses them fails), the graded tests pass."""
+    runs = run_cells(stem, STAGE_INDEPENDENCE[(student, stem)](), hidden=True)
+    failed = {gid for gid, run in runs.items() if run.error is not None}
+    assert failed and all(gid.startswith("check") for gid in failed), failed
+    if "check_pasted" in runs:
+        assert "check_pasted" in failed

@@ -9,6 +9,7 @@ import pytest
 from backprop_helper.plots import (
     COLOURS,
     LossCurves,
+    faded,
     loss_title,
     plot_losses,
     power_of_ten_label,
@@ -149,12 +150,15 @@ def test_race_and_sliders_look_the_same():
     )
 
 
-def test_faded_picture_differs_and_leaves_the_curves_as_they_were():
-    """dimmed_png draws the last curves faded with a note, then restores them."""
-    curves = LossCurves(list(FULL), 20)
-    plain = curves.png(FULL, loss_title(1e-3))
-    faded = curves.dimmed_png("Retraining vanilla…")
-    assert faded != plain
-    assert curves.ax.get_title() == loss_title(1e-3)
-    assert all(line.get_alpha() is None for line in curves.lines.values())
-    assert curves.png(FULL, loss_title(1e-3)) == plain
+def test_faded_picture_is_the_same_size_and_lighter():
+    """faded() keeps the picture's size (the cell does not jump) and lightens it."""
+    import io
+
+    from PIL import Image
+
+    plain = LossCurves(list(FULL), 20).png(FULL, loss_title(1e-3))
+    light = faded(plain)
+    before, after = (Image.open(io.BytesIO(png)).convert("L") for png in (plain, light))
+    assert after.size == before.size
+    assert np.asarray(after).min() > np.asarray(before).min()
+    assert np.asarray(after).mean() > np.asarray(before).mean()

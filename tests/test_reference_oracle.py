@@ -7,7 +7,11 @@ notebooks) and the reference functions the hidden tests grade students with
 * a PyTorch forward pass of the course graph and torch.autograd's dL/dw;
 * centered differences of PyTorch's loss (a second, autograd-free check);
 * torch.sigmoid and its autograd derivative;
-* torch.optim.SGD (with and without momentum) and torch.optim.Adam, step by step.
+* torch.optim.SGD (with and without momentum) and torch.optim.Adam, step by step;
+* the same optimizers in a training loop over data points (notebook 05's train).
+
+The numbers the check cells hard-code are checked too: against the oracle, and the
+values they name mistakes by against the hidden tests' own references.
 
 The graph: a = w1 x1 + w2 x2, exp = e^(a² + w6), tanh = tanh(exp + w7),
 sig = sigmoid(sin(w3 x3) (w4 x4 + w5 x5) + w8), y' = tanh + sig w9,
@@ -263,7 +267,7 @@ def backward_with_forward() -> list[tuple[str, tuple[Callable, Callable]]]:
                 (namespace["backward_propagation"], namespace["forward_propagation"]),
             )
         )
-    for stem in (NB03, NB04):
+    for stem in (NB03, NB04, NB05):
         for grade_id, namespace in hidden_reference_cells(stem).items():
             if "_ref_backward" in namespace:
                 items.append(
@@ -384,10 +388,25 @@ def test_loader_finds_every_reference_function():
         (NB04, "test_gradient_checking_w", "_ref_forward"),
         (NB04, "test_gradient_checking_w", "_ref_backward"),
         (NB04, "test_gradient_checking_w", "_ref_gradient_check"),
-        (NB05, "test_momentum", "_ref_momentum"),
-        (NB05, "test_momentum", "_ref_adam"),
-        (NB05, "test_adam", "_ref_momentum"),
-        (NB05, "test_adam", "_ref_adam"),
+        (NB05, "test_vanilla", "_ref_vanilla"),
+        *(
+            (NB05, grade_id, name)
+            for grade_id in ("test_momentum", "test_adam")
+            for name in ("_ref_vanilla", "_ref_momentum", "_ref_adam")
+        ),
+        *(
+            (NB05, grade_id, name)
+            for grade_id in ("test_train", "test_train_adam")
+            for name in (
+                "_ref_vanilla",
+                "_ref_momentum",
+                "_ref_adam",
+                "_ref_forward",
+                "_ref_backward",
+                "_ref_train",
+                "_ref_step",
+            )
+        ),
     }
     assert found == expected
     # the merged namespace holds the last definition of each name
@@ -606,15 +625,17 @@ ADAM_SETTINGS = [
     (0.001, 0.5, 0.9, 1e-6),
     (0.05, 0.95, 0.9999, 1e-8),
 ]
+VANILLAS = [solution(NB05, "vanilla_update"), *hidden(NB05, "_ref_vanilla")]
 MOMENTUMS = [solution(NB05, "momentum_update"), *hidden(NB05, "_ref_momentum")]
 ADAMS = [solution(NB05, "adam_update"), *hidden(NB05, "_ref_adam")]
 
 
 @pytest.mark.parametrize("seed", [11, 12])
 @pytest.mark.parametrize("learning_rate", SGD_RATES)
-def test_vanilla_update_matches_torch_sgd(learning_rate, seed):
-    """vanilla_update, STEPS steps, equals torch.optim.SGD(lr, momentum=0)."""
-    vanilla_update = solution_functions(NB05)["vanilla_update"]
+@pytest.mark.parametrize("vanilla_update", params(VANILLAS))
+def test_vanilla_update_matches_torch_sgd(vanilla_update, learning_rate, seed):
+    """vanilla_update (and the hidden _ref_vanilla), STEPS steps, equals
+    torch.optim.SGD(lr, momentum=0)."""
     w_start, grads = gradient_sequence(seed)
     want = torch_trajectory(torch.optim.SGD, w_start, grads, lr=learning_rate)
     w = w_start.copy()
@@ -820,3 +841,354 @@ def test_check_cell_value_for_doubled_dw3_matches_oracle():
     _, x, y, w = POINTS[POINT_NAMES.index(CHECK_POINT)]
     want = independent_gradient_check(x, y, w, 1e-6, planted("dw3 doubled"))
     np.testing.assert_allclose(expected["error with dw3 doubled"], want, rtol=1e-6)
+
+
+# --- 5. the training loop -----------------------------------------------------------
+
+
+def torch_train(X, y, w, optimizer, learning_rate, epochs, **hyper) -> tuple:
+    """Stochastic gradient descent with torch.optim on the course graph: one step
+    per point in order, each point's loss recorded before its step; returns
+    (w_final, the mean loss of each epoch)."""
+    param = torch.tensor(np.asarray(w, dtype=float), dtype=F64, requires_grad=True)
+    if optimizer == "vanilla":
+        stepper = torch.optim.SGD([param], lr=learning_rate)
+    elif optimizer == "momentum":
+        stepper = torch.optim.SGD(
+            [param], lr=learning_rate, momentum=hyper.get("gamma", 0.9)
+        )
+    else:
+        stepper = torch.optim.Adam(
+            [param],
+            lr=learning_rate,
+            betas=(hyper.get("beta1", 0.9), hyper.get("beta2", 0.999)),
+            eps=hyper.get("eps", 1e-8),
+        )
+    xs, ys = torch.tensor(X, dtype=F64), torch.tensor(y, dtype=F64)
+    means = []
+    for _ in range(epochs):
+        losses = []
+        for index in range(len(xs)):
+            stepper.zero_grad()
+            loss = torch_graph(
+                xs[index : index + 1], ys[index : index + 1], param[None]
+            )
+            loss["loss"].sum().backward()
+            losses.append(float(loss["loss"].item()))
+            stepper.step()
+        means.append(np.mean(losses))
+    return param.detach().numpy().copy(), np.array(means)
+
+
+def _solution_train(X, y, w, optimizer, learning_rate, epochs, **hyper):
+    return solution_functions(NB05)["train"](
+        X, y, w, optimizer, learning_rate, epochs, **hyper
+    )
+
+
+TRAINS = [
+    ("05 solution train", _solution_train),
+    *hidden(NB05, "_ref_train"),
+]
+TRAIN_SETTINGS = [
+    ("vanilla", 0.05, {}),
+    ("momentum", 0.02, {}),
+    ("momentum", 0.03, {"gamma": 0.6}),
+    ("adam", 0.01, {}),
+    ("adam", 0.05, {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}),
+]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate", "hyper"),
+    TRAIN_SETTINGS,
+    ids=[f"{o}-{lr}-{h}" for o, lr, h in TRAIN_SETTINGS],
+)
+@pytest.mark.parametrize("train", params(TRAINS))
+def test_train_matches_a_torch_training_loop(train, optimizer, learning_rate, hyper):
+    """The solution's train and the hidden tests' _ref_train (default variant), 3
+    epochs over 12 points, equal the same loop run by torch.optim on torch's graph
+    and autograd: the weights and each epoch's mean loss (rtol 1e-9). The caller's
+    w is left as it was."""
+    X, y = load_data()
+    w = np.random.default_rng(5).normal(0.0, 0.3, size=9)
+    w_before = w.copy()
+    w_final, losses = train(X[:12], y[:12], w, optimizer, learning_rate, 3, **hyper)
+    want_w, want_losses = torch_train(
+        X[:12], y[:12], w, optimizer, learning_rate, 3, **hyper
+    )
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-9)
+    np.testing.assert_allclose(w_final, want_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(w, w_before)
+
+
+def test_train_variants_differ_from_the_right_loop_where_the_mistake_shows():
+    """Each mistake _ref_train plants changes the result in the setting that
+    reveals it (the hidden tests name a mistake only where its values differ)."""
+    _, ref_train = hidden(NB05, "_ref_train")[0]
+    X, y = load_data()
+    w = np.random.default_rng(8).normal(0.0, 0.3, size=9)
+    reveals = {
+        "train-value-order": "vanilla",
+        "train-t-per-epoch": "adam",
+        "train-t-restarts": "adam",
+        "train-state-reset": "momentum",
+        "train-loss-after-update": "vanilla",
+        "train-one-update-per-epoch": "vanilla",
+        "train-loss-sum": "vanilla",
+        "train-loss-last": "vanilla",
+        "train-hyperparameters-ignored": "momentum",
+    }
+    for variant, optimizer in reveals.items():
+        hyper = {"gamma": 0.7} if optimizer == "momentum" else {}
+        right = ref_train(X[:8], y[:8], w, optimizer, 0.03, 3, **hyper)
+        wrong = ref_train(X[:8], y[:8], w, optimizer, 0.03, 3, variant=variant, **hyper)
+        assert not np.allclose(wrong[1], right[1], rtol=1e-6), variant
+
+
+# --- 6. the numbers in the check cells ----------------------------------------------
+
+
+def cell_tree(stem: str, grade_id: str) -> ast.Module:
+    """The parsed code of one cell."""
+    (source,) = [src for gid, _, src in code_cells(stem) if gid == grade_id]
+    return ast.parse(source)
+
+
+def calls(stem: str, grade_id: str, function: str) -> list[ast.Call]:
+    """The calls to `function` (a plain name) in one cell, in order."""
+    return [
+        node
+        for node in ast.walk(cell_tree(stem, grade_id))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == function
+    ]
+
+
+def assigned(stem: str, grade_id: str, name: str):
+    """The literal a cell assigns to `name` (np.array(<literal>) counts as one)."""
+    for node in ast.walk(cell_tree(stem, grade_id)):
+        if isinstance(node, ast.Assign) and any(
+            getattr(target, "id", None) == name for target in node.targets
+        ):
+            return literal(node.value)
+    raise LookupError(f"{stem}:{grade_id} assigns no {name}")
+
+
+def literal(node: ast.expr):
+    """A literal, reading np.array(<literal>) as its list."""
+    if isinstance(node, ast.Call) and ast.unparse(node.func) == "np.array":
+        return np.array(ast.literal_eval(node.args[0]), dtype=float)
+    return ast.literal_eval(node)
+
+
+def test_second_check_points_agree_with_oracle():
+    """Check 2 of 02 and 03 (X[11], w_other): the expected forward values and
+    forward_dict_other equal torch's, the expected gradients autograd's."""
+    X, y = load_data()
+    w_other = assigned(NB02, "check_forward_other", "w_other")
+    forward, grads = torch_forward_backward(X[11], y[11], w_other)
+    for key, value in assigned(NB02, "check_forward_other", "expected_other").items():
+        np.testing.assert_allclose(value, forward[key][0], rtol=1e-12, err_msg=key)
+    np.testing.assert_array_equal(
+        assigned(NB03, "check_backward_other", "w_other"), w_other
+    )
+    given = assigned(NB03, "check_backward_other", "forward_dict_other")
+    for key, value in given.items():
+        np.testing.assert_allclose(value, forward[key][0], rtol=1e-12, err_msg=key)
+    expected = assigned(NB03, "check_backward_other", "expected_other")
+    np.testing.assert_allclose(grad_vector(expected), grads[0], rtol=BACKWARD_RTOL)
+
+
+def test_gradient_check_cell_value_matches_oracle():
+    """04's Check 1 (X[29], w_other, eps 1e-3): the expected relative error equals
+    the independent computation (autograd's gradient, torch's loss differences)."""
+    X, y = load_data()
+    w_other = assigned(NB04, "check_gradient_checking", "w_other")
+    (call, _) = calls(NB04, "check_gradient_checking", "check_values")
+    expected = literal(call.args[1])["relative error"]
+    want = independent_gradient_check(X[29], y[29], w_other, 1e-3, torch_backward)
+    np.testing.assert_allclose(expected, want, rtol=1e-5)
+
+
+def _update_examples() -> tuple[np.ndarray, list[np.ndarray]]:
+    """05's example start and gradients (the cell the update checks share)."""
+    w_start = assigned(NB05, "update_examples", "w_start")
+    tree = cell_tree(NB05, "update_examples")
+    (sequence,) = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and node.targets[0].id == "grads_sequence"
+    ]
+    return w_start, [literal(element) for element in sequence.elts]
+
+
+def test_update_checks_agree_with_torch_optim():
+    """05's checks of the update rules expect what torch.optim computes: one SGD
+    step; 3 momentum steps at gamma 0.9 and 0.5; 5 Adam steps at the defaults and
+    at lr 0.05, betas (0.8, 0.99), eps 1e-3."""
+    w_start, grads = _update_examples()
+    want = torch_trajectory(torch.optim.SGD, w_start, grads[:1], lr=0.1)
+    np.testing.assert_allclose(
+        assigned(NB05, "check_vanilla", "expected")["w"], want[0]["w"], rtol=1e-12
+    )
+    momentum = [
+        literal(c.args[1]) for c in calls(NB05, "check_momentum", "check_values")
+    ]
+    for expected, gamma in zip(momentum, (0.9, 0.5)):
+        want = torch_trajectory(
+            torch.optim.SGD, w_start, grads[:3], lr=0.1, momentum=gamma
+        )[-1]
+        np.testing.assert_allclose(expected["w"], want["w"], rtol=1e-12)
+        np.testing.assert_allclose(
+            expected["velocity"], want["momentum_buffer"], rtol=1e-12
+        )
+    adam = [literal(c.args[1]) for c in calls(NB05, "check_adam", "check_values")]
+    for expected, (rate, beta1, beta2, eps) in zip(
+        adam, ((0.01, 0.9, 0.999, 1e-8), (0.05, 0.8, 0.99, 1e-3))
+    ):
+        want = torch_trajectory(
+            torch.optim.Adam, w_start, grads, lr=rate, betas=(beta1, beta2), eps=eps
+        )[-1]
+        np.testing.assert_allclose(expected["w"], want["w"], rtol=1e-12)
+        np.testing.assert_allclose(expected["m"], want["exp_avg"], rtol=1e-12)
+        np.testing.assert_allclose(expected["v"], want["exp_avg_sq"], rtol=1e-12)
+
+
+def test_train_check_agrees_with_a_torch_training_loop():
+    """05's check of train (X[:5], 3 epochs from w = 0.1): each optimizer's
+    expected epoch losses and final weights are torch.optim's."""
+    X, y = load_data()
+    checked = calls(NB05, "check_train", "check_train")
+    assert [literal(call.args[0]) for call in checked] == [
+        "vanilla",
+        "momentum",
+        "adam",
+    ]
+    for call in checked:
+        optimizer, rate, hyper, expected, _ = (literal(arg) for arg in call.args)
+        w, losses = torch_train(
+            X[:5], y[:5], np.full(9, 0.1), optimizer, rate, 3, **hyper
+        )
+        np.testing.assert_allclose(expected["epoch_losses"], losses, rtol=1e-10)
+        np.testing.assert_allclose(expected["w_final"], w, rtol=1e-10)
+
+
+def _hidden(stem: str, name: str):
+    """The hidden tests' reference `name` (the first grade cell defining it)."""
+    return hidden(stem, name)[0][1]
+
+
+def _literal_mistakes(node: ast.expr) -> dict[str, dict[str, object]]:
+    """{key: {mistake id: value}} of a mistakes= dict, its literal values only
+    (a function such as an_array is skipped)."""
+    found: dict[str, dict[str, object]] = {}
+    for key, by_id in zip(node.keys, node.values):
+        for mistake_id, value in zip(by_id.keys, by_id.values):
+            try:
+                found.setdefault(literal(key), {})[literal(mistake_id)] = literal(value)
+            except ValueError:
+                continue
+    return found
+
+
+def _visible_mistakes(stem: str, grade_id: str):
+    """(key, mistake id, value) for every literal value a check names a mistake by."""
+    found = []
+    for call in calls(stem, grade_id, "check_values"):
+        for item in call.keywords:
+            if item.arg == "mistakes":
+                for key, by_id in _literal_mistakes(item.value).items():
+                    found += [(key, mistake_id, v) for mistake_id, v in by_id.items()]
+    return found
+
+
+def _close_enough(shown, computed) -> None:
+    """A named value in a check equals the hidden tests' (6 digits suffice)."""
+    np.testing.assert_allclose(shown, computed, rtol=1e-5)
+
+
+def test_named_values_in_the_checks_are_the_hidden_tests_own():
+    """Every value a check names a mistake by is what the hidden tests' reference
+    computes for that mistake at the check's inputs: one source for both."""
+    X, y = load_data()
+    sigmoid = _hidden(NB01, "_ref_sigmoid")
+    derivative = _hidden(NB01, "_ref_sigmoid_derivative")
+    forward02 = hidden(NB02, "_ref_forward")[0][1]
+    backward03 = hidden(NB03, "_ref_backward")[0][1]
+    check04 = hidden(NB04, "_ref_gradient_check")[0][1]
+    backward04 = hidden(NB04, "_ref_backward")[0][1]
+    momentum, adam = _hidden(NB05, "_ref_momentum"), _hidden(NB05, "_ref_adam")
+    vanilla, train = _hidden(NB05, "_ref_vanilla"), _hidden(NB05, "_ref_train")
+    w01, x0 = np.full(9, 0.1), X[0]
+    forward_x0 = forward02(X[0], y[0], w01)
+    w_start, grads = _update_examples()
+    checked = 0
+
+    for key, mistake_id, value in _visible_mistakes(NB01, "check_sigmoid"):
+        z = np.array([-2.0, 0.0, 2.0]) if key == "sigmoid(z)" else float(key[8:-1])
+        want = (
+            sigmoid(2) if mistake_id == "hard-coded-output" else sigmoid(z, mistake_id)
+        )
+        _close_enough(value, want)
+        checked += 1
+    for key, mistake_id, value in _visible_mistakes(NB01, "check_sigmoid_derivative"):
+        z = np.array([-1.0, 0.5, 3.0]) if key.endswith("(z)") else float(key[19:-1])
+        _close_enough(value, derivative(z, mistake_id))
+        checked += 1
+    for key, mistake_id, value in _visible_mistakes(NB02, "check_forward"):
+        _close_enough(value, forward02(x0, y[0], w01, variant=mistake_id)[key])
+        checked += 1
+    w_other = assigned(NB02, "check_forward_other", "w_other")
+    inputs = {
+        "hard-coded-output": (X[0], y[0], w01),
+        "forward-reads-global-xy": (X[0], y[0], w_other),
+        "forward-reads-global-w": (X[11], y[11], w01),
+    }
+    for key, mistake_id, value in _visible_mistakes(NB02, "check_forward_other"):
+        _close_enough(value, forward02(*inputs[mistake_id])[key])
+        checked += 1
+    for key, mistake_id, value in _visible_mistakes(NB03, "check_backward"):
+        _close_enough(
+            value, backward03(x0, y[0], w01, forward_x0, variant=mistake_id)[key]
+        )
+        checked += 1
+    forward_other = assigned(NB03, "check_backward_other", "forward_dict_other")
+    inputs = {
+        "hard-coded-output": (X[0], y[0], w01, forward_x0),
+        "backward-reads-global-forward-dict": (X[11], y[11], w_other, forward_x0),
+        "backward-reads-global-w": (X[11], y[11], w01, forward_other),
+    }
+    for key, mistake_id, value in _visible_mistakes(NB03, "check_backward_other"):
+        _close_enough(value, backward03(*inputs[mistake_id])[key])
+        checked += 1
+    w_gc = assigned(NB04, "check_gradient_checking", "w_other")
+    for _, mistake_id, value in _visible_mistakes(NB04, "check_gradient_checking"):
+        if isinstance(value, float):
+            want = check04(X[29], y[29], w_gc, 1e-3, backward04, variant=mistake_id)
+            _close_enough(value, want)
+            checked += 1
+    for _, mistake_id, value in _visible_mistakes(NB05, "check_vanilla"):
+        _close_enough(value, vanilla(w_start, grads[0], 0.1, mistake_id))
+        checked += 1
+    for key, mistake_id, value in _visible_mistakes(NB05, "check_momentum"):
+        w, velocity = w_start, np.zeros(9)
+        for g in grads[:3]:
+            w, velocity = momentum(w, g, velocity, 0.1, 0.9, variant=mistake_id)
+        _close_enough(value, {"w": w, "velocity": velocity}[key])
+        checked += 1
+    for key, mistake_id, value in _visible_mistakes(NB05, "check_adam"):
+        w, m, v = w_start, np.zeros(9), np.zeros(9)
+        for t, g in enumerate(grads, start=1):
+            w, m, v = adam(w, g, m, v, t, 0.01, variant=mistake_id)
+        _close_enough(value, {"w": w, "m": m, "v": v}[key])
+        checked += 1
+    for call in calls(NB05, "check_train", "check_train"):
+        optimizer, rate, hyper, _, named = (literal(arg) for arg in call.args)
+        for mistake_id, value in named.items():
+            _, losses = train(
+                X[:5], y[:5], np.full(9, 0.1), optimizer, rate, 3, variant=mistake_id,
+                **hyper,
+            )  # fmt: skip
+            _close_enough(value, losses)
+            checked += 1
+    assert checked >= 80

@@ -1,5 +1,5 @@
-"""Unit tests for backprop_helper.widgets (no browser, matplotlib Agg) and the
-training progress bar the optimizer sliders show.
+"""Unit tests for backprop_helper.widgets (no browser, matplotlib Agg): the eps slider
+and the optimizer sliders, which retrain with the student's own train.
 
 Moving a slider is simulated by setting its `value`: ipywidgets then calls the
 observers that `interactive_output` registered, as a frontend's change would.
@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import tqdm.auto
-from backprop_helper import load_data, training
+from backprop_helper import load_data, training, widgets
 from backprop_helper.widgets import (
     EPSILON_GRID,
     EpsilonExplorer,
@@ -109,30 +109,11 @@ def _stand_in_gradient_checking(x, y, w, eps) -> float:
     return 1e-9 * (10 ** abs(np.log10(eps) + 7))
 
 
-def _stand_in_updates() -> dict[str, Callable]:
-    """Minimal update rules with the course's signatures."""
-
-    def vanilla(w, grads, learning_rate):
-        return w - learning_rate * grads
-
-    def momentum(w, grads, velocity, learning_rate, gamma):
-        velocity = gamma * velocity + grads
-        return w - learning_rate * velocity, velocity
-
-    def adam(w, grads, m, v, t, learning_rate, beta1, beta2):
-        m = beta1 * m + (1 - beta1) * grads
-        v = beta2 * v + (1 - beta2) * grads**2
-        return w - learning_rate * m / (np.sqrt(v) + 1e-8), m, v
-
-    return {"vanilla": vanilla, "momentum": momentum, "adam": adam}
-
-
-def _stand_in_forward(x, y, w):
-    return {"loss": float(np.sum((np.asarray(w) - 0.5) ** 2)) + 1e-3}
-
-
-def _stand_in_backward(x, y, w, forward_dict):
-    return {f"dw{i + 1}": 2.0 * (w[i] - 0.5) for i in range(9)}
+def _stand_in_train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+    """train's contract with made-up losses: (w_final, one loss per epoch)."""
+    scale = {"vanilla": 1.0, "momentum": 0.5, "adam": 0.25}[optimizer]
+    losses = scale * learning_rate * np.geomspace(1.0, 0.1, epochs)
+    return np.asarray(w, dtype=float), losses
 
 
 def _tiny_data() -> tuple[np.ndarray, np.ndarray]:
@@ -148,10 +129,7 @@ def _all_sliders() -> dict[str, list[ipywidgets.Widget]]:
             epsilon_slider(_stand_in_gradient_checking, X[0], y[0], np.full(9, 0.1))
         ),
         "optimizer_sliders": _sliders(
-            optimizer_sliders(
-                _stand_in_updates(), _stand_in_forward, _stand_in_backward,
-                X, y, np.zeros(9), epochs=EPOCHS,
-            )
+            optimizer_sliders(_stand_in_train, X, y, np.zeros(9), epochs=EPOCHS)
         ),
     }  # fmt: skip
 
@@ -166,12 +144,13 @@ def test_every_slider_fires_only_on_release(builder):
 
 
 def test_eps_slider_spans_1e_12_to_1e_1_on_a_log_scale():
-    """The eps slider is base-10 logarithmic from 1e-12 to 1e-1, starting at 1e-7."""
+    """The eps slider is base-10 logarithmic from 1e-12 to 1e-1, starting at 1e-6,
+    the eps notebook 04 recommends (the bottom of the V)."""
     explorer = EpsilonExplorer(_stand_in_gradient_checking, 0, 0, np.zeros(9))
     slider = explorer.slider
     assert isinstance(slider, ipywidgets.FloatLogSlider)
     assert (slider.base, slider.min, slider.max) == (10, -12, -1)
-    assert slider.value == pytest.approx(1e-7)
+    assert slider.value == pytest.approx(1e-6)
     assert EPSILON_GRID[0] == pytest.approx(1e-12)
     assert EPSILON_GRID[-1] == pytest.approx(1e-1)
 
@@ -181,9 +160,8 @@ def test_learning_rate_slider_is_logarithmic():
     gamma, beta1 and beta2 are linear sliders inside their valid ranges."""
     X, y = _tiny_data()
     explorer = OptimizerExplorer(
-        _stand_in_updates(), _stand_in_forward, _stand_in_backward, X, y,
-        np.zeros(9), learning_rate=1e-2, epochs=EPOCHS,
-    )  # fmt: skip
+        _stand_in_train, X, y, np.zeros(9), learning_rate=1e-2, epochs=EPOCHS
+    )
     rate = explorer.learning_rate
     assert isinstance(rate, ipywidgets.FloatLogSlider)
     assert rate.base == 10
@@ -222,9 +200,9 @@ def test_eps_slider_runs_gradient_checking_once_per_new_value(moves):
     explorer = EpsilonExplorer(spy, *point)
     seen = [float(call[3]) for call in spy.calls]
     assert sorted(set(seen)) == sorted(seen), "each eps is computed only once"
-    assert set(EPSILON_GRID.tolist()) | {1e-7} == set(seen)
+    assert set(EPSILON_GRID.tolist()) | {1e-6} == set(seen)
 
-    for value in [*moves, 1e-7, *moves]:
+    for value in [*moves, 1e-6, *moves]:
         before = len(spy.calls)
         explorer.slider.value = value
         new = [float(call[3]) for call in spy.calls[before:]]
@@ -249,34 +227,37 @@ def test_eps_slider_passes_the_original_weights_every_time():
         np.testing.assert_array_equal(w, np.full(9, 0.1))
 
 
-def _optimizer_explorer() -> tuple[OptimizerExplorer, dict[str, Spy]]:
-    """An explorer over the instructor's math on a tiny data set, with spied
-    update functions."""
-    functions = solution_functions("05_optimizers")
-    spies = {name: Spy(functions[f"{name}_update"]) for name in ("vanilla", "momentum")}
-    spies["adam"] = Spy(functions["adam_update"])
+class TrainSpy:
+    """The instructor's train (notebook 05's solution), recording each call as
+    (optimizer, learning rate, hyperparameters)."""
+
+    def __init__(self):
+        self.train = solution_functions("05_optimizers")["train"]
+        self.calls: list[tuple[str, float, dict]] = []
+
+    def __call__(self, X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+        self.calls.append((optimizer, learning_rate, dict(hyperparameters)))
+        return self.train(X, y, w, optimizer, learning_rate, epochs, **hyperparameters)
+
+
+def _optimizer_explorer() -> tuple[OptimizerExplorer, TrainSpy]:
+    """An explorer over the instructor's train on a tiny data set, spied on."""
+    spy = TrainSpy()
     X, y = _tiny_data()
     explorer = OptimizerExplorer(
-        spies,
-        functions["forward_propagation"],
-        functions["backward_propagation"],
+        spy,
         X,
         y,
         training.initial_weights(),
         learning_rate=DEFAULTS["learning_rate"],
         epochs=EPOCHS,
     )
-    return explorer, spies
+    return explorer, spy
 
 
-def _trainings(spies: dict[str, Spy]) -> Counter:
-    """How many training runs each optimizer's update function has been through."""
-    counts = Counter()
-    for name, spy in spies.items():
-        runs, remainder = divmod(len(spy.calls), ROWS * EPOCHS)
-        assert remainder == 0, f"{name}: a partial training run"
-        counts[name] = runs
-    return counts
+def _trainings(spy: TrainSpy) -> Counter:
+    """How many training runs each optimizer has been through."""
+    return Counter(optimizer for optimizer, _, _ in spy.calls)
 
 
 @pytest.mark.parametrize(
@@ -294,39 +275,97 @@ def test_optimizer_sliders_retrain_only_what_the_setting_changes(
     """Each optimizer is trained once at the start; moving a slider retrains only
     the optimizers whose curve depends on it (gamma: momentum; beta1, beta2: Adam;
     the learning rate: all three), and moving it back trains nothing."""
-    explorer, spies = _optimizer_explorer()
-    assert _trainings(spies) == Counter(dict.fromkeys(OPTIMIZERS, 1))
+    explorer, spy = _optimizer_explorer()
+    assert _trainings(spy) == Counter(dict.fromkeys(OPTIMIZERS, 1))
     slider = getattr(explorer, setting)
     assert slider.value == pytest.approx(DEFAULTS[setting])
 
     slider.value = value
     expected = Counter({name: 1 + (name in retrained) for name in OPTIMIZERS})
-    assert _trainings(spies) == expected
+    assert _trainings(spy) == expected
 
     slider.value = DEFAULTS[setting]
     slider.value = value
-    assert _trainings(spies) == expected
+    assert _trainings(spy) == expected
 
 
 def test_optimizer_sliders_train_with_the_slider_settings():
-    """The update functions receive the sliders' values: momentum its gamma, Adam
-    its beta1 and beta2, all three the learning rate."""
-    explorer, spies = _optimizer_explorer()
+    """train gets the sliders' values: the learning rate for all three, gamma for
+    momentum, beta1 and beta2 for Adam, passed on as hyperparameters; the caller's
+    w_init is never changed."""
+    explorer, spy = _optimizer_explorer()
+    w_init = explorer.data[2].copy()
     explorer.learning_rate.value = 10**-2.5
     explorer.gamma.value = 0.42
     explorer.beta1.value = 0.77
     explorer.beta2.value = 0.95
-    vanilla, momentum, adam = (spies[name].calls[-1] for name in OPTIMIZERS)
-    assert float(vanilla[2]) == pytest.approx(10**-2.5)
-    assert (float(momentum[3]), float(momentum[4])) == pytest.approx((10**-2.5, 0.42))
-    assert [float(value) for value in adam[5:]] == pytest.approx([10**-2.5, 0.77, 0.95])
+    last = {optimizer: (rate, hyper) for optimizer, rate, hyper in spy.calls}
+    assert last["vanilla"] == (pytest.approx(10**-2.5), {})
+    assert last["momentum"] == (pytest.approx(10**-2.5), {"gamma": 0.42})
+    assert last["adam"][1] == {
+        "beta1": pytest.approx(0.77),
+        "beta2": pytest.approx(0.95),
+    }
+    np.testing.assert_array_equal(explorer.data[2], w_init)
+
+
+def test_a_train_that_returns_something_else_is_a_clear_error():
+    """train must return (w_final, epoch_losses) with one loss per epoch."""
+    X, y = _tiny_data()
+
+    def losses_only(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+        return np.ones(epochs)
+
+    with pytest.raises(
+        TypeError, match=r"train should return \(w_final, epoch_losses\)"
+    ):
+        OptimizerExplorer(losses_only, X, y, np.zeros(9), epochs=EPOCHS)
+
+
+def test_while_retraining_the_old_plot_stays_faded(monkeypatch):
+    """Moving a slider to a new value shows the last plot faded (same size, so the
+    cell does not jump) before training, then the new plot; going back shows the
+    kept picture at once, with nothing faded and nothing trained."""
+    explorer, spy = _optimizer_explorer()
+    events = []
+    show = explorer._display
+
+    def record(output, content):
+        kind = "text" if isinstance(content, str) else "image"
+        where = "plot" if output is explorer.plot else "status"
+        events.append((where, kind, getattr(content, "data", content)))
+        show(output, content)
+
+    monkeypatch.setattr(explorer, "_display", record)
+    old = explorer.pictures[explorer.settings()]
+    explorer.learning_rate.value = 1e-2
+    plot_images = [data for where, kind, data in events if where == "plot"]
+    faded, new = plot_images
+    assert faded not in (old, new)
+    assert new == explorer.pictures[explorer.settings()]
+    assert events[-1][0] == "status" and "Mean loss in epoch" in events[-1][2]
+
+    events.clear()
+    trained = len(spy.calls)
+    explorer.learning_rate.value = DEFAULTS["learning_rate"]
+    assert [data for where, _, data in events if where == "plot"] == [old]
+    assert len(spy.calls) == trained
+
+
+def test_the_plot_and_status_keep_their_place():
+    """The widget is the sliders, then a status line of fixed minimum height, then
+    the plot: a progress bar or a message never pushes the plot around."""
+    explorer, _ = _optimizer_explorer()
+    children = explorer.widget.children
+    assert children[-2] is explorer.status and children[-1] is explorer.plot
+    assert explorer.status.layout.min_height
 
 
 def _moves(explorer) -> list[tuple[ipywidgets.Widget, float]]:
     """Several slider moves, some to new values and some back to old ones."""
     if isinstance(explorer, EpsilonExplorer):
         slider = explorer.slider
-        return [(slider, v) for v in (1e-3, 10**-9.5, 1e-7, 1e-3, 1e-11)]
+        return [(slider, v) for v in (1e-3, 10**-9.5, 1e-6, 1e-3, 1e-11)]
     return [
         (explorer.learning_rate, 1e-2), (explorer.gamma, 0.5),
         (explorer.beta1, 0.8), (explorer.beta2, 0.99), (explorer.gamma, 0.9),
@@ -352,47 +391,44 @@ def test_redraws_leave_no_matplotlib_figure_open(kind):
             assert plt.get_fignums() == []
 
 
-def test_training_progress_bar_is_tqdm_auto():
+def test_progress_bar_is_tqdm_auto():
     """The progress bar is tqdm.auto's: a widget bar in notebooks, text elsewhere."""
-    assert training.tqdm is tqdm.auto.tqdm
+    assert widgets.tqdm is tqdm.auto.tqdm
 
 
-def _slow_forward(seconds_per_call: float) -> Callable:
-    """The stand-in forward pass, taking `seconds_per_call` each time."""
+def _slow_train(seconds_per_run: float) -> Callable:
+    """The stand-in train, taking `seconds_per_run` each call."""
 
-    def forward(x, y, w):
-        time.sleep(seconds_per_call)
-        return _stand_in_forward(x, y, w)
+    def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+        time.sleep(seconds_per_run)
+        return _stand_in_train(X, y, w, optimizer, learning_rate, epochs)
 
-    return forward
+    return train
 
 
 @pytest.mark.parametrize(
-    ("epochs", "seconds_per_epoch", "shows_bar"),
-    [(1, 0.0, False), (5, 0.06, False), (3, 0.4, True)],
-    ids=["instant", "0.3s-run", "1.2s-run"],
+    ("seconds_per_run", "setting", "value", "shows_bar"),
+    [
+        (0.0, "learning_rate", 1e-2, False),
+        (0.04, "learning_rate", 1e-2, True),
+        (0.04, "gamma", 0.5, False),
+    ],
+    ids=["quick", "slow-three-runs", "slow-one-run"],
 )
-def test_progress_bar_appears_only_for_runs_longer_than_about_a_second(
-    epochs, seconds_per_epoch, shows_bar, capsys
+def test_progress_bar_only_for_several_runs_projected_to_take_long(
+    seconds_per_run, setting, value, shows_bar, monkeypatch, capsys
 ):
-    """train(progress=True) prints no bar for a run well under a second (so the
-    sliders' quick retrains stay quiet) and a bar for one of 1.2 s."""
-    X, y = np.zeros((1, 5)), np.zeros(1)
-    losses = training.train(
-        "vanilla", _stand_in_updates()["vanilla"], _slow_forward(seconds_per_epoch),
-        _stand_in_backward, X, y, np.zeros(9), learning_rate=0.1, epochs=epochs,
-        progress=True,
-    )  # fmt: skip
-    assert losses.shape == (epochs,)
-    err = capsys.readouterr().err
-    assert ("vanilla" in err) == shows_bar, err
-
-
-def test_progress_false_never_shows_a_bar(capsys):
-    """train(progress=False), the default, prints nothing even for a slow run."""
-    X, y = np.zeros((1, 5)), np.zeros(1)
-    training.train(
-        "vanilla", _stand_in_updates()["vanilla"], _slow_forward(0.4),
-        _stand_in_backward, X, y, np.zeros(9), learning_rate=0.1, epochs=3,
-    )  # fmt: skip
-    assert capsys.readouterr().err == ""
+    """Retraining several optimizers whose last runs took longer, together, than
+    PROGRESS_AFTER_SECONDS shows a bar (one step per optimizer); quick retrains and
+    a single one show a line of text instead."""
+    monkeypatch.setattr(widgets, "PROGRESS_AFTER_SECONDS", 0.1)
+    X, y = _tiny_data()
+    explorer = OptimizerExplorer(
+        _slow_train(seconds_per_run), X, y, np.zeros(9), epochs=EPOCHS
+    )
+    capsys.readouterr()
+    getattr(explorer, setting).value = value
+    captured = capsys.readouterr()
+    assert ("training" in captured.err) == shows_bar, captured.err
+    if not shows_bar:
+        assert "Training " in captured.out

@@ -1,26 +1,47 @@
-"""Scaffolding for the backprop notebooks: data, checks, the graph, training, plots.
+"""Scaffolding for the backprop notebooks: data, checks, the graph, plots, sliders.
 
-It holds no graded answer: every function students write is theirs alone.
+It holds no graded answer: every function students write is theirs alone. The
+catalogue of known mistakes that the checks and the graded tests name is in
+backprop_helper.mistakes.
 """
 
-from .checks import CheckFailed, check_below, check_unchanged, check_values
+from .checks import (
+    CheckFailed,
+    an_array,
+    check_below,
+    check_returns,
+    check_unchanged,
+    check_values,
+    checked_call,
+    fail,
+    gradient_check_by_weight,
+)
 from .data import DataError, load_data
 from .graph import draw_graph
+from .mistakes import CATALOGUE, Mistake, Recognised, recognise
 from .plots import plot_losses
-from .training import initial_weights, train
+from .training import initial_weights
 from .widgets import epsilon_slider, optimizer_sliders
 
 __all__ = [
+    "CATALOGUE",
     "CheckFailed",
     "DataError",
+    "Mistake",
+    "Recognised",
+    "an_array",
     "check_below",
+    "check_returns",
     "check_unchanged",
     "check_values",
+    "checked_call",
     "draw_graph",
     "epsilon_slider",
+    "fail",
+    "gradient_check_by_weight",
     "initial_weights",
     "load_data",
     "optimizer_sliders",
     "plot_losses",
-    "train",
+    "recognise",
 ]

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from PIL import Image  # matplotlib's own PNG library
 
 COLOURS = {"vanilla": "#1f77b4", "momentum": "#ff7f0e", "adam": "#2ca02c"}
 FIGURE_SIZE = (7.5, 4.2)
@@ -129,21 +130,19 @@ class LossCurves:
         self.ax.set_title(title)
         return self._render()
 
-    def dimmed_png(self, note: str) -> bytes:
-        """The curves last drawn, faded, with `note` as the title (while retraining)."""
-        title = self.ax.get_title()
-        for line in self.lines.values():
-            line.set_alpha(0.25)
-        self.ax.set_title(note)
-        try:
-            return self._render()
-        finally:
-            for line in self.lines.values():
-                line.set_alpha(None)
-            self.ax.set_title(title)
-
     def _render(self) -> bytes:
         """The figure as PNG bytes."""
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
+        # quick compression: a slider redraw waits for it; the PNG is a bit larger
+        self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
+
+
+def faded(png: bytes, strength: float = 0.65) -> bytes:
+    """The picture blended towards white, to show while it is being replaced (a
+    fraction of the cost of drawing the figure again)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    white = Image.new("RGB", image.size, "white")
+    buffer = io.BytesIO()
+    Image.blend(image, white, strength).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
