@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -133,3 +135,99 @@ def test_notebooks_in_git_carry_no_outputs(path):
 def test_notebooks_in_git_are_valid_nbformat(path):
     """Every committed notebook validates against the nbformat schema."""
     nbformat.validate(_read(REPO / path))
+
+
+# --- what students install ---------------------------------------------------------
+
+STUDENTS_REQUIREMENTS = REPO / "requirements-students.txt"
+INSTRUCTOR_TOOLS = {"nbgrader"}  # with its JupyterLab/Notebook extensions
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """{normalized distribution name: version} of a requirements file's name==version
+    lines (comments, blank lines and -r includes are skipped)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name, separator, version = line.partition("==")
+        assert separator and version, f"{path.name}: {line!r} is not pinned exactly"
+        pins[_normalized(name)] = version
+    return pins
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed_closure(names) -> set[str]:
+    """The distributions these need, following the installed packages' metadata."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen, todo = set(), [_normalized(name) for name in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for text in metadata.distribution(name).requires or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            todo.append(_normalized(requirement.name))
+    return seen
+
+
+def _imported_modules() -> set[str]:
+    """Top-level modules the released notebooks and the helper import."""
+    sources = [
+        "\n".join(
+            line
+            for line in cell.source.splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
+        for stem in NOTEBOOKS
+        for cell in _read(RELEASE_DIR / f"{stem}.ipynb").cells
+        if cell.cell_type == "code"
+    ]
+    sources += [
+        path.read_text() for path in (RELEASE_DIR / "backprop_helper").glob("*.py")
+    ]
+    found = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"backprop_helper"}
+
+
+def test_students_requirements_are_pinned_as_the_course_is():
+    """requirements-students.txt pins exactly what requirements.txt pins."""
+    students, course = _pins(STUDENTS_REQUIREMENTS), _pins(REPO / "requirements.txt")
+    assert students
+    assert {name: course.get(name) for name in students} == students
+
+
+def test_students_install_pulls_in_no_instructor_tools():
+    """Installing what students need brings no nbgrader (nor its lab extensions)."""
+    closure = _installed_closure(_pins(STUDENTS_REQUIREMENTS))
+    assert closure & INSTRUCTOR_TOOLS == set()
+    assert {"jupyterlab", "notebook", "ipykernel"} <= closure
+
+
+def test_students_install_has_everything_the_notebooks_import():
+    """Every module the notebooks and the helper import comes with the students'
+    install (the helper wheel for Colab asks for the same, unpinned)."""
+    from importlib import metadata
+
+    provided = metadata.packages_distributions()
+    closure = _installed_closure(_pins(STUDENTS_REQUIREMENTS))
+    imported = _imported_modules()
+    assert {"numpy", "matplotlib", "ipywidgets", "tqdm", "IPython"} <= imported
+    for module in imported:
+        assert {_normalized(name) for name in provided[module]} & closure, module
