@@ -98,9 +98,12 @@ def grade_class(
     bar = tqdm(total=len(by_student), initial=len(finished), desc="grading",
                unit="student", disable=not progress)  # fmt: skip
 
-    def done(student: str, rows: list[NotebookGrade]) -> None:
-        """One row per notebook for the student; the bar and the caller told."""
+    def done(student: str, rows: list[NotebookGrade], save: bool) -> None:
+        """One row per notebook for the student (saved as done when `save`); then
+        the bar and the caller are told."""
         finished[student] = _all_notebooks(student, rows, folder, course)
+        if save:
+            states.save(student, pending[student].key, finished[student])
         bar.update(1)
         if on_student_done:
             on_student_done(student)
@@ -110,8 +113,7 @@ def grade_class(
         folder.install(student, outcome)
         scores = outcome.scores if outcome else {}
         merge_student(f"sqlite:///{folder.gradebook}", student, scores)
-        done(student, rows)
-        states.save(student, pending[student].key, finished[student])
+        done(student, rows, save=True)
 
     for student, item in pending.items():
         if not item.job.notebooks:
@@ -129,7 +131,7 @@ def grade_class(
             zero(job.student, stem, course, Status.GRADER_ERROR, detail)
             for stem in job.notebooks
         ]
-        done(job.student, failed + ungraded)
+        done(job.student, failed + ungraded, save=False)
     bar.close()
 
     grades = [grade for student in sorted(finished) for grade in finished[student]]

@@ -81,7 +81,7 @@ class ResilientExecute(Execute):
         """Run the notebook; after a dead or killed kernel, mark the cells not run."""
         self._output = OutputLimit(self.output_limit)
         self._pending: set = set()
-        self._provisioner: SandboxProvisioner | None = None
+        self._km = None
         self._iopub_cut = False
         self._running_index = -1
         self._killed_for_time = False
@@ -138,12 +138,12 @@ class ResilientExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         """Remember which cell is running, then run it (graded tests run here)."""
         self._running_index = index
-        if self._trusted is not None and self._trusted.handles(cell):
-            cell = self._trusted.run(cell, index)
-        else:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        self._note_iopub_cut()
-        return cell, resources
+        try:
+            if self._trusted is not None and self._trusted.handles(cell):
+                return self._trusted.run(cell, index), resources
+            return super().preprocess_cell(cell, resources, index)
+        finally:  # also when the cell raised: the kernel still runs until cleanup
+            self._note_iopub_cut()
 
     # --- the kernel -----------------------------------------------------------
 
@@ -155,20 +155,16 @@ class ResilientExecute(Execute):
         self._km = km
         return km
 
-    async def async_start_new_kernel(self, **kwargs) -> None:
-        await super().async_start_new_kernel(**kwargs)
-        provisioner = getattr(self._km, "provisioner", None)
-        if isinstance(provisioner, SandboxProvisioner):
-            self._provisioner = provisioner
+    @property
+    def _provisioner(self) -> SandboxProvisioner | None:
+        """The provisioner of this notebook's kernel (kept after its shutdown)."""
+        provisioner = getattr(getattr(self, "_km", None), "provisioner", None)
+        return provisioner if isinstance(provisioner, SandboxProvisioner) else None
 
     def _kernel_outcome(self) -> KernelOutcome | None:
         """What the sandbox saw of this notebook's kernel (None: not ours)."""
         provisioner = self._provisioner
-        if provisioner is None:
-            provisioner = getattr(getattr(self, "_km", None), "provisioner", None)
-        if isinstance(provisioner, SandboxProvisioner) and provisioner.kernel:
-            return provisioner.outcome()
-        return None
+        return provisioner.outcome() if provisioner and provisioner.kernel else None
 
     def _note_iopub_cut(self) -> None:
         """A cut iopub connection while the kernel still runs: it sent a message
