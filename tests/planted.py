@@ -533,7 +533,8 @@ def with_wrong_pastes(stem: str, grade_id: str, *mistakes: str) -> Answers:
     return edit(stem, grade_id, *first, *more)
 
 
-# Students whose earlier notebooks were wrong, pasted that wrong code into a later one.
+# Students whose earlier notebooks were wrong pasted that wrong code into a later one
+# (or pasted nothing): their own work in that notebook still earns full marks.
 STAGE_INDEPENDENCE = {
     ("stage-02", FWD): with_wrong_pastes(FWD, "paste_sigmoid", "sigmoid"),
     ("stage-04", GC): with_wrong_pastes(
@@ -542,6 +543,9 @@ STAGE_INDEPENDENCE = {
     ("stage-05", OPT): with_wrong_pastes(
         OPT, "paste_functions", "sigmoid", "forward", "backward"
     ),
+    # nothing pasted at all: the functions the graded tests swap out do not exist
+    ("stage-04-none", GC): replace(GC, "paste_functions", "# (nothing pasted)"),
+    ("stage-05-none", OPT): replace(OPT, "paste_functions", "# (nothing pasted)"),
 }
 
 
