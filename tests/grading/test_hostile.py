@@ -34,6 +34,7 @@ from sqlalchemy.exc import SAWarning
 
 from grader.course import ASSIGNMENT, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved
+from grader.kernel import cgroup
 from grader.kernel.probe import sandbox_problem
 from grader.kernel.procfs import pids, status_fields
 from grader.kernel.uids import UID_BASE, UID_SLOTS
@@ -68,6 +69,7 @@ class Context:
     out: Path  # OUT of the graded run (its gradebook, other students' folders)
     submissions: Path
     port: int  # a loopback port the test listens on
+    vault: Path  # a root-only folder of the host (0700) holding VICTIM
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Hostile:
     # What the attacked cell's output must show (e.g. the error it raised).
     shows: tuple[str, ...] = field(default=())
     graded: bool = True  # False: the file is refused before grading (no tests run)
+    # Notebooks handed in solved besides the attacked one: they keep full marks
+    # (what the attack left behind does not reach the student's next kernel).
+    also: tuple[str, ...] = ()
 
 
 def derivative_first(code: str) -> Callable[[Context], nbformat.NotebookNode]:
@@ -92,7 +97,7 @@ def derivative_first(code: str) -> Callable[[Context], nbformat.NotebookNode]:
     def build(context: Context) -> nbformat.NotebookNode:
         attack = code.format(
             out=context.out, submissions=context.submissions, port=context.port,
-            repo=REPO, source=REPO / "source" / ASSIGNMENT,
+            repo=REPO, source=REPO / "source" / ASSIGNMENT, vault=context.vault,
         )  # fmt: skip
         answer = answer_cells(SIG)["sigmoid_derivative"]
         return solved(SIG, {"sigmoid_derivative": f"{attack}\n\n{answer}"})
@@ -122,6 +127,74 @@ def attempts(action: str, *targets: str) -> str:
     listed = "".join(f"    r'{target}',\n" for target in targets)
     return f"ACTION = {action}\nTARGETS = [\n{listed}]\n" + ALL_FAIL
 
+
+# The kernel's own folders, as the kernel can find them: its connection file's folder
+# (ipc/) and its sockets' folder. Before the fix both were the student's to write,
+# and the grader, as root, later opened, truncated and chowned files in them.
+KERNEL_FOLDERS = """
+import json, os
+from ipykernel import get_connection_file
+CONNECTION = get_connection_file()
+IPC = os.path.dirname(CONNECTION)
+SOCKETS = os.path.dirname(json.load(open(CONNECTION))["ip"])
+"""
+VICTIM = "victim.txt"  # in the vault: its bytes and owner must not change
+PLANTED = "created-by-student"  # in the vault: must never exist
+PLANT = (
+    KERNEL_FOLDERS
+    + """
+results = []
+for folder in (IPC, SOCKETS):
+    for name in ("forkserver.log", "kernel.log", "k-9", "planted"):
+        for plant in (
+            lambda path: os.symlink("{vault}/" + PLANTED, path),
+            lambda path: os.symlink("{vault}/" + VICTIM, path + ".v"),
+            lambda path: os.mkfifo(path + ".fifo"),
+            lambda path: open(path + ".big", "wb").write(b"x" * 300 * 2**20),
+        ):
+            try:
+                plant(os.path.join(folder, name))
+                results.append("SUCC" + "EEDED: " + name)
+            except OSError as error:
+                results.append(type(error).__name__)
+""".replace("PLANTED", repr(PLANTED)).replace("VICTIM", repr(VICTIM))
+)
+HELD = """
+if any(result.startswith("SUCC") for result in results):
+    print(results)
+else:
+    raise PermissionError("sandbox held: " + ", ".join(sorted(set(results))))
+"""
+# ptrace(PTRACE_ATTACH) of the fork server, which holds the grader's pipes, and its
+# descriptors through /proc.
+TRACE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+server = os.getppid()
+results = []
+if libc.ptrace(16, server, 0, 0) == 0:
+    results.append("SUCC" + "EEDED: ptrace")
+else:
+    results.append(os.strerror(ctypes.get_errno()))
+for name in ("fd/0", "fd/1", "mem"):
+    path = f"/proc/{{server}}/" + name
+    try:
+        open(path, "rb").close()
+        results.append("SUCC" + "EEDED: " + path)
+    except OSError as error:
+        results.append(type(error).__name__)
+"""
+# Memory the address-space limit does not see: pages of memfds, 15 MB each (under
+# the file-size limit), up to three times the memory limit.
+MEMFD = """
+import os
+held = []
+for index in range(3 * {memory_mb} // 15):
+    fd = os.memfd_create(f"hoard{{index}}")
+    for _ in range(15):
+        os.write(fd, b"x" * 2**20)
+    held.append(fd)
+""".replace("{memory_mb}", "MEMORY_MB")
 
 READ = "lambda path: path.read_bytes()"
 WRITE = "lambda path: path.write_bytes(b'hacked')"
@@ -328,6 +401,61 @@ HOSTILE += [
         graded=False,
     ),
     Hostile(
+        "planter",  # links, FIFOs, files where the grader reads; then its server dies
+        derivative_first(
+            PLANT + "import signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + HELD
+        ),
+        # Without its server the kernel can no longer be stopped: it counts as dead
+        # (and is killed with everything of the student's uid).
+        Status.KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died", "sigmoid_derivative"),
+        also=(NOTEBOOKS[1],),
+    ),
+    Hostile(
+        "daemon",  # a process left behind keeps planting while the next kernel starts
+        derivative_first(
+            "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+            "    if os.fork() == 0:\n        deadline = time.time() + 60\n"
+            "        while time.time() < deadline:\n"
+            + "\n".join("            " + line for line in PLANT.splitlines())
+            + "\n            time.sleep(0.01)\n    os._exit(0)\n"
+            "time.sleep(0.5)\n" + PLANT + HELD
+        ),
+        Status.OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+        also=(NOTEBOOKS[1],),
+    ),
+    Hostile(
+        "piper",  # a FIFO for the log the grader reads after the kernel dies
+        derivative_first(PLANT + "os._exit(1)"),
+        Status.KERNEL_DIED,
+        DERIVATIVE,
+        ("the kernel died", "sigmoid_derivative"),
+        also=(NOTEBOOKS[1],),
+    ),
+    Hostile(
+        "tracer",
+        derivative_first(TRACE + HELD),
+        Status.OK,
+        DERIVATIVE,
+        shows=("sandbox held",),
+    ),
+    Hostile(
+        "hoarder",  # memfds: not address space, but memory the kernel holds
+        derivative_first(MEMFD.replace("MEMORY_MB", str(LIMITS.memory_mb))),
+        *(
+            (
+                Status.MEMORY_LIMIT,
+                DERIVATIVE,
+                (f"used more than {LIMITS.memory_mb} MB of memory (the limit)",),
+            )
+            if cgroup.unavailable_reason() is None
+            else (Status.OK, frozenset(), ())  # README: not counted without cgroups
+        ),
+    ),
+    Hostile(
         "stranger",
         another_notebook,
         Status.WRONG_ASSIGNMENT,
@@ -451,6 +579,18 @@ class HostileRun:
     course_after: dict[str, str]
     connections: list[tuple]
     leftovers: list[str]
+    vault: Path
+    vault_before: dict[str, tuple[bytes, int, int]]
+
+
+def vault_state(vault: Path) -> dict[str, tuple[bytes, int, int]]:
+    """name -> (bytes, owner, mode) of every entry of the vault, links unfollowed."""
+    found = {}
+    for path in sorted(vault.iterdir()):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        found[path.name] = (content, info.st_uid, info.st_mode)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -459,9 +599,15 @@ def hostile(tmp_path_factory) -> HostileRun:
     submissions, out = root / "class", root / "out"
     listener = Listener()
     try:
-        context = Context(out, submissions, listener.port)
+        vault = root / "vault"
+        vault.mkdir(mode=0o700)
+        (vault / VICTIM).write_text("the grader's own file")
+        vault_before = vault_state(vault)
+        context = Context(out, submissions, listener.port, vault)
         write_good(submissions)
         for case in HOSTILE:
+            for stem in case.also:
+                write_notebook(submissions / case.name / f"{stem}.ipynb", solved(stem))
             path = submissions / case.name / f"{case.notebook}.ipynb"
             content = case.build(context)
             if isinstance(content, bytes):
@@ -479,7 +625,8 @@ def hostile(tmp_path_factory) -> HostileRun:
     alone = grade(write_good(root / "alone"), root / "alone-out")
     return HostileRun(
         run, alone, inputs_before, tree_hash(submissions), course_before,
-        tree_hash(REPO / "source"), listener.connections, leftovers,
+        tree_hash(REPO / "source"), listener.connections, leftovers, vault,
+        vault_before,
     )  # fmt: skip
 
 
@@ -555,6 +702,21 @@ def test_good_student_is_unaffected(hostile):
 
 def test_no_connection_reached_the_hosts_loopback(hostile):
     assert hostile.connections == []
+
+
+@pytest.mark.parametrize("case", [c for c in HOSTILE if c.also], ids=lambda c: c.name)
+def test_what_an_attack_left_behind_costs_the_next_notebook_nothing(hostile, case):
+    """The student's next notebooks, handed in right, keep full marks: a new kernel
+    (and, after a killed server, a new server) starts clean."""
+    for stem in case.also:
+        row = hostile.run.grades[(case.name, stem)]
+        assert (row["status"], row["score"]) == ("ok", row["max_score"]), row
+
+
+def test_nothing_the_grader_touches_as_root_was_redirected(hostile):
+    """No link, FIFO or file planted in the kernel's folders made the grader create,
+    truncate, write or chown a file of the host (the vault: root's, 0700)."""
+    assert vault_state(hostile.vault) == hostile.vault_before
 
 
 def test_no_input_file_changed(hostile):
