@@ -107,6 +107,7 @@ class JupyterServer:
         news.mkdir(parents=True, exist_ok=True)
         # No "get notified about Jupyter news?" toast over the screenshots.
         (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        _as_a_students_install(state / "config")
         venv_bin = Path(sys.executable).parent
         self.env = dict(
             os.environ,
@@ -192,6 +193,29 @@ class JupyterServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+# What nbgrader adds to JupyterLab and Notebook 7 in the test venv: a student's install
+# (requirements-students.txt) has none of it.
+NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
+NBGRADER_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.course_list",
+)
+
+
+def _as_a_students_install(config: Path) -> None:
+    """Switch off nbgrader's extensions in this server's own config folder, so the
+    pages (and the screenshots) look as in a student's install."""
+    (config / "labconfig").mkdir(parents=True, exist_ok=True)
+    page = {"disabledExtensions": {NBGRADER_LAB_EXTENSION: True}}
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(page))
+    server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(
+        NBGRADER_SERVER_EXTENSIONS, False
+    )}}  # fmt: skip
+    (config / "jupyter_server_config.json").write_text(json.dumps(server))
 
 
 def launch_chromium(playwright: Playwright) -> Browser:

@@ -27,8 +27,9 @@ elements of an array) and REASON is a mistake's name when the wrong value matche
 known mistake, or a plain diagnosis ("different value", "missing from what ...
 returned", "got NaN (...)", "expected one number, got ..."). A mistake's name may be
 followed by more advice in parentheses. The checks also print the table and a
-"What to look at:" block with the same "KEY: REASON" lines, each followed by the
-mistake's meaning; CheckFailed carries the same findings as data (``found``).
+"What to look at:" block with the same "KEY: REASON" lines (under the first line of
+each mistake: its meaning and where it is taught); CheckFailed carries the same
+findings as data (``found``: (key, mistake id or None, reason) per finding).
 
 recognise(message) reads such text back (a failing test's output, as in tests.csv,
 possibly with the printed table, the "What to look at:" block and an "Error: ..."
