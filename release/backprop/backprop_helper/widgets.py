@@ -25,7 +25,9 @@ from .plots import LossCurves, faded, loss_title
 from .training import OPTIMIZERS
 
 EPSILON_GRID = np.logspace(-12, -1, 34)
-# Runs projected to take longer than this (from their last duration) show a bar.
+# Retrains projected (from their last runs) to take longer than this fade the old
+# plot while they run (a wait one notices), and longer than that show a bar.
+FADE_AFTER_SECONDS = 0.5
 PROGRESS_AFTER_SECONDS = 1.0
 WIDE_LABEL = {"description_width": "initial"}  # show "momentum γ" in full
 
@@ -112,9 +114,9 @@ class OptimizerExplorer:
     Each optimizer's curve depends on the learning rate and on its own settings only
     (momentum on gamma, Adam on beta1 and beta2), so a slider retrains only what it
     changes, and every setting is trained and drawn once. While a retrain runs, the
-    last plot stays in place, faded, under a status line (a tqdm.auto bar when the
-    runs are projected, from their last duration, to take over a second), so the
-    cell keeps its size.
+    last plot stays in place under a status line, so the cell keeps its size; a
+    retrain projected (from the last runs) to take over FADE_AFTER_SECONDS fades it,
+    one over PROGRESS_AFTER_SECONDS shows a tqdm.auto bar there.
     """
 
     def __init__(
@@ -216,7 +218,8 @@ class OptimizerExplorer:
         key = tuple(float(value) for value in settings)
         if key not in self.pictures:
             runs = self.untrained(settings)
-            if runs and self.shown is not None:
+            projected = sum(self.seconds.get(name, 0.0) for name in runs)
+            if self.shown is not None and projected > FADE_AFTER_SECONDS:
                 self._display(self.plot, Image(data=faded(self.shown), format="png"))
             with self.status:
                 self.status.clear_output(wait=True)
