@@ -24,6 +24,7 @@ from .stats import (
     failure_counts,
     format_points,
     grade_table,
+    lookalike_groups,
     max_total,
     mean_total,
     not_graded,
@@ -90,7 +91,8 @@ class TotalsRow:
 
 
 def headline(results: ClassResults) -> list[tuple[str, str]]:
-    """(figure, what it counts): students, notebooks graded and not, mean total."""
+    """(figure, what it counts): students, notebooks graded and not, mean total,
+    unmapped files and groups of look-alike ids when there are any."""
     failed = not_graded(results)
     mean = mean_total(results)
     figures = [
@@ -109,6 +111,10 @@ def headline(results: ClassResults) -> list[tuple[str, str]]:
     ]
     if results.unmapped:
         figures.append((str(len(results.unmapped)), "unmapped input files"))
+    lookalikes = len(lookalike_groups(results))
+    if lookalikes:
+        what = "groups of student ids look" if lookalikes > 1 else "group of ids looks"
+        figures.append((str(lookalikes), f"{what} alike"))
     return figures
 
 
@@ -197,6 +203,7 @@ def report_context(results: ClassResults, title: str) -> dict[str, object]:
         "totals_plot": plots.png_data_uri(plots.totals_figure(results)),
         "totals_headers": totals_headers(results),
         "totals": totals_rows(results),
+        "lookalikes": lookalike_groups(results),
     }
 
 

@@ -1,4 +1,5 @@
-"""What the outputs count: row order, totals, statuses, the checks that fail most.
+"""What the outputs count: row order, totals, statuses, the checks that fail most,
+student ids that look alike.
 
 Every output (CSV, report, terminal table) orders and sums a class the same way,
 so these live here once, with how a score is written.
@@ -6,7 +7,9 @@ so these live here once, with how a score is written.
 
 from __future__ import annotations
 
+import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -165,3 +168,39 @@ def failure_counts(results: ClassResults) -> list[FailureCount]:
         counts,
         key=lambda count: (-count.failed, notebook_order(count.notebook), count.test),
     )
+
+
+# Student ids that look alike. Intake keeps every id apart (an id that had to be
+# changed to be a safe folder name ends in "~" and 8 hex digits); a reader may still
+# take two of them for one student. The key is what a reader sees: the readable part,
+# accents dropped, case folded, separators left out, and letters or digits a reader
+# confuses made one (Unicode's confusables for ASCII, in part).
+HASH_SUFFIX = re.compile(r"~[0-9a-f]{8}$")
+ID_SEPARATORS = re.compile(r"[\s._@'~-]+")
+ASCII_LOOKALIKES = (("rn", "m"), ("vv", "w"), ("0", "o"), ("1", "l"), ("i", "l"))
+
+
+def lookalike_key(student: str) -> str:
+    """What an id looks like: "José", "Jose~1a2b3c4d" and "j0se" have one key."""
+    text = unicodedata.normalize("NFKD", HASH_SUFFIX.sub("", student).casefold())
+    text = ID_SEPARATORS.sub(
+        "", "".join(c for c in text if not unicodedata.combining(c))
+    )
+    for confused, seen in ASCII_LOOKALIKES:
+        text = text.replace(confused, seen)
+    return text
+
+
+def lookalike_groups(results: ClassResults) -> list[list[tuple[str, str]]]:
+    """Groups of different student ids that look alike, each id with the file it
+    was graded from (how the name was handed in); groups by key, ids sorted."""
+    sources: dict[str, str] = {}
+    for grade in sorted_grades(results):
+        if not sources.get(grade.student):
+            sources[grade.student] = grade.source
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for student in sorted(sources):
+        groups.setdefault(lookalike_key(student), []).append(
+            (student, sources[student])
+        )
+    return [group for _, group in sorted(groups.items()) if len(group) > 1]

@@ -3,8 +3,11 @@
 Spreadsheets, LMS imports and scripts read these files, so their columns
 (GRADES_COLUMNS, TESTS_COLUMNS), row order (student, then course notebook order;
 tests in cell order), number format ("4", "2.5", "0.333"), quoting and "\\r\\n"
-line ends (the csv module's defaults) do not change. Free text that a student
-controls and a spreadsheet would run as a formula gets a leading "'".
+line ends (the csv module's defaults) do not change. Every text column (all but
+the four numbers) is defused: text a spreadsheet would run as a formula gets a
+leading "'". Students control more of it than it seems: what their code printed,
+their file names, their ids (a folder named "-2-3" was computed as -5) and so the
+feedback paths.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from collections.abc import Iterable
 from ..model import GRADES_COLUMNS, TESTS_COLUMNS, ClassResults, NotebookGrade
 from .stats import format_points, sorted_grades
 
-# Columns holding text a student controls (what their code printed, file names).
-FREE_TEXT_COLUMNS = ("message", "detail", "source")
+# The only columns written as they are: numbers the grader formats itself.
+NUMBER_COLUMNS = ("score", "max_score", "points", "max_points")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -28,7 +31,7 @@ def defuse_formula(text: str) -> str:
 
 def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
     """A CSV document with a header; the csv module quotes commas and newlines, and
-    free-text cells that a spreadsheet would take for a formula are defused."""
+    text cells that a spreadsheet would take for a formula are defused."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(columns))
     writer.writeheader()
@@ -36,7 +39,7 @@ def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
         writer.writerow(
             {
                 key: defuse_formula(value)
-                if key in FREE_TEXT_COLUMNS and isinstance(value, str)
+                if key not in NUMBER_COLUMNS and isinstance(value, str)
                 else value
                 for key, value in row.items()
             }

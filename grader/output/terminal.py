@@ -15,6 +15,7 @@ from .stats import (
     NO_SUBMISSIONS,
     format_points,
     grade_table,
+    lookalike_groups,
     notebook_columns,
     short_name,
     status_counts,
@@ -37,6 +38,12 @@ def summary_table(results: ClassResults) -> str:
     table = student_lines(results) if results.grades else [NO_SUBMISSIONS]
     if results.unmapped:
         table.append(f"unmapped input files: {len(results.unmapped)}")
+    lookalikes = len(lookalike_groups(results))
+    if lookalikes:
+        groups = "groups" if lookalikes > 1 else "group"
+        table.append(
+            f"student ids that look alike: {lookalikes} {groups} (see report.html)"
+        )
     return "\n".join(table)
 
 

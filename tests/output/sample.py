@@ -153,8 +153,8 @@ MEAN_TOTAL = "5.125"  # alice 8.5, bob 4, zoë 4, evil 4
 def contract_class() -> ClassResults:
     """class_results plus every case the CSV contract has a rule for.
 
-    Formula starts in each free-text column (and in a student id, which is not
-    defused), quotes, commas, CR/LF inside cells, scores that need rounding, a
+    Formula starts in each free-text column and in a student id (defused too),
+    quotes, commas, CR/LF inside cells, scores that need rounding, a
     negative zero, a notebook outside the course, the statuses class_results lacks.
     The golden files tests/output/files/{grades,tests}.csv hold what
     grader/report.py wrote for this class before the output stage was split out.

@@ -36,7 +36,10 @@ from .sample import (
     passed,
 )
 
-SECTIONS = ["headline", "distribution", "failures", "not-graded", "unmapped", "totals"]
+SECTIONS = [
+    "headline", "distribution", "failures", "not-graded", "unmapped", "lookalikes",
+    "totals",
+]  # fmt: skip
 
 
 def rows_of(page: Page, section_id: str) -> list[list[str]]:

@@ -50,7 +50,8 @@ def read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
 )
 def test_csv_files_are_byte_for_byte_what_the_grader_has_always_written(render, golden):
     """The golden files hold what grader/report.py wrote for contract_class before
-    the split: quoting, "\\r\\n" line ends, number format, order, defusing."""
+    the split (quoting, "\\r\\n" line ends, number format, order, defusing), with
+    the one change since: student ids are defused like every text column."""
     assert render(contract_class()).encode("utf-8") == (GOLDEN / golden).read_bytes()
 
 
@@ -182,7 +183,7 @@ def test_tests_csv_keeps_cell_order_within_a_notebook(results):
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_csv_defuses_student_text_a_spreadsheet_would_run(start):
     """A message, detail or source that starts like a formula gets a leading ', so a
-    spreadsheet shows it as text; scores and ids are left alone."""
+    spreadsheet shows it as text; scores are left alone."""
     text = f'{start}HYPERLINK("http://evil.example", "click")'
     grade = NotebookGrade(ALICE, SIGMOID, 1.0, 3.0, Status.OK, text, text)
     grade.tests = [CellResult("test_sigmoid_values", 0.0, 1.0, text)]
@@ -193,10 +194,29 @@ def test_csv_defuses_student_text_a_spreadsheet_would_run(start):
     assert (row["student"], row["score"], test["points"]) == (ALICE, "1", "0")
 
 
-@pytest.mark.parametrize("column", ["student", "notebook", "feedback"])
-def test_csv_leaves_id_and_path_columns_as_they_are(column):
-    """Only message, detail and source are defused (the contract as it stands):
-    an id starting with "=" is written as it is."""
-    grade = NotebookGrade("=id", "=nb", 1.0, 3.0, Status.OK, feedback="=path")
-    (row,) = read_csv(tables.grades_csv(ClassResults([grade])))[1]
-    assert row[column].startswith("=")
+@pytest.mark.parametrize("student", ["@SUM(A1)", "-2-3", "=cmd|' /C calc'!A0", "+1"])
+def test_csv_defuses_a_student_id_a_spreadsheet_would_run(student):
+    """Ids are the students' own folder or file names: `-2-3` was written as it is
+    and a spreadsheet computed -5. Every text column is defused, in both files; the
+    feedback path holds the id too."""
+    grade = NotebookGrade(
+        student, SIGMOID, 1.0, 3.0, Status.OK, feedback=f"{student}/{SIGMOID}.html",
+        tests=[CellResult("test_sigmoid_values", 1.0, 1.0)],
+    )  # fmt: skip
+    results = ClassResults([grade])
+    (row,) = read_csv(tables.grades_csv(results))[1]
+    (test,) = read_csv(tables.tests_csv(results))[1]
+    assert row["student"] == test["student"] == "'" + student
+    assert row["feedback"] == f"'{student}/{SIGMOID}.html"
+
+
+@pytest.mark.parametrize("column", ["notebook", "test", "status"])
+def test_csv_defuses_every_text_column_numbers_excepted(column):
+    """The rule has no exceptions to remember: every column but the four numbers."""
+    grade = NotebookGrade("ann", "=nb", -1.0, 3.0, Status.OK)
+    grade.tests = [CellResult("=test", -1.0, 1.0)]
+    row = {**tables.grades_row(grade), "status": "=status"}
+    (written,) = read_csv(tables.csv_text(list(row), [row]))[1]
+    (test,) = read_csv(tables.tests_csv(ClassResults([grade])))[1]
+    assert {**written, **test}[column] == "'=" + column.replace("notebook", "nb")
+    assert (written["score"], test["points"]) == ("-1", "-1")
