@@ -3,8 +3,10 @@
 Each command is one call into the package and some printing. Exit codes: 0 done (a
 grading run that completed, even with broken submissions); 1 a check found a problem
 (`release --check`: the release is stale; `selfcheck`: a score is wrong); 2 unusable
-input or a failing nbgrader command, with a message; 3 `--sandbox required` where
-the sandbox does not work.
+input or a failing nbgrader command, with a message (for `grade`: SUBMISSIONS
+without a student's notebook, an OUT that is not the grader's, inside SUBMISSIONS or
+not writable); 3 `--sandbox required` where the sandbox does not work; 4 another
+grading run holds OUT (the message names it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .authoring.selfcheck import run_selfcheck
 from .authoring.wheel import build_helper_wheel
 from .demo.sample_class import build_sample_class
 from .grading.grade import grade_class
+from .grading.lock import OutInUse
 from .intake.errors import InputError
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
@@ -195,3 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except OutInUse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..course import COURSE, Course
-from ..intake.collect import DEFAULT_PATTERN, Submission, collect
+from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
 from ..intake.errors import InputError
 from ..intake.repair import CleanNotebooks, clean_notebooks, zero
 from ..kernel.probe import use_sandbox
@@ -21,8 +22,8 @@ from ..output.write import write_outputs
 from .gradebook import merge_student
 from .out import OutFolder
 from .runner import LocalRunner
-from .state import StateStore, student_key
-from .student import StudentJob, StudentOutcome
+from .state import StateStore, failure_cause, student_key
+from .student import StudentJob, StudentOutcome, log_path
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Pending:
     clean: CleanNotebooks
     job: StudentJob
     key: str
+    failures: list[str]  # causes of earlier failed attempts (grader_error)
 
 
 def grade_class(
@@ -63,6 +65,7 @@ def grade_class(
     sandboxed = use_sandbox(sandbox)
     # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
     folder = OutFolder(Path(out).absolute())
+    folder.check_place(submissions)
     collection = collect(submissions, course.notebooks, pattern)
     if not collection.submissions:
         reasons = "\n".join(
@@ -73,7 +76,27 @@ def grade_class(
             f"{', '.join(course.notebooks)}.\n{reasons}\nUse one folder per student, "
             "or file names with the student id (see --pattern)."
         )
-    folder.root.mkdir(parents=True, exist_ok=True)
+    with folder.claim():
+        return _grade_in(
+            folder, collection, jobs=jobs, limits=limits, sandboxed=sandboxed,
+            fork_kernels=fork_kernels, progress=progress, course=course,
+            on_student_done=on_student_done,
+        )  # fmt: skip
+
+
+def _grade_in(
+    folder: OutFolder,
+    collection: Collection,
+    *,
+    jobs: int | None,
+    limits: Limits,
+    sandboxed: bool,
+    fork_kernels: bool,
+    progress: bool,
+    course: Course,
+    on_student_done: Callable[[str], None] | None,
+) -> ClassResults:
+    """grade_class once OUT is this run's."""
     bundle = folder.prepare(course)
     states = StateStore(folder.state)
     by_student: dict[str, list[Submission]] = defaultdict(list)
@@ -85,35 +108,41 @@ def grade_class(
     for student, items in sorted(by_student.items()):
         key = student_key(items, bundle.fingerprint, limits, sandboxed)
         saved = states.load(student, key)
-        if saved is not None:
-            finished[student] = saved
+        if saved is not None and saved.settled:
+            finished[student] = saved.grades
             continue
         clean = clean_notebooks(student, items, course)
         job = StudentJob(
             student, clean.notebooks, clean.sources, bundle, limits, clean.notes,
             sandbox=sandboxed, fork=fork_kernels,
         )  # fmt: skip
-        pending[student] = Pending(clean, job, key)
+        failures = saved.failures if saved is not None else []
+        pending[student] = Pending(clean, job, key, failures)
 
     bar = tqdm(total=len(by_student), initial=len(finished), desc="grading",
                unit="student", disable=not progress)  # fmt: skip
 
-    def done(student: str, rows: list[NotebookGrade], save: bool) -> None:
-        """One row per notebook for the student (saved as done when `save`); then
-        the bar and the caller are told."""
-        finished[student] = _all_notebooks(student, rows, folder, course)
-        if save:
-            states.save(student, pending[student].key, finished[student])
-        bar.update(1)
-        if on_student_done:
-            on_student_done(student)
-
     def record(student: str, outcome: StudentOutcome | None, rows: list) -> None:
-        """Install a student's results in OUT, then save them as done."""
+        """Install a student's results in OUT, then save them as done (with the
+        cause when grading failed: retried on the next run unless it is the same
+        failure twice)."""
+        item = pending[student]
+        cause = failure_cause(rows)
+        failures = [*item.failures, cause] if cause else []
+        if outcome is not None and item.failures:
+            outcome.log = _with_earlier_log(outcome.log, item.failures, folder, student)
+        if cause and len(failures) >= 2 and failures[-1] == failures[-2]:
+            for row in rows:
+                if row.status == Status.GRADER_ERROR:
+                    row.detail += f" ({SAME_FAILURE})"
         folder.install(student, outcome)
         scores = outcome.scores if outcome else {}
         merge_student(f"sqlite:///{folder.gradebook}", student, scores)
-        done(student, rows, save=True)
+        finished[student] = _all_notebooks(student, rows, folder, course)
+        states.save(student, item.key, finished[student], failures)
+        bar.update(1)
+        if on_student_done:
+            on_student_done(student)
 
     for student, item in pending.items():
         if not item.job.notebooks:
@@ -125,19 +154,47 @@ def grade_class(
         if outcome is not None:
             record(job.student, outcome, outcome.grades + ungraded)
             continue
-        # The worker failed: recorded as grader_error, not saved (graded again).
-        detail = f"the grader failed on this student: {error!r}"[:500]
+        # The worker failed: every notebook a grader_error, with the cause.
+        detail = f"the grader failed on this student: {_describe(error)}"[:500]
         failed = [
             zero(job.student, stem, course, Status.GRADER_ERROR, detail)
             for stem in job.notebooks
         ]
-        done(job.student, failed + ungraded, save=False)
+        log = "".join(traceback.format_exception(error))
+        outcome = StudentOutcome(job.student, failed, {}, {}, log)
+        record(job.student, outcome, failed + ungraded)
     bar.close()
 
     grades = [grade for student in sorted(finished) for grade in finished[student]]
     results = ClassResults(grades, collection.unmapped)
     write_outputs(results, folder.root)
     return results
+
+
+SAME_FAILURE = (
+    "the same failure as on the previous run: not tried again until this "
+    "student's files, the course or the limits change; the cause is in the log"
+)
+
+
+def _describe(error: BaseException) -> str:
+    """An error in one line: its type and message."""
+    return f"{type(error).__name__}: {error}"
+
+
+def _with_earlier_log(
+    log: str, failures: list[str], folder: OutFolder, student: str
+) -> str:
+    """This attempt's log, then the earlier failed attempts' (their causes kept)."""
+    try:
+        earlier = (folder.root / log_path(student)).read_text(errors="replace")
+    except OSError:
+        earlier = ""
+    causes = "\n".join(f"  {cause}" for cause in failures)
+    return (
+        f"{log}\n\n=== earlier attempts failed (grader_error), retried; causes:\n"
+        f"{causes}\n=== the last failed attempt's log:\n{earlier}"
+    )
 
 
 def _all_notebooks(

@@ -11,6 +11,7 @@ The grading command is the only process that writes here.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,7 +19,9 @@ from pathlib import Path
 from ..authoring.release import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
+from ..intake.errors import InputError
 from .bundle import CourseBundle
+from .lock import OutLock
 from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
 # Bump when a change to the grader changes grades: every student is graded again.
@@ -31,6 +34,12 @@ OUT_CONFIG = """
 c.ExportPlugin.to = "nbgrader_export.csv"
 """
 STEPS = ("submitted", "autograded")
+# OUT/.grader/MARK says the folder is the grader's: the only kind it rewrites.
+MARK = "made-by-python-m-grader"
+MARK_TEXT = (
+    "This folder is the output of `python -m grader grade`, which rewrites it on\n"
+    "every run (source/, submitted/, autograded/, feedback/, the gradebook).\n"
+)
 
 
 class OutFolder:
@@ -42,6 +51,67 @@ class OutFolder:
         self.course = self.bookkeeping / "course"
         self.state = self.bookkeeping / "state"
         self.gradebook = out / "gradebook.db"
+
+    def check_place(self, submissions: Path) -> None:
+        """InputError unless OUT may be written: apart from SUBMISSIONS, and either
+        new, empty or made by the grader (anything else, such as a course folder,
+        would have its release/, source/ and config replaced)."""
+        out, inputs = self.root.resolve(), Path(submissions).resolve()
+        if out == inputs or inputs in out.parents:
+            raise InputError(
+                f"--out {self.root} is inside the submissions folder {submissions}: "
+                "the grader would read its own output as submissions. Choose an "
+                "OUT folder outside SUBMISSIONS."
+            )
+        if out in inputs.parents:
+            raise InputError(
+                f"the submissions folder {submissions} is inside --out {self.root}, "
+                "which the grader rewrites. Move the submissions out of it, or "
+                "choose another OUT folder."
+            )
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {self.root} is a file, not a folder")
+        entries = {entry.name for entry in out.iterdir()} if out.is_dir() else set()
+        if entries - {".grader"} and not self._is_graders():
+            raise InputError(
+                f"--out {self.root} is a folder with files that the grader did not "
+                "make (it rewrites source/, release/, nbgrader_config.py and the "
+                "gradebook in OUT). Give a new or empty folder, or one a previous "
+                "`python -m grader grade` made."
+            )
+
+    def _is_graders(self) -> bool:
+        """Made by the grader: its mark, or (older grader versions) its stamp."""
+        return (self.bookkeeping / MARK).is_file() or (
+            self.bookkeeping / "course.sha256"
+        ).is_file()
+
+    def claim(self) -> OutLock:
+        """Make OUT (marked as the grader's) and take its lock, or raise: InputError
+        when OUT cannot be written, OutInUse when another run holds it."""
+        lock = OutLock(self.bookkeeping / "lock")
+        try:
+            self.bookkeeping.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except OSError as error:
+            raise InputError(
+                f"cannot write to --out {self.root}: "
+                f"{error.strerror or error} ({error.filename or self.root}). "
+                "OUT must be a folder the grader can write."
+            ) from None
+        try:
+            if not (self.bookkeeping / MARK).is_file():
+                write_atomically(self.bookkeeping / MARK, MARK_TEXT)
+            probe = self.root / f".grader-write-check-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            lock.release()
+            raise InputError(
+                f"cannot write to --out {self.root}: {error.strerror or error}. "
+                "OUT must be a folder the grader can write."
+            ) from None
+        return lock
 
     def prepare(self, course: Course) -> CourseBundle:
         """Make OUT an nbgrader course for this assignment; the course as bytes.
@@ -60,6 +130,8 @@ class OutFolder:
         ):
             self._rebuild(course)
             write_atomically(stamp, fingerprint)
+        if not (self.bookkeeping / MARK).is_file():
+            write_atomically(self.bookkeeping / MARK, MARK_TEXT)
         return CourseBundle.of(self.course, fingerprint)
 
     def _rebuild(self, course: Course) -> None:
@@ -68,7 +140,9 @@ class OutFolder:
         for stale in ("gradebook.db", "source", "release", *STEPS):
             path = out / stale
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-        shutil.rmtree(self.bookkeeping, ignore_errors=True)
+        # The bookkeeping but its mark and the lock this run holds.
+        for stale in ("course", "state", "logs"):
+            shutil.rmtree(self.bookkeeping / stale, ignore_errors=True)
         shutil.rmtree(out / "feedback", ignore_errors=True)
         with tempfile.TemporaryDirectory() as scratch:
             made = make_course(Path(scratch), course)

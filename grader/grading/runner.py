@@ -3,17 +3,65 @@
 A runner takes StudentJobs and yields (job, outcome or error) as students finish;
 the grading command does everything else. grader.grading.cluster is the other
 runner, on a Dask cluster.
+
+Local workers die with the grading command: each sets PR_SET_PDEATHSIG to SIGKILL
+when it starts (and exits at once if the command already died), so a `kill -9` of
+the command leaves nothing running (a worker's sandboxes die with it: bwrap's
+--die-with-parent). Students' private courses go in one scratch folder per run,
+`$TMPDIR/grader-run-<pid>-*`, removed at the end, so a worker killed mid-student
+leaves nothing behind once the run ends (or, after a kill -9 of the command, once
+the next run starts).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from .student import StudentJob, StudentOutcome, grade_student
 
 Finished = tuple[StudentJob, StudentOutcome | None, BaseException | None]
+PR_SET_PDEATHSIG = 1
+
+
+class WorkerDied(RuntimeError):
+    """The process grading a student died (killed by a signal, out of memory)."""
+
+
+_scratch: str | None = None  # in a worker process: the run's scratch folder
+
+
+def die_with_parent(parent: int, scratch: str | None = None) -> None:
+    """In a worker process: be killed when `parent` (the grading command) dies."""
+    global _scratch
+    _scratch = scratch
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _grade(job: StudentJob) -> StudentOutcome:
+    """grade_student in a worker process, in the run's scratch folder."""
+    return grade_student(job, _scratch)
+
+
+def _remove_stale_scratch() -> None:
+    """Scratch folders of runs whose process is gone (killed with kill -9)."""
+    for folder in Path(tempfile.gettempdir()).glob("grader-run-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class LocalRunner:
@@ -21,28 +69,73 @@ class LocalRunner:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
 
     def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
         """Grade every job; yield each as it finishes (an error instead of an
-        outcome when its worker failed)."""
-        if not jobs:
+        outcome when its worker failed).
+
+        At most `jobs` students are handed to the pool at a time, so a worker that
+        dies (the pool breaks) costs only the students then being graded (they
+        come back as WorkerDied); a fresh pool grades the rest.
+        """
+        queue = list(reversed(jobs))
+        if not queue:
             return
-        workers = max(1, min(self.jobs, len(jobs)))
-        self._pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn")
-        )
-        futures: dict[Future, StudentJob] = {
-            self._pool.submit(grade_student, job): job for job in jobs
-        }
+        _remove_stale_scratch()
+        self._scratch = tempfile.mkdtemp(prefix=f"grader-run-{os.getpid()}-")
         try:
-            for future in as_completed(futures):
-                try:
-                    yield futures[future], future.result(), None
-                except Exception as error:
-                    yield futures[future], None, error
+            while queue:
+                yield from self._pool_run(queue)
+        finally:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self._scratch)
+
+    def _pool_run(self, queue: list[StudentJob]) -> Iterator[Finished]:
+        """Grade from `queue` (popped from the end) until it is empty or the pool
+        breaks."""
+        workers = max(1, min(self.jobs, len(queue)))
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent, initargs=(os.getpid(), self._scratch),
+        )  # fmt: skip
+        running: dict[Future, StudentJob] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < workers:
+                    job = queue.pop()
+                    running[pool.submit(_grade, job)] = job
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        yield job, future.result(), None
+                    except BrokenProcessPool:
+                        broken = True
+                        yield (
+                            job,
+                            None,
+                            WorkerDied(
+                                "the worker process grading this student died "
+                                "(killed by a signal, or out of memory)"
+                            ),
+                        )
+                    except Exception as error:
+                        yield job, None, error
+                if broken:
+                    for job in running.values():
+                        yield (
+                            job,
+                            None,
+                            WorkerDied(
+                                "the worker process grading this student died "
+                                "(killed by a signal, or out of memory)"
+                            ),
+                        )
+                    running.clear()
+                    break
         except BaseException:
             # Interrupted: stop what has not started; finished students are recorded.
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
-        self._pool.shutdown(wait=True)
+        pool.shutdown(wait=True)

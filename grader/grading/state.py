@@ -2,19 +2,22 @@
 
 A student is recorded as done only after their files and gradebook rows are in
 OUT, so a run that is killed half-way and started again grades the rest; a re-run
-grades only students whose inputs (files, course, limits, sandbox) changed.
+grades only students whose inputs (files, course, limits, sandbox) changed, and
+students whose grading failed (grader_error): each failure's cause is kept, and a
+student whose grading failed the same way twice in a row is not tried again until
+their inputs change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..files import write_atomically
 from ..intake.collect import Submission
-from ..model import Limits, NotebookGrade
+from ..model import Limits, NotebookGrade, Status
 
 
 def student_key(
@@ -29,6 +32,31 @@ def student_key(
     return digest.hexdigest()
 
 
+def failure_cause(grades: list[NotebookGrade]) -> str:
+    """Why grading failed ("" when no notebook is a grader_error)."""
+    return "; ".join(
+        f"{grade.notebook}: {grade.detail}"
+        for grade in grades
+        if grade.status == Status.GRADER_ERROR
+    )
+
+
+@dataclass
+class Saved:
+    """A student's saved grades and the causes of failed attempts that led here."""
+
+    grades: list[NotebookGrade]
+    failures: list[str] = field(default_factory=list)  # oldest first
+
+    @property
+    def settled(self) -> bool:
+        """Whether these grades stand: no grader_error, or the same failure twice."""
+        cause = failure_cause(self.grades)
+        if not cause:
+            return True
+        return len(self.failures) >= 2 and self.failures[-1] == self.failures[-2]
+
+
 class StateStore:
     """Saved grades per student, each valid for one key."""
 
@@ -38,8 +66,8 @@ class StateStore:
     def _path(self, student: str) -> Path:
         return self.folder / f"{student}.json"
 
-    def load(self, student: str, key: str) -> list[NotebookGrade] | None:
-        """The saved grades when they were made from exactly these inputs, else None."""
+    def load(self, student: str, key: str) -> Saved | None:
+        """What was saved from exactly these inputs, else None."""
         path = self._path(student)
         try:
             state = json.loads(path.read_text())
@@ -47,9 +75,25 @@ class StateStore:
             return None
         if not isinstance(state, dict) or state.get("key") != key:
             return None
-        return [NotebookGrade.from_dict(grade) for grade in state["grades"]]
+        return Saved(
+            [NotebookGrade.from_dict(grade) for grade in state["grades"]],
+            list(state.get("failures", [])),
+        )
 
-    def save(self, student: str, key: str, grades: list[NotebookGrade]) -> None:
-        """Record a student as done: the last step of grading a student."""
-        payload = {"key": key, "grades": [grade.to_dict() for grade in grades]}
+    def save(
+        self,
+        student: str,
+        key: str,
+        grades: list[NotebookGrade],
+        failures: list[str] | None = None,
+    ) -> None:
+        """Record a student as done: the last step of grading a student.
+
+        failures: the causes of this and earlier failed attempts (grader_error).
+        """
+        payload = {
+            "key": key,
+            "grades": [grade.to_dict() for grade in grades],
+            "failures": failures or [],
+        }
         write_atomically(self._path(student), json.dumps(payload, indent=1))

@@ -66,10 +66,11 @@ class StudentOutcome:
     log: str = ""  # what nbgrader logged
 
 
-def grade_student(job: StudentJob) -> StudentOutcome:
-    """Autograde and make feedback for one student in a private course."""
+def grade_student(job: StudentJob, scratch: str | None = None) -> StudentOutcome:
+    """Autograde and make feedback for one student in a private course (a temporary
+    folder, in `scratch` when given)."""
     course = job.course.folder()
-    with tempfile.TemporaryDirectory(prefix="grader-student-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as scratch:
         root = _prepare(job, course, Path(scratch))
         config = grading_config(root, course, job.limits)
         with StudentSandbox(job.limits, sandbox=job.sandbox, fork=job.fork):
@@ -106,7 +107,7 @@ def _grade(
                 gradebook, ASSIGNMENT, job.student, stem, autograded, run
             )
             if grade is None:
-                grades.append(_failed(job, course, stem))
+                grades.append(_failed(job, course, stem, log))
                 continue
             notes = job.notes.get(stem, [])
             grade.detail = "; ".join(filter(None, [grade.detail, *notes]))
@@ -127,12 +128,19 @@ def _grade(
     return StudentOutcome(job.student, grades, _files(root, job.student), scores, log)
 
 
-def _failed(job: StudentJob, course: Course, stem: str) -> NotebookGrade:
-    """A zero for a notebook nbgrader itself failed on."""
+def _failed(job: StudentJob, course: Course, stem: str, log: str) -> NotebookGrade:
+    """A zero for a notebook nbgrader itself failed on, with the last error it
+    logged (the cause, compared between attempts)."""
+    errors = [
+        line.strip()
+        for line in log.splitlines()
+        if "ERROR" in line or "Error" in line or "Exception" in line
+    ]
+    cause = f": {errors[-1][:200]}" if errors else ""
     return NotebookGrade(
         job.student, stem, 0.0, course.max_score(stem), Status.GRADER_ERROR,
-        f"nbgrader could not grade this file (its log: {log_path(job.student)})",
-        job.sources.get(stem, ""),
+        f"nbgrader could not grade this file{cause} (its log: "
+        f"{log_path(job.student)})", job.sources.get(stem, ""),
     )  # fmt: skip
 
 

@@ -106,8 +106,11 @@ def scratch_folders(out: Path) -> list[str]:
     in the temp folder (each is removed when its student is done)."""
     work = out / ".grader" / "work"
     left = sorted(path.name for path in work.iterdir()) if work.exists() else []
+    temp = Path(tempfile.gettempdir())
     return left + sorted(
-        p.name for p in Path(tempfile.gettempdir()).glob("grader-student-*")
+        p.name
+        for pattern in ("grader-student-*", "grader-run-*/grader-student-*")
+        for p in temp.glob(pattern)
     )
 
 

@@ -1,0 +1,362 @@
+"""An instructor's mistakes and crashes, through the real `python -m grader grade`.
+
+Two runs on one OUT at once; `--out` at an nbgrader course, at or inside
+SUBMISSIONS; a read-only OUT; `kill -9` of the command while it grades; a worker
+killed while it grades a student (grader_error), then re-runs. Classes are tiny (one
+student, 01_sigmoid only) so the file runs in about a minute of CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
+from grader.demo.submissions import answer_cells, solved
+from grader.kernel.probe import sandbox_problem
+from grader.kernel.procfs import pids
+from tests.support import read_csv, snapshot, write_notebook
+
+pytestmark = pytest.mark.slow
+
+SIG = NOTEBOOKS[0]
+LIMITS = ("--cell-timeout", "30", "--notebook-timeout", "60")
+# Sleeps in the answer cell, so the student is still being graded when killed.
+SLEEPY = "import time\n\ntime.sleep(25)\n\n"
+
+
+def a_class(folder: Path, sleep: bool = False) -> Path:
+    """One student, alice, who hands in a correct 01_sigmoid (that first sleeps,
+    with `sleep`)."""
+    answers = {"sigmoid": SLEEPY + answer_cells(SIG)["sigmoid"]} if sleep else None
+    write_notebook(folder / "alice" / f"{SIG}.ipynb", solved(SIG, answers))
+    return folder
+
+
+def command(submissions: Path, out: Path | str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "grader", "grade", str(submissions), "--out", str(out),
+        "--quiet", "--jobs", "1", *LIMITS, *extra,
+    ]  # fmt: skip
+
+
+def run(args: list[str], cwd: Path = REPO, timeout: float = 300):
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def alice_row(out: Path) -> dict[str, str]:
+    _, rows = read_csv(out / "grades.csv")
+    return next(r for r in rows if (r["student"], r["notebook"]) == ("alice", SIG))
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process."""
+    found = {}
+    for pid in pids():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            found[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root`."""
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int, started: str) -> bool:
+    """Whether the process that had this start time still runs (not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return stat[19] == started and stat[0] != "Z"
+
+
+def start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return ""
+
+
+def grading_worker(root: int) -> int | None:
+    """A worker process of the command at `root` that has a kernel's sandbox (or,
+    without one, a kernel) running below it."""
+    for pid in descendants(root):
+        if "spawn_main" in cmdline(pid):
+            below = descendants(pid)
+            if any(comm(child) in ("bwrap", "python3", "python") for child in below):
+                return pid
+    return None
+
+
+def wait_for(predicate, timeout: float = 120.0, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything it started."""
+    for victim in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):
+            os.kill(victim, signal.SIGKILL)
+
+
+class WorkerKiller(threading.Thread):
+    """Kills the command's worker (and what it started) `times` times, each time
+    one is grading."""
+
+    def __init__(self, process: subprocess.Popen, times: int) -> None:
+        super().__init__(daemon=True)
+        self.process, self.times, self.killed = process, times, 0
+
+    def run(self) -> None:
+        while self.killed < self.times and self.process.poll() is None:
+            worker = grading_worker(self.process.pid)
+            if worker is not None:
+                kill_tree(worker)
+                self.killed += 1
+                with contextlib.suppress(AssertionError):
+                    wait_for(lambda w=worker: not Path(f"/proc/{w}").exists(), 10)
+            time.sleep(0.05)
+
+
+def started(args: list[str], **kwargs) -> subprocess.Popen:
+    """The command started, its output captured."""
+    return subprocess.Popen(
+        args, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        **kwargs,
+    )  # fmt: skip
+
+
+def graded_with_killed_worker(submissions: Path, out: Path, times: int = 1):
+    """Run the command while killing its worker `times` times; (result, kills)."""
+    process = started(command(submissions, out))
+    killer = WorkerKiller(process, times)
+    killer.start()
+    stdout, stderr = process.communicate(timeout=300)
+    killer.join(10)
+    return subprocess.CompletedProcess(
+        process.args, process.returncode, stdout, stderr
+    ), killer.killed
+
+
+# --- two runs at once -----------------------------------------------------------------
+
+
+def test_two_runs_on_one_out_one_grades_the_other_says_who_holds_it(tmp_path):
+    """Started together: one grades (exit 0, alice 4/4 ok); the other exits 4 at
+    once, naming the run that holds OUT (pid, host, since, command); no traceback."""
+    submissions, out = a_class(tmp_path / "class"), tmp_path / "out"
+    runs = [started(command(submissions, out)) for _ in range(2)]
+    outputs = [process.communicate(timeout=300) for process in runs]
+    codes = [process.returncode for process in runs]
+    assert sorted(codes) == [0, 4], outputs
+    winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+    message = outputs[loser][1]
+    assert message.startswith("error: ")
+    assert "Traceback" not in message
+    assert f"pid {runs[winner].pid} on " in message
+    assert "-m grader grade" in message and "since" in message
+    row = alice_row(out)
+    assert (row["status"], float(row["score"])) == ("ok", 4.0)
+
+
+# --- where OUT may be -----------------------------------------------------------------
+
+
+def a_course(folder: Path) -> Path:
+    """An nbgrader course folder: its config, source/ and release/."""
+    folder.mkdir()
+    shutil.copy2(REPO / CONFIG_NAME, folder / CONFIG_NAME)
+    shutil.copytree(REPO / "source", folder / "source")
+    shutil.copytree(REPO / "release", folder / "release")
+    return folder
+
+
+def test_out_at_an_nbgrader_course_is_refused_and_nothing_changes(tmp_path):
+    """`--out .` in a course root: exit 2 with a message; release/, source/ and
+    nbgrader_config.py untouched."""
+    course = a_course(tmp_path / "course")
+    submissions = a_class(tmp_path / "class")
+    before = snapshot(course)
+    result = run(command(submissions, "."), cwd=course)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "did not make" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(course) == before
+
+
+@pytest.mark.parametrize(
+    "where", ["equal", "inside", "contains"], ids=lambda where: f"out-{where}"
+)
+def test_out_and_submissions_apart(tmp_path, where):
+    """OUT equal to or inside SUBMISSIONS, or SUBMISSIONS inside OUT: exit 2, no
+    file written."""
+    if where == "contains":
+        out = tmp_path / "out"
+        submissions = a_class(out / "class")
+    else:
+        submissions = a_class(tmp_path / "class")
+        out = submissions if where == "equal" else submissions / "graded"
+    before = snapshot(tmp_path)
+    result = run(command(submissions, out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "inside" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+@contextlib.contextmanager
+def read_only(folder: Path):
+    """`folder` bind-mounted read-only over itself (root only)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a read-only bind mount needs root")
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)])
+    if mounted.returncode != 0:
+        pytest.skip("mount --bind does not work here")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("what", ["out", "parent"])
+def test_a_read_only_out_gives_a_message(tmp_path, what):
+    """An empty read-only OUT, or a new OUT in a read-only folder: exit 2 with a
+    message naming OUT, no traceback."""
+    submissions = a_class(tmp_path / "class")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    out = folder if what == "out" else folder / "out"
+    with read_only(folder):
+        result = run(command(submissions, out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot write to --out" in result.stderr
+    assert str(out) in result.stderr
+    assert "Read-only file system" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- kill -9 --------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason="needs the sandbox")
+def test_kill_9_of_the_command_leaves_nothing_running(tmp_path):
+    """kill -9 of the command while a kernel runs: within seconds, none of the
+    processes it started (workers, sandboxes, kernels) runs any more."""
+    submissions, out = a_class(tmp_path / "class", sleep=True), tmp_path / "out"
+    process = started(command(submissions, out), start_new_session=True)
+
+    def kernel_runs() -> bool:
+        assert process.poll() is None, process.communicate()
+        worker = grading_worker(process.pid)
+        return worker is not None and "bwrap" in map(comm, descendants(worker))
+
+    try:
+        wait_for(kernel_runs)
+        time.sleep(1.0)  # the kernel and its fork server are up
+        before = {pid: start_time(pid) for pid in descendants(process.pid)}
+        assert len(before) >= 3
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            left = [pid for pid, when in before.items() if alive(pid, when)]
+            if not left:
+                break
+            time.sleep(0.2)
+        assert left == [], [(pid, cmdline(pid)) for pid in left]
+    finally:
+        for pid in descendants(process.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- grader_error, then re-runs -------------------------------------------------------
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason="needs the sandbox")
+def test_a_rerun_retries_grader_error_and_keeps_the_cause_in_the_log(tmp_path):
+    """The worker grading alice is killed: grader_error (exit 0, the cause in
+    detail); the next run grades her again (4/4 ok) and her log keeps the cause."""
+    submissions, out = a_class(tmp_path / "class"), tmp_path / "out"
+    first, kills = graded_with_killed_worker(submissions, out)
+    assert kills == 1
+    assert first.returncode == 0, first.stdout + first.stderr
+    row = alice_row(out)
+    assert row["status"] == "grader_error"
+    assert "worker process grading this student died" in row["detail"]
+
+    second = run(command(submissions, out))
+    assert second.returncode == 0, second.stdout + second.stderr
+    row = alice_row(out)
+    assert (row["status"], float(row["score"])) == ("ok", 4.0)
+    log = (out / ".grader" / "logs" / "alice.log").read_text()
+    assert "earlier attempts failed" in log
+    assert "worker process grading this student died" in log
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason="needs the sandbox")
+def test_the_same_failure_twice_stays_grader_error_with_its_cause(tmp_path):
+    """Killed the same way on two runs: grader_error with the cause and a note in
+    detail; a third run does not grade her again."""
+    submissions, out = a_class(tmp_path / "class"), tmp_path / "out"
+    for _ in range(2):
+        result, kills = graded_with_killed_worker(submissions, out)
+        assert (result.returncode, kills) == (0, 1), result.stdout + result.stderr
+    row = alice_row(out)
+    assert row["status"] == "grader_error"
+    assert "worker process grading this student died" in row["detail"]
+    assert "the same failure as on the previous run" in row["detail"]
+    state = out / ".grader" / "state" / "alice.json"
+    before = state.stat().st_mtime_ns
+    third = run(command(submissions, out))
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert state.stat().st_mtime_ns == before
+    assert alice_row(out)["status"] == "grader_error"
