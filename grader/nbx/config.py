@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
-    ClearHiddenTests,
-    GetGrades,
     IgnorePattern,
     LimitOutput,
     SaveAutoGrades,
@@ -21,7 +19,7 @@ from ..course import CONFIG_NAME
 from ..kernel.command import MB
 from ..model import Limits
 from .execute import ResilientExecute
-from .feedback import ShortenTestTracebacks
+from .feedback import configure_feedback
 
 
 def grading_config(root: Path, course: Path, limits: Limits) -> Config:
@@ -50,11 +48,7 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     config.ResilientExecute.trusted_source = str(course)
     # The notebook has run: stop its kernel at once instead of waiting for it.
     config.ResilientExecute.shutdown_kernel = "immediate"
-    # Feedback shows each hidden test's message, not its code.
-    config.GenerateFeedback.preprocessors = [
-        GetGrades,
-        ClearHiddenTests,
-        ShortenTestTracebacks,
-        CSSHTMLHeaderPreprocessor,
-    ]
+    # Feedback shows each hidden test's message, not its code, and the student's
+    # notebook inert under the grader's verdict (grader/nbx/feedback.py).
+    configure_feedback(config)
     return config

@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
 from ..model import NotebookGrade, Status, TestResult
 from .execute import status_path
+
+NOTES_KEY = "grader"  # notebook metadata: {"notes": [...]}, written by add_notes
 
 
 def cell_messages(autograded: Path) -> dict[str, str]:
@@ -19,20 +22,23 @@ def cell_messages(autograded: Path) -> dict[str, str]:
     if not autograded.exists():
         return {}
     notebook = nbformat.read(autograded, as_version=4)
-    found = {}
-    for cell in notebook.cells:
-        name = grade_id(cell)
-        if cell.cell_type != "code" or not name:
-            continue
-        parts = [
-            output.text
-            if output.output_type == "stream"
-            else f"{output.ename}: {output.evalue}"
-            for output in cell.get("outputs", [])
-            if output.output_type in ("stream", "error")
-        ]
-        found[name] = "".join(parts).strip()
-    return found
+    return {
+        grade_id(cell): cell_message(cell)
+        for cell in notebook.cells
+        if cell.cell_type == "code" and grade_id(cell)
+    }
+
+
+def cell_message(cell: NotebookNode) -> str:
+    """What a code cell printed or raised: its streams' text and 'Name: message'."""
+    parts = [
+        output.text
+        if output.output_type == "stream"
+        else f"{output.ename}: {output.evalue}"
+        for output in cell.get("outputs", [])
+        if output.output_type in ("stream", "error")
+    ]
+    return "".join(parts).strip()
 
 
 def run_status(status_dir: Path, stem: str) -> tuple[Status, str] | None:
@@ -45,12 +51,17 @@ def run_status(status_dir: Path, stem: str) -> tuple[Status, str] | None:
 
 
 def add_notes(autograded: Path, notes: list[str]) -> None:
-    """Put the grader's notes (why a run stopped, repairs made) on top of the file."""
-    if not notes or not autograded.exists():
+    """Record the grader's notes (why a run stopped, repairs made) for the feedback.
+
+    They go into the autograded notebook's metadata, never into a cell: the
+    feedback page renders them in the grader's own block (grader.nbx.feedback),
+    where a student's markdown cannot imitate them. Any value already under the
+    key is replaced, even with no notes.
+    """
+    if not autograded.exists():
         return
     notebook = nbformat.read(autograded, as_version=4)
-    text = "**Notes from the grader**\n\n" + "\n".join(f"- {note}" for note in notes)
-    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(text))
+    notebook.metadata[NOTES_KEY] = {"notes": [str(note) for note in notes]}
     nbformat.write(notebook, autograded)
 
 
