@@ -47,7 +47,7 @@ ZIP_READ_ERRORS = (
 )
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-LINK = "a symbolic link, not followed: hand in the file itself"
+LINK = "a symbolic link, not followed: copy the file itself there"
 KINDS = {
     stat.S_IFIFO: "FIFO",
     stat.S_IFCHR: "character device",

@@ -162,8 +162,8 @@ def test_a_link_stored_in_a_zip_is_listed_not_read(tmp_path):
     result = collect(tmp_path)
     assert result.submissions == []
     assert _reasons(result) == {
-        f"bulk.zip:ann/{SIG}.ipynb": "a symbolic link, not followed: hand in the "
-        "file itself"
+        f"bulk.zip:ann/{SIG}.ipynb": "a symbolic link, not followed: copy the file "
+        "itself there"
     }
 
 
@@ -177,7 +177,7 @@ def test_a_linked_file_is_listed_not_followed(tmp_path):
     (tmp_path / "linker" / "work.zip").symlink_to(tmp_path / "elsewhere.zip")
     result = collect(tmp_path)
     assert result.submissions == []
-    reason = "a symbolic link, not followed: hand in the file itself"
+    reason = "a symbolic link, not followed: copy the file itself there"
     assert _reasons(result) == {
         f"linker/{SIG}.ipynb": reason,
         "linker/work.zip": reason,
@@ -190,7 +190,7 @@ def test_a_linked_folder_is_listed_not_skipped_silently(tmp_path):
     result = collect(tmp_path)
     assert [s.student for s in result.submissions] == ["good"]
     assert _reasons(result) == {
-        "copycat": "a symbolic link, not followed: hand in the file itself"
+        "copycat": "a symbolic link, not followed: copy the file itself there"
     }
 
 
