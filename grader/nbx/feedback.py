@@ -43,7 +43,9 @@ from traitlets.config import Config
 from .grades import NOTES_KEY, cell_message
 
 TEMPLATES = Path(__file__).parent / "templates"
-TEMPLATE_NAME = "grader_feedback"
+# nbgrader's API asks for the template "feedback" by name (NbGraderAPI.generate_feedback
+# sets HTMLExporter.template_name): extra_template_basedirs makes that name ours.
+TEMPLATE_NAME = "feedback"
 RESOURCES_KEY = "grader_feedback"
 
 

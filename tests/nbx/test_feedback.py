@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 
 from grader.nbx.feedback import (
+    TEMPLATES,
     StudentCells,
     clean_output,
     configure_feedback,
@@ -33,12 +37,27 @@ PNG = (  # one pixel
 )
 
 
+def feedback_exporter() -> HTMLExporter:
+    """The exporter nbgrader's API makes for GenerateFeedback with the grader's
+    config (the API insists on the template named "feedback")."""
+    config = Config()
+    configure_feedback(config)
+    app = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    app.update_config(Config({"HTMLExporter": {"template_name": "feedback"}}))
+    return HTMLExporter(parent=app, config=app.config)
+
+
+def test_nbgraders_feedback_uses_the_graders_template():
+    exporter = feedback_exporter()
+    assert Path(exporter.template_paths[0]) == TEMPLATES / "feedback"
+
+
 def render(notebook: nbformat.NotebookNode, **grades) -> str:
     """The feedback page of a notebook, as GenerateFeedback makes it, with the
     gradebook's part (GetGrades) given as `grades` and in the test cells' metadata."""
     config = Config()
     configure_feedback(config)
-    exporter = HTMLExporter(config=config)
+    exporter = feedback_exporter()
     for preprocessor in config.GenerateFeedback.preprocessors:
         if preprocessor is not GetGrades:
             exporter.register_preprocessor(preprocessor, enabled=True)
