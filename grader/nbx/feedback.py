@@ -35,7 +35,7 @@ from pathlib import Path
 
 import bleach
 from jinja2 import pass_environment
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets.config import Config
@@ -142,14 +142,15 @@ SVG = "image/svg+xml"  # shown as <img src="data:...">, where it cannot run scri
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
-class StudentCells(Preprocessor):
+class StudentCells(NbGraderPreprocessor):
     """Keep only what the feedback page can show inertly of each cell.
 
     A cell's metadata keeps only nbgrader's (tags would become class names). In
     code cells' outputs, dropped: JavaScript, widget views (a note says so when
     nothing else is left), any other mime type, and every output metadata but a
     checked image size. Images must be valid base64. Streams and errors are text,
-    escaped by the template.
+    escaped by the template. (An NbGraderPreprocessor: enabled by default, as
+    nbgrader registers GenerateFeedback's preprocessors without enabling them.)
     """
 
     def preprocess_cell(self, cell: NotebookNode, resources, index):

@@ -59,8 +59,8 @@ def render(notebook: nbformat.NotebookNode, **grades) -> str:
     configure_feedback(config)
     exporter = feedback_exporter()
     for preprocessor in config.GenerateFeedback.preprocessors:
-        if preprocessor is not GetGrades:
-            exporter.register_preprocessor(preprocessor, enabled=True)
+        if preprocessor is not GetGrades:  # as nbgrader does: enabled by default
+            exporter.register_preprocessor(preprocessor)
     nbgrader = {"notebook": "01_sigmoid", "student": "ada", "score": 1.0}
     page, _ = exporter.from_notebook_node(
         notebook, resources={"nbgrader": nbgrader | {"max_score": 4.0} | grades}
@@ -116,8 +116,9 @@ ACTIVE_TAGS = frozenset(
 
 
 class _Markup(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, layout: bool) -> None:
         super().__init__()
+        self.layout = layout  # also class, id and style
         self.found: list[str] = []
 
     def handle_starttag(self, tag, attrs):
@@ -125,7 +126,8 @@ class _Markup(HTMLParser):
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             value = (value or "").strip().lower()
-            if name.startswith("on") or name in ("style", "class", "id", "srcdoc"):
+            layout = self.layout and name in ("style", "class", "id")
+            if name.startswith("on") or name == "srcdoc" or layout:
                 self.found.append(f"<{tag} {name}>")
             elif name in ("href", "src", "action", "data") and not (
                 value.startswith(("https:", "http:", "mailto:", "#", "data:image/"))
@@ -133,10 +135,11 @@ class _Markup(HTMLParser):
                 self.found.append(f"<{tag} {name}={value[:40]}>")
 
 
-def active_markup(html: str) -> list[str]:
-    """Tags and attributes in html (as a browser parses it) that could run script,
-    load or restyle anything, or imitate the grader's block: [] when inert."""
-    parser = _Markup()
+def active_markup(html: str, layout: bool = True) -> list[str]:
+    """Tags and attributes in html (as a browser parses it) that could run script
+    or load anything, and (layout) restyle or imitate the grader's block: []
+    when inert."""
+    parser = _Markup(layout)
     parser.feed(html)
     parser.close()
     return parser.found
