@@ -124,12 +124,24 @@ class Unmapped:
     reason: str
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a student is in the LMS their files were downloaded from: what that
+    LMS's grade import matches on (README: "Grades back into the LMS")."""
+
+    lms: str  # "moodle", "canvas" or "blackboard"
+    lms_id: str  # Moodle's participant id, Canvas's user id, Blackboard's user name
+    name: str = ""  # the name the LMS wrote before the id ("" when it writes none)
+
+
 @dataclass
 class ClassResults:
     """Everything one grading run produced."""
 
     grades: list[NotebookGrade]
     unmapped: list[Unmapped] = field(default_factory=list)
+    # student -> their LMS identity, for students whose files an LMS named
+    identities: dict[str, Identity] = field(default_factory=dict)
 
     @property
     def students(self) -> list[str]:
