@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from ..course import COURSE, Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
 from ..intake.errors import InputError
+from ..intake.identity import lms_identities
 from ..intake.repair import CleanNotebooks, clean_notebooks, zero
 from ..kernel.probe import use_sandbox
 from ..model import ClassResults, Limits, NotebookGrade, Status
@@ -166,7 +167,7 @@ def _grade_in(
     bar.close()
 
     grades = [grade for student in sorted(finished) for grade in finished[student]]
-    results = ClassResults(grades, collection.unmapped)
+    results = ClassResults(grades, collection.unmapped, lms_identities(collection))
     write_outputs(results, folder.root)
     return results
 
