@@ -20,6 +20,7 @@ from ..kernel.command import MB
 from ..model import Limits
 from .execute import ResilientExecute
 from .feedback import configure_feedback
+from .misconceptions import configure_misconceptions
 
 
 def grading_config(root: Path, course: Path, limits: Limits) -> Config:
@@ -51,4 +52,7 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     # Feedback shows each hidden test's message, not its code, and the student's
     # notebook inert under the grader's verdict (grader/nbx/feedback.py).
     configure_feedback(config)
+    # Above each failing test, the misconceptions its message names, from this
+    # course's catalogue (grader/nbx/misconceptions.py).
+    configure_misconceptions(config, course)
     return config

@@ -1,0 +1,83 @@
+"""The course's catalogue of known mistakes, as the grader reads it.
+
+The catalogue lives with the course, in the helper students receive
+(source/backprop/backprop_helper/mistakes.py): the notebooks' checks and the hidden
+tests name mistakes from it, and its recognise() reads the names back from a failing
+test's message. The grader loads that one file by its path, once per course folder:
+it imports only the standard library, so none of the helper's plots or widgets come
+with it, and a worker grading another copy of the course reads that copy's.
+
+The class report, misconceptions.csv and the feedback pages all name a mistake by
+the label recognise() gives it, so one mistake has one name everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from .course import HELPER_PACKAGE, SOURCE_DIR
+
+MISTAKES_FILE = "mistakes.py"
+
+
+@dataclass(frozen=True)
+class Named:
+    """A known mistake that a failing test's message names."""
+
+    label: str  # what a class counts: "1 − tanh instead of 1 − tanh²", "dw3: …"
+    mistake_id: str  # the catalogue's id, e.g. "tanh-not-squared"
+    notebook: str  # the notebook that teaches it; "" for one of any notebook
+    meaning: str  # one sentence on what it means
+    taught: str  # where the notebook teaches it
+
+
+@cache
+def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
+    """The course's backprop_helper/mistakes.py under `source_dir`, loaded by path.
+
+    Raises FileNotFoundError when the course has no catalogue.
+    """
+    path = Path(source_dir) / HELPER_PACKAGE / MISTAKES_FILE
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    name = f"_grader_catalogue_{digest}"  # one module per course folder
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"the course's mistake catalogue is missing: {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def recognised(message: str, source_dir: Path = SOURCE_DIR) -> list:
+    """recognise(message) of the course's catalogue: its Recognised findings."""
+    return mistakes_module(source_dir).recognise(message)
+
+
+def base_key(key: str, source_dir: Path = SOURCE_DIR) -> str:
+    """A finding's key without element indices, as the catalogue reads it."""
+    return mistakes_module(source_dir).base_key(key)
+
+
+def named_mistakes(message: str, source_dir: Path = SOURCE_DIR) -> list[Named]:
+    """The known mistakes a message names, each label once, in order."""
+    return named_in(recognised(message, source_dir))
+
+
+def named_in(findings: list) -> list[Named]:
+    """The known mistakes among recognise()'s findings, each label once, in order."""
+    named: dict[str, Named] = {}
+    for found in findings:
+        mistake = found.mistake
+        if mistake is not None and found.label not in named:
+            named[found.label] = Named(
+                found.label, mistake.id, mistake.notebook, mistake.meaning,
+                mistake.taught,
+            )  # fmt: skip
+    return list(named.values())

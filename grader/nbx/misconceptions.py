@@ -1,0 +1,78 @@
+"""The feedback page names the misconception at the top of each failing test.
+
+A hidden test's message names the mistakes it recognised (the course's catalogue,
+grader.catalogue); the class report and misconceptions.csv count the class by
+those names. NameMisconceptions gives each failing test's verdict on the feedback
+page the same names, with what each means and where the notebook teaches it, for
+the template to show above the test's message (grader/nbx/feedback.py renders the
+verdicts; this only adds to them).
+
+It runs after FeedbackPage, which gathered the verdicts into
+resources["grader_feedback"]: each verdict (in "tests" and "by_test") gets
+"misconceptions", a list of {label, mistake_id, notebook, meaning, taught}, empty
+for a test that passed or named no known mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+from traitlets.config import Config
+
+from ..catalogue import named_mistakes
+from ..course import ASSIGNMENT, SOURCE_DIR
+from .feedback import RESOURCES_KEY, FeedbackPage
+
+KEY = "misconceptions"
+
+
+class NameMisconceptions(NbGraderPreprocessor):
+    """Add the misconceptions each failing test named to its verdict."""
+
+    source_dir = Unicode(
+        str(SOURCE_DIR),
+        help="The course's source folder: its backprop_helper/mistakes.py is the "
+        "catalogue the hidden tests name mistakes from.",
+    ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        """Name the misconceptions of every failing test's verdict."""
+        page = resources.get(RESOURCES_KEY)
+        if not page:
+            return nb, resources
+        for verdict in [*page.get("tests", []), *page.get("by_test", {}).values()]:
+            verdict[KEY] = self._named(verdict)
+        return nb, resources
+
+    def _named(self, verdict: dict) -> list[dict]:
+        """The misconceptions one verdict's message names ([] when it passed)."""
+        if verdict.get("passed", True):
+            return []
+        try:
+            named = named_mistakes(
+                str(verdict.get("message", "")), Path(self.source_dir)
+            )
+        except (OSError, SyntaxError, ImportError) as error:
+            # No catalogue, no names: the page still shows the test's message.
+            self.log.warning("the mistake catalogue could not be read: %s", error)
+            return []
+        return [asdict(mistake) for mistake in named]
+
+
+def configure_misconceptions(config: Config, course: Path) -> None:
+    """Run NameMisconceptions right after FeedbackPage in GenerateFeedback, with
+    the catalogue of the course folder `course` (its source/<assignment>/)."""
+    preprocessors = list(config.GenerateFeedback.preprocessors)
+    if NameMisconceptions not in preprocessors:
+        where = (
+            preprocessors.index(FeedbackPage) + 1
+            if FeedbackPage in preprocessors
+            else len(preprocessors)
+        )
+        preprocessors.insert(where, NameMisconceptions)
+    config.GenerateFeedback.preprocessors = preprocessors
+    config.NameMisconceptions.source_dir = str(Path(course) / "source" / ASSIGNMENT)
