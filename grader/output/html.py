@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from ..course import ASSIGNMENT
 from ..model import ClassResults, NotebookGrade, Status
 from . import plots
+from .misconceptions import Misconception, class_misconceptions
 from .stats import (
     NO_SUBMISSIONS,
     FailureCount,
@@ -42,6 +43,8 @@ DEFAULT_TITLE = f"Class report: {ASSIGNMENT}"
 TOP_FAILURES = 15  # rows in the "fail most often" table and chart
 MESSAGE_CHARS = 160  # longest first line of a failure message shown
 OPEN_ROWS = 50  # a list of students or files longer than this starts collapsed
+TOP_MISCONCEPTIONS = 25  # rows shown open; the rest in a collapsed table below
+PLOTTED_MISCONCEPTIONS = 15  # bars in the misconceptions chart
 
 ENVIRONMENT = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -181,7 +184,57 @@ def totals_headers(results: ClassResults) -> list[str]:
     ]
 
 
-def report_context(results: ClassResults, title: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class MisconceptionRow:
+    """One row of "Misconceptions in this class"."""
+
+    label: str  # the mistake's name, or the failing test's first line
+    named: bool  # a known mistake of the catalogue (else: a test's own message)
+    notebook: str
+    count: int
+    share: str  # of the class, e.g. "40%"
+    meaning: str  # "" when not named
+    taught: str  # where the notebook teaches it; "" when not named
+    students: str  # the students' ids, comma-separated
+
+
+def share_text(count: int, total: int) -> str:
+    """count as a share of total: "40%", "0.5%", "0.02%", never "0%" for some
+    and never "100%" for not all (">99%")."""
+    if not total:
+        return "–"
+    percent = 100 * count / total
+    if percent < 1:
+        return f"{percent:.2g}%"
+    if count < total and round(percent) == 100:
+        return ">99%"
+    return f"{percent:.0f}%"
+
+
+def misconception_rows(
+    misconceptions: list[Misconception], students: int
+) -> list[MisconceptionRow]:
+    """The table rows of the given misconceptions, in the order given."""
+    return [
+        MisconceptionRow(
+            shorten(row.label, MESSAGE_CHARS),
+            row.mistake is not None,
+            row.notebook,
+            row.count,
+            share_text(row.count, students),
+            row.mistake.meaning if row.mistake else "",
+            row.mistake.taught if row.mistake else "",
+            ", ".join(row.students),
+        )
+        for row in misconceptions
+    ]
+
+
+def report_context(
+    results: ClassResults,
+    title: str,
+    misconceptions: list[Misconception] | None = None,
+) -> dict[str, object]:
     """Everything the template shows, as plain values (figures already drawn)."""
     context: dict[str, object] = {
         "title": title,
@@ -193,8 +246,20 @@ def report_context(results: ClassResults, title: str) -> dict[str, object]:
     if not results.grades:
         return context
     top = failure_counts(results)[:TOP_FAILURES]
+    if misconceptions is None:
+        misconceptions = class_misconceptions(results)
+    rows = misconception_rows(misconceptions, len(results.students))
+    plotted = misconceptions[:PLOTTED_MISCONCEPTIONS]
     return context | {
         "headline": headline(results),
+        "class_size": len(results.students),
+        "misconceptions": rows[:TOP_MISCONCEPTIONS],
+        "more_misconceptions": rows[TOP_MISCONCEPTIONS:],
+        "misconceptions_plot": plots.png_data_uri(
+            plots.misconceptions_figure(plotted, len(results.students))
+        )
+        if plotted
+        else "",
         "distribution_plot": plots.png_data_uri(plots.distribution_figure(results)),
         "failures": failure_rows(top),
         "failures_plot": plots.png_data_uri(plots.failures_figure(top)) if top else "",
@@ -207,10 +272,16 @@ def report_context(results: ClassResults, title: str) -> dict[str, object]:
     }
 
 
-def report_html(results: ClassResults, title: str = DEFAULT_TITLE) -> str:
+def report_html(
+    results: ClassResults,
+    title: str = DEFAULT_TITLE,
+    *,
+    misconceptions: list[Misconception] | None = None,
+) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
+    misconceptions: the class's (class_misconceptions), when already counted.
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title))
+    return template.render(report_context(results, title, misconceptions))

@@ -12,8 +12,11 @@ import io
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
+from ..course import NOTEBOOKS
 from ..model import ClassResults, Status
+from .misconceptions import Misconception
 from .stats import (
     FailureCount,
     format_points,
@@ -28,6 +31,12 @@ from .text import shorten
 BAR_COLOUR = "#4c72b0"
 MAX_COLOUR = "#c44e52"
 LABEL_CHARS = 40  # longest notebook or test name drawn in full
+MISCONCEPTION_CHARS = 55  # longest misconception drawn in full
+# One colour per notebook, in course order (matplotlib's default cycle); any other
+# notebook is grey.
+NOTEBOOK_COLOURS = dict(zip(NOTEBOOKS, ("#4c72b0", "#dd8452", "#55a868", "#c44e52",
+                                        "#8172b3")))  # fmt: skip
+OTHER_COLOUR = "#8c8c8c"
 
 
 def png_data_uri(figure: Figure) -> str:
@@ -115,5 +124,52 @@ def failures_figure(failures: list[FailureCount]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("students who failed", fontsize=8)
     ax.xaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    return figure
+
+
+def misconceptions_figure(misconceptions: list[Misconception], students: int) -> Figure:
+    """Horizontal bars, most common first: how many students showed each
+    misconception, coloured by notebook, with the share of the class at the bar's
+    end; a failing test's own message (no known mistake) is hatched."""
+    figure = Figure(figsize=(8, 1.0 + 0.32 * len(misconceptions)))
+    ax = figure.subplots()
+    positions = np.arange(len(misconceptions))
+    colours = [
+        NOTEBOOK_COLOURS.get(row.notebook, OTHER_COLOUR) for row in misconceptions
+    ]
+    bars = ax.barh(positions, [row.count for row in misconceptions], color=colours)
+    for bar, row in zip(bars, misconceptions):
+        if row.mistake is None:
+            bar.set_hatch("//")
+            bar.set_alpha(0.6)
+        share = row.count / students if students else 0.0
+        ax.annotate(
+            f" {row.count} ({share:.0%})" if share >= 0.01 else f" {row.count}",
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            va="center", fontsize=7,
+        )  # fmt: skip
+    labels = [
+        f"{short_name(row.notebook)}  "
+        + shorten(row.label, MISCONCEPTION_CHARS).replace("$", r"\$")
+        for row in misconceptions
+    ]
+    ax.set_yticks(positions, labels=labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("students", fontsize=8)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlim(0, max(row.count for row in misconceptions) * 1.18 + 0.5)
+    shown = [stem for stem in NOTEBOOK_COLOURS if any(
+        row.notebook == stem for row in misconceptions)]  # fmt: skip
+    handles = [
+        Patch(color=NOTEBOOK_COLOURS[stem], label=short_name(stem)) for stem in shown
+    ]
+    if any(row.mistake is None for row in misconceptions):
+        handles.append(
+            Patch(facecolor="white", edgecolor="#555", hatch="//",
+                  label="no known mistake")
+        )  # fmt: skip
+    ax.legend(handles=handles, fontsize=7, loc="lower right", title="notebook",
+              title_fontsize=7)  # fmt: skip
     figure.tight_layout()
     return figure

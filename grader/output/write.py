@@ -1,4 +1,5 @@
-"""Writing a run's outputs into OUT: grades.csv, tests.csv, report.html.
+"""Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
+report.html, and OUT/lms/ for a class downloaded from an LMS.
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
 by its owner only: they hold every student's grades.
@@ -6,20 +7,46 @@ by its owner only: they hold every student's grades.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from ..files import write_atomically
 from ..model import ClassResults
 from .html import report_html
+from .lms import LmsSettings, write_lms_files
+from .misconceptions import class_misconceptions, misconceptions_csv
 from .tables import grades_csv, tests_csv
 
 GRADES_FILE = "grades.csv"
 TESTS_FILE = "tests.csv"
+MISCONCEPTIONS_FILE = "misconceptions.csv"
 REPORT_FILE = "report.html"  # at OUT's top level: its feedback links are relative
 
 
-def write_outputs(results: ClassResults, out: Path) -> None:
-    """Write OUT/grades.csv, OUT/tests.csv and OUT/report.html for `results`."""
+def write_outputs(
+    results: ClassResults,
+    out: Path,
+    *,
+    lms: LmsSettings | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Write OUT's files for `results`: the three CSV files and the report, then
+    OUT/lms/ (grader.output.lms).
+
+    lms: the LMS settings (default: course.toml's [lms], read only when the class
+    came from an LMS); now: the time the LMS files say the grades were given
+    (default: now, in the local time zone).
+    """
+    misconceptions = class_misconceptions(results)
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
-    write_atomically(out / REPORT_FILE, report_html(results))
+    write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
+    write_atomically(
+        out / REPORT_FILE, report_html(results, misconceptions=misconceptions)
+    )
+    if results.identities and lms is None:
+        lms = LmsSettings.from_course()
+    write_lms_files(
+        results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
+        write_atomically,
+    )  # fmt: skip

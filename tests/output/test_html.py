@@ -37,8 +37,8 @@ from .sample import (
 )
 
 SECTIONS = [
-    "headline", "distribution", "failures", "not-graded", "unmapped", "lookalikes",
-    "totals",
+    "headline", "misconceptions", "distribution", "failures", "not-graded",
+    "unmapped", "lookalikes", "totals",
 ]  # fmt: skip
 
 
@@ -92,14 +92,15 @@ def test_report_references_nothing_outside_itself(html_report, page):
 
 
 def test_report_embeds_its_plots_as_png(page):
-    """Three plots (per-notebook scores, failing checks, totals), inline PNG."""
+    """Four plots (misconceptions, per-notebook scores, failing checks, totals),
+    inline PNG."""
     sources = [image.attrs["src"] for image in page.root.find_all("img")]
-    assert len(sources) == 3
+    assert len(sources) == 4
     for source in sources:
         assert source.startswith("data:image/png;base64,")
         png = base64.b64decode(source.removeprefix("data:image/png;base64,"))
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    for section_id in ("distribution", "failures", "totals"):
+    for section_id in ("misconceptions", "distribution", "failures", "totals"):
         assert page.root.by_id(section_id).find_all("img")
 
 

@@ -1,4 +1,5 @@
-"""write_outputs: the three files in OUT, each written whole or not at all."""
+"""write_outputs: the files in OUT, each written whole or not at all (OUT/lms/ in
+test_lms.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from grader.output.write import write_outputs
 
 from .sample import contract_class
 
-OUTPUTS = ("grades.csv", "report.html", "tests.csv")
+OUTPUTS = ("grades.csv", "misconceptions.csv", "report.html", "tests.csv")
 GOLDEN = Path(__file__).parents[1] / "files" / "output"
 
 
 def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
-    """OUT gets grades.csv and tests.csv byte for byte, and report.html, nothing
-    else; OUT is created when missing."""
+    """OUT gets grades.csv and tests.csv byte for byte, misconceptions.csv and
+    report.html, nothing else (no LMS folder: no student came from an LMS); OUT is
+    created when missing."""
     out = tmp_path / "out"
     write_outputs(contract_class(), out)
     assert sorted(path.name for path in out.iterdir()) == list(OUTPUTS)
@@ -37,7 +39,7 @@ def test_outputs_are_readable_by_their_owner_only(tmp_path):
 
 
 def test_outputs_replace_old_files_and_leave_no_temp_file(tmp_path, results):
-    """Old outputs are replaced whole; only the three files are left in OUT."""
+    """Old outputs are replaced whole; only the four files are left in OUT."""
     for name in OUTPUTS:
         (tmp_path / name).write_text("old contents")
     write_outputs(results, tmp_path)

@@ -1,0 +1,118 @@
+"""The class's mistakes by name: what misconceptions.csv and the report count.
+
+The hidden tests name the mistakes they recognise from the course's catalogue
+(grader.catalogue), so a failing test's message says which misconception cost the
+points. A class is counted once per student and misconception: two students who
+flipped the sign of dw3 count 2 under "dw3: the sign is flipped", whichever of
+03's tests named it and how often.
+
+- A named mistake counts under its label, in the notebook whose test named it.
+- A failing test that names no mistake counts under its own message (the first
+  line), if its notebook was graded ("ok": a timeout's or a crash's message says
+  how the run ended, not what the student misunderstood), unless every value it
+  found wrong was named on the same key by another of that notebook's tests (03's
+  second test finds dw6 "different value" where the first named the mistake).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalogue import Named, base_key, named_in, recognised
+from ..course import SOURCE_DIR
+from ..model import ClassResults, NotebookGrade, Status
+from .stats import notebook_order, sorted_grades
+from .tables import csv_text
+from .text import first_line
+
+MISCONCEPTIONS_COLUMNS = (
+    "notebook", "misconception", "students", "student_ids", "mistake_id",
+)  # fmt: skip
+ID_SEPARATOR = " "  # student ids hold no spaces (grader.intake.names.safe_student_id)
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """One misconception in one notebook, and the students who showed it."""
+
+    notebook: str
+    label: str  # the mistake's label, or the failing test's first line
+    students: tuple[str, ...]  # sorted
+    mistake: Named | None = None  # None: no known mistake matched
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+    def to_row(self) -> dict[str, object]:
+        """The misconceptions.csv row."""
+        return {
+            "notebook": self.notebook,
+            "misconception": self.label,
+            "students": self.count,
+            "student_ids": ID_SEPARATOR.join(self.students),
+            "mistake_id": self.mistake.mistake_id if self.mistake else "",
+        }
+
+
+def notebook_misconceptions(
+    grade: NotebookGrade, source_dir: Path = SOURCE_DIR
+) -> dict[str, Named | None]:
+    """label -> the Named mistake (None: a failing test's own message) of one
+    student's notebook, in the order its tests show them."""
+    found: dict[str, Named | None] = {}
+    named_keys: set[str] = set()
+    unnamed: list[tuple[str, set[str]]] = []  # (first line, keys it found wrong)
+    for test in grade.tests:
+        if test.points >= test.max_points:
+            continue
+        findings = recognised(test.message, source_dir)
+        named = named_in(findings)
+        for mistake in named:
+            found.setdefault(mistake.label, mistake)
+        keys = {
+            base_key(finding.key, source_dir)
+            for finding in findings
+            if finding.key and (finding.mistake is not None or not named)
+        }
+        if named:
+            named_keys.update(keys)
+        else:
+            unnamed.append((first_line(test.message), keys))
+    if grade.status == Status.OK:
+        for line, keys in unnamed:
+            if not (keys and keys <= named_keys):
+                found.setdefault(line, None)
+    return found
+
+
+def class_misconceptions(
+    results: ClassResults, source_dir: Path = SOURCE_DIR
+) -> list[Misconception]:
+    """Every misconception shown by at least one student, the most common first
+    (ties: course notebook order, then named before unnamed, then label)."""
+    students: dict[tuple[str, str], set[str]] = {}
+    mistakes: dict[tuple[str, str], Named | None] = {}
+    for grade in sorted_grades(results):
+        for label, mistake in notebook_misconceptions(grade, source_dir).items():
+            key = (grade.notebook, label)
+            students.setdefault(key, set()).add(grade.student)
+            mistakes.setdefault(key, mistake)
+    rows = [
+        Misconception(notebook, label, tuple(sorted(names)), mistakes[notebook, label])
+        for (notebook, label), names in students.items()
+    ]
+    return sorted(
+        rows,
+        key=lambda row: (
+            -row.count, notebook_order(row.notebook), row.mistake is None, row.label
+        ),
+    )  # fmt: skip
+
+
+def misconceptions_csv(misconceptions: list[Misconception]) -> str:
+    """misconceptions.csv: one row per misconception, columns
+    MISCONCEPTIONS_COLUMNS; text defused like grades.csv's (the first line of a
+    failing test may be what a student's code printed)."""
+    return csv_text(MISCONCEPTIONS_COLUMNS, [row.to_row() for row in misconceptions])
