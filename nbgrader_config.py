@@ -4,13 +4,15 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 c.CourseDirectory.course_id = "backprop-from-scratch"
 c.CourseDirectory.root = "."
-# The helper package is released with the notebooks; its bytecode caches are not.
+# The helper package is released with the notebooks; its bytecode caches are not,
+# nor the answer key's measured cell times (python -m grader release: the grader's).
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints",
     "*.pyc",
     "__pycache__",
     "feedback",
     ".*",
+    "cell_times.json",
 ]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

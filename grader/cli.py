@@ -41,7 +41,7 @@ def release_command(args: argparse.Namespace) -> int:
             return 1
         print("release/backprop is what generate_assignment produces now.")
         return 0
-    print(f"wrote {write_release()}")
+    print(f"wrote {write_release(measure=args.measure)}")
     return 0
 
 
@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not write; exit 1 if the release is stale",
     )
+    release.add_argument(
+        "--measure",
+        action="store_true",
+        help="measure the answer key's time per cell again (done anyway when the "
+        "source changed since it was measured)",
+    )
     release.set_defaults(handler=release_command)
 
     selfcheck = verbs.add_parser(
@@ -160,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
             Limits.flag(name),
             type=_positive,
             default=default,
-            help=f"{what} ({default})",
+            help=what if default is None else f"{what} ({default})",
         )
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)

@@ -10,7 +10,9 @@ its answer cells bind); cell roles come from nbgrader's own `nbgrader.utils`.
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +33,15 @@ NOTEBOOKS = (
     "05_optimizers",
 )
 SETUP_CELL = "setup"  # the grade_id of the cell with the course's imports and data
+# Cells a notebook needs run before its answers and graded tests (the Colab install,
+# the imports and data).
+SETUP_CELLS = ("colab_setup", SETUP_CELL)
+# The answer key's time per cell, measured by `python -m grader release`
+# (grader.authoring.timing), in the assignment's source folder; not released.
+TIMES_FILE = "cell_times.json"
+# A cell may take this many times the answer key's time for it, and at least FLOOR s.
+CELL_LIMIT_FACTOR = 20
+CELL_LIMIT_FLOOR = 10.0
 SOURCE_DIR = REPO / "source" / ASSIGNMENT
 RELEASE_DIR = REPO / "release" / ASSIGNMENT
 CONFIG_FILE = REPO / CONFIG_NAME
@@ -121,6 +132,15 @@ class Notebook:
                 )
         return ""
 
+    def answer_key(self) -> nbformat.NotebookNode:
+        """The released notebook with the instructor's answers filled in: the
+        answer key as a student would hand it in (a copy)."""
+        notebook = copy.deepcopy(self.released)
+        for cell in notebook.cells:
+            if grade_id(cell) in self.answers:
+                cell.source = self.answers[grade_id(cell)]
+        return notebook
+
     @cached_property
     def answer_names(self) -> frozenset[str]:
         """The top-level names the answer cells bind (def, class, assignment)."""
@@ -173,15 +193,46 @@ class Course:
         """The points one notebook is worth."""
         return self.notebook(stem).max_score
 
+    @cached_property
+    def measured(self) -> dict:
+        """The answer key's times (TIMES_FILE): {"source": hash, "seconds": {stem:
+        {cell: seconds}}}; empty when the course was never measured."""
+        path = self.source_dir / TIMES_FILE
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def reference_seconds(self, stem: str) -> dict[str, float]:
+        """cell (grade_id) -> seconds the answer key needed for it, as measured."""
+        return dict(self.measured.get("seconds", {}).get(stem, {}))
+
+    def cell_limits(self, stem: str) -> dict[str, float]:
+        """cell -> its time limit: CELL_LIMIT_FACTOR times the answer key's time,
+        at least CELL_LIMIT_FLOOR seconds."""
+        return {
+            cell: max(CELL_LIMIT_FLOOR, CELL_LIMIT_FACTOR * seconds)
+            for cell, seconds in self.reference_seconds(stem).items()
+        }
+
+    def source_hash(self) -> str:
+        """SHA-256 over what the answer key's times depend on: the source folder's
+        files but the times file itself."""
+        return self._hash(exclude=TIMES_FILE, config=False)
+
     def fingerprint(self) -> str:
         """SHA-256 over the source folder's files (paths and bytes) and the config:
         grades made with one course are only reused with the same fingerprint."""
+        return self._hash(exclude=None, config=True)
+
+    def _hash(self, exclude: str | None, config: bool) -> str:
         digest = hashlib.sha256()
         for path in sorted(self.source_dir.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(self.source_dir)).encode() + b"\0")
+                relative = str(path.relative_to(self.source_dir))
+                if relative == exclude:
+                    continue
+                digest.update(relative.encode() + b"\0")
                 digest.update(path.read_bytes())
-        digest.update(self.config_file.read_bytes())
+        if config:
+            digest.update(self.config_file.read_bytes())
         return digest.hexdigest()
 
 

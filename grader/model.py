@@ -149,7 +149,7 @@ class ClassResults:
         return sorted({grade.student for grade in self.grades})
 
 
-def _limit(default: int, help: str) -> int:
+def _limit(default: int | None, help: str):
     """A Limits field: its default and the help text its flag shows."""
     return field(default=default, metadata={"help": help})
 
@@ -164,13 +164,15 @@ class Limits:
     200 KB of output each; the defaults leave wide room.
     """
 
-    cell_timeout: int = _limit(
-        120, "seconds of wall time per cell (then it is stopped)"
+    cell_timeout: int | None = _limit(
+        None,
+        "seconds of wall time per cell, then it is stopped (default: 20 times the "
+        "answer key's time for that cell, at least 10 s)",
     )
     notebook_timeout: int = _limit(
         600, "seconds of wall time per notebook (then its kernel is killed)"
     )
-    # Above the cell limit, so an endless loop is stopped as a cell timeout (later
+    # Above the cell limits, so an endless loop is stopped as a cell timeout (later
     # cells still run); it stops kernels that burn CPU across many cells or in
     # processes they start (each process has this limit).
     cpu_seconds: int = _limit(

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..course import COURSE, Course
 from .nbgrader_run import run_nbgrader
 from .setup_cell import stale_setup_cells, write_setup_cells
+from .timing import stale_times, write_times
 
 
 def make_course(root: Path, course: Course = COURSE) -> Path:
@@ -56,10 +57,12 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
     return sorted(differences)
 
 
-def write_release() -> Path:
+def write_release(measure: bool = False) -> Path:
     """Regenerate release/backprop from source/backprop; return its path.
 
-    First writes the setup cell from course.toml into every source notebook.
+    First writes the setup cell from course.toml into every source notebook; last,
+    measures the answer key's time per cell (grader.authoring.timing) when the
+    source changed since it was measured, or when `measure` asks for it.
     """
     write_setup_cells()
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,12 +70,15 @@ def write_release() -> Path:
         if COURSE.release_dir.exists():
             shutil.rmtree(COURSE.release_dir)
         shutil.copytree(built, COURSE.release_dir)
+    if measure or stale_times(COURSE):
+        write_times(COURSE)
     return COURSE.release_dir
 
 
 def stale_release_files() -> list[str]:
     """How the committed release differs from a fresh one (empty when fresh)."""
     stale = [f"setup cell differs from course.toml: {n}" for n in stale_setup_cells()]
+    stale += stale_times(COURSE)
     if stale:
         return stale
     with tempfile.TemporaryDirectory() as tmp:

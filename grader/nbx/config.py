@@ -15,7 +15,7 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..course import CONFIG_NAME
+from ..course import CELL_LIMIT_FLOOR, CONFIG_NAME
 from ..kernel.command import MB
 from ..model import Limits
 from .execute import ResilientExecute
@@ -41,7 +41,9 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     # nbgrader 0.9's add_missing_cells fails after read-only cells and on
     # de-duplicated ones.
     config.OverwriteCells.add_missing_cells = False
-    config.ResilientExecute.timeout = limits.cell_timeout
+    # Each cell's limit comes from the answer key's time for it, unless one is given.
+    config.ResilientExecute.course_limits = limits.cell_timeout is None
+    config.ResilientExecute.timeout = limits.cell_timeout or int(CELL_LIMIT_FLOOR)
     config.ResilientExecute.notebook_timeout = limits.notebook_timeout
     config.ResilientExecute.output_limit = limits.output_mb * MB
     config.ResilientExecute.status_dir = str(root / "status")

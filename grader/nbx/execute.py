@@ -1,26 +1,45 @@
-"""An nbgrader Execute preprocessor that survives dead kernels and hung notebooks.
+"""An nbgrader Execute preprocessor that is fair to students whose code fails.
 
 Stock nbgrader stops at a dead kernel, deletes the student's autograded folder and
-records nothing. ResilientExecute instead gives credit for the cells that ran, marks
-every cell that did not run with an error (so its tests score 0, not full marks),
-runs the graded test cells in the grader (grader.nbx.trusted), keeps output within
-its limit, and writes how the run ended to a status file outside the student's
-folder.
+records nothing. ResilientExecute runs every cell with a time limit that fits it (the
+answer key's own time for that cell, times CELL_LIMIT_FACTOR, at least
+CELL_LIMIT_FLOOR seconds: grader.course; or one fixed --cell-timeout), runs the graded
+test cells in the grader (grader.nbx.trusted), keeps output within its limit, and
+writes how the run ended to a status file outside the student's folder.
+
+When a cell is stopped at its limit or its kernel dies, the graded tests still run:
+after a death the kernel is started again and the setup and answer cells before are
+run once more (the cell that died is not); from then on only what the graded tests
+need runs (setup, answers, graded tests), and the checks, plots and sliders are
+skipped with a note. A function that ran past its limit once is given a short limit
+when a graded test calls it again. Each cell that was stopped or died says so, with
+the limit and what the answer key needed there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
+import time
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
-from ..course import Course, cell_name
+from ..course import (
+    CELL_LIMIT_FACTOR,
+    CELL_LIMIT_FLOOR,
+    SETUP_CELLS,
+    Course,
+    cell_name,
+    grade_id,
+)
 from ..kernel.command import MB
 from ..kernel.manager import GraderKernelManager
 from ..kernel.provisioner import KernelOutcome, SandboxProvisioner
@@ -37,6 +56,8 @@ from .limits import (
 from .trusted import TrustedTests
 
 NOT_RUN = "NotRun"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+FRAME = re.compile(r"\bin (\w+)\b")
 
 
 def status_path(status_dir: str | Path, notebook: str) -> Path:
@@ -45,7 +66,8 @@ def status_path(status_dir: str | Path, notebook: str) -> Path:
 
 
 class ResilientExecute(Execute):
-    """Execute every cell; a dead or killed kernel costs only the cells after it.
+    """Execute every cell; a cell that hangs or kills its kernel costs only itself
+    and the graded tests of what it broke.
 
     Kernels start through grader.kernel (GraderKernelManager and the sandbox
     provisioner) unless `kernel_manager_class` is configured.
@@ -53,6 +75,17 @@ class ResilientExecute(Execute):
 
     notebook_timeout = Integer(
         600, help="Seconds the whole notebook may run before its kernel is killed."
+    ).tag(config=True)
+    course_limits = Bool(
+        True,
+        help="Limit each cell by the answer key's time for it (grader.course); "
+        "False: every cell gets `timeout` seconds.",
+    ).tag(config=True)
+    hung_call_timeout = Integer(
+        2, help="Seconds a graded test gives a function that ran past its limit before."
+    ).tag(config=True)
+    restarts = Integer(
+        3, help="Kernels started again per notebook after a death or an ignored stop."
     ).tag(config=True)
     output_limit = Integer(
         0, help="Bytes of output a notebook may produce (0: no limit)."
@@ -78,62 +111,249 @@ class ResilientExecute(Execute):
     # --- one notebook ---------------------------------------------------------
 
     def preprocess(self, nb: NotebookNode, resources=None, km=None):
-        """Run the notebook; after a dead or killed kernel, mark the cells not run."""
+        """Run the notebook as fairly as its code allows; record how it went."""
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        stem = (resources or {}).get("unique_key", "")
+        self._start_notebook(stem)
+        watchdog = threading.Timer(self.notebook_timeout, self._kill_for_time)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            start = 0
+            while start < len(self.nb.cells):
+                start = self._run_in_one_kernel(start, resources)
+        except Exception as error:  # never let one notebook sink the student's others
+            index = max(self._running_index, 0)
+            detail = f"running cell {cell_name(self.nb, index)} failed: {error!r}"
+            self._events.append((Status.GRADER_ERROR, detail))
+            self._mark_not_run(index, detail[:300])
+        finally:
+            watchdog.cancel()
+        self.set_widgets_metadata()
+        status, detail = Status.OK, ""
+        if self._events:
+            status = self._events[0][0]
+            detail = "; ".join(dict.fromkeys(sentence for _, sentence in self._events))
+        status, detail = survived_breach(
+            self.nb, self._kernel_outcome(), self._output, status, detail
+        )
+        self._write_status(resources, status, detail)
+        return self.nb, self.resources
+
+    def _start_notebook(self, stem: str) -> None:
+        """Forget the previous notebook."""
+        self._stem = stem
         self._output = OutputLimit(self.output_limit)
         self._pending: set = set()
         self._km = None
+        self._outcome: KernelOutcome | None = None
         self._iopub_cut = False
         self._running_index = -1
         self._killed_for_time = False
-        stem = (resources or {}).get("unique_key", "")
+        self._graded_only = ""  # why only what the graded tests need runs, if so
+        self._skipped: set[int] = set()  # cells not to run again (they died)
+        self._events: list[tuple[Status, str]] = []
+        self._restarted = 0
+        self._seconds: dict[str, float] = {}
+        self.limit_override: float | None = None
+        self.timeout_func = self._cell_timeout
+        known = self._course is not None and stem in self._course.notebooks
+        self._notebook = self._course.notebook(stem) if known else None
+        self._limits = self._course.cell_limits(stem) if known else {}
+        self._reference = self._course.reference_seconds(stem) if known else {}
         self._trusted = (
-            TrustedTests(self, self._course.notebook(stem), self._course.source_dir)
-            if self._course is not None and stem in self._course.notebooks
+            TrustedTests(self, self._notebook, self._course.source_dir)
+            if known
             else None
         )
-        watchdog = threading.Timer(self.notebook_timeout, self._kill_for_time)
-        watchdog.daemon = True
-        status, detail = Status.OK, ""
-        watchdog.start()
-        try:
-            nb, resources = super().preprocess(nb, resources, km)
-        except (DeadKernelError, CellTimeoutError, KernelDidNotStart) as error:
-            index = max(self._running_index, 0)
-            status, detail = self._stopped(nb, error)
-            detail += f" in cell {cell_name(nb, index)}"
-            self._mark_not_run(nb, index, detail)
-        except Exception as error:  # never let one notebook sink the student's others
-            index = max(self._running_index, 0)
-            status = Status.GRADER_ERROR
-            detail = f"running cell {cell_name(nb, index)} failed: {error!r}"
-            self._mark_not_run(nb, index, detail[:300])
-        finally:
-            watchdog.cancel()
-        if status == Status.OK:
-            status, detail = self._cell_timeouts(nb)
-        status, detail = survived_breach(
-            nb, self._kernel_outcome(), self._output, status, detail
-        )
-        self._write_status(resources, status, detail)
-        return nb, resources
 
-    def _stopped(self, nb: NotebookNode, error: Exception) -> tuple[Status, str]:
-        """Status and sentence for a run that ended early."""
-        if isinstance(error, KernelDidNotStart):
-            return Status.KERNEL_DIED, str(error)
-        kernel = self._kernel_outcome()
-        breach = fatal_breach(nb, kernel, self._output, self._iopub_cut)
-        if breach:
-            return breach
-        if self._killed_for_time:
-            return Status.TIMEOUT, (
-                f"the notebook ran past its {self.notebook_timeout} s limit"
+    def _run_in_one_kernel(self, start: int, resources) -> int:
+        """Run the cells from `start` in a new kernel (after a death: the setup and
+        answers before `start` first); where to go on, past the last cell when done.
+        """
+        try:
+            with self.setup_kernel():
+                reply = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = reply["content"]["language_info"]
+                if self._trusted is not None:
+                    self._trusted.channel.reset()
+                if start:
+                    self._replay(start)
+                for index in range(start, len(self.nb.cells)):
+                    self._run_cell(self.nb.cells[index], resources, index)
+            return len(self.nb.cells)
+        except (DeadKernelError, CellTimeoutError, KernelDidNotStart) as error:
+            return self._after_death(error, start)
+
+    def _run_cell(self, cell: NotebookNode, resources, index: int) -> None:
+        """Run one cell, or skip it when only what the graded tests need runs."""
+        if self._graded_only and not self._needed(cell):
+            if cell.cell_type == "code":
+                cell.outputs.append(self._note(f"skipped: {self._graded_only}"))
+            return
+        began = time.monotonic()
+        self.preprocess_cell(cell, resources, index)
+        if cell.cell_type == "code":
+            self._seconds[cell_name(self.nb, index)] = time.monotonic() - began
+        if self._was_stopped(cell):
+            self._record_stop(cell, index)
+
+    def _after_death(self, error: Exception, start: int) -> int:
+        """The kernel died or ignored a stop: record it; start again after the cell
+        it happened in, or give up on the rest."""
+        index = self._running_index
+        if 0 <= index < start:  # a cell run again after a death died this time
+            self._skipped.add(index)
+            self._restarted += 1
+            return start if self._restarted <= self.restarts else len(self.nb.cells)
+        index = max(index, start)
+        status, detail = self._stopped(error)
+        where = f" in cell {cell_name(self.nb, index)}"
+        self._events.append((status, detail + where))
+        final = (
+            isinstance(error, KernelDidNotStart)
+            or self._killed_for_time
+            or self._restarted >= self.restarts
+        )
+        if final:
+            self._mark_not_run(index, detail + where)
+            return len(self.nb.cells)
+        self._restarted += 1
+        self._skipped.add(index)
+        cell = self.nb.cells[index]
+        if cell.cell_type == "code":
+            if isinstance(error, CellTimeoutError):
+                note = (
+                    f"This cell was stopped at its time limit, "
+                    f"{self.limit_sentence(cell)}; it ignored the stop, so its kernel "
+                    "was replaced by a new one."
+                )
+            else:
+                note = f"{detail} here; a new kernel was started."
+            cell.outputs.append(self._note(note))
+        self._graded_only = f"the kernel {self._what_happened(status)}{where}"
+        self._notify_hung(cell, index)
+        return index + 1
+
+    # --- what runs --------------------------------------------------------------
+
+    def _needed(self, cell: NotebookNode) -> bool:
+        """Whether the graded tests need the cell: setup, answers, graded tests."""
+        if self._notebook is None or cell.cell_type != "code":
+            return False
+        name = grade_id(cell)
+        return (
+            name in SETUP_CELLS
+            or name in self._notebook.answers
+            or name in self._notebook.tests
+        )
+
+    def _replay(self, start: int) -> None:
+        """In a new kernel: run the setup and answer cells before `start` once more,
+        quietly (their recorded outputs stay those of the student's own run)."""
+        for index in range(start):
+            cell = self.nb.cells[index]
+            if index in self._skipped or not self._needed(cell):
+                continue
+            if self._notebook is not None and grade_id(cell) in self._notebook.tests:
+                continue
+            self._running_index = index
+            quiet = nbformat.v4.new_code_cell(cell.source)
+            try:
+                self.execute_cell(quiet, index, store_history=False)
+            finally:  # nbclient puts the cell it ran at its index: put back ours
+                self.nb.cells[index] = cell
+
+    # --- time limits ------------------------------------------------------------
+
+    def _cell_timeout(self, cell: NotebookNode) -> float | None:
+        """nbclient's timeout_func: the limit of the cell being run."""
+        if self.limit_override is not None:
+            return self.limit_override
+        return self.limit_of(cell)
+
+    def limit_of(self, cell: NotebookNode) -> float | None:
+        """A cell's time limit: the course's for it (a cell the answer key does not
+        have gets the notebook's largest), or the fixed one."""
+        if not self.course_limits or not self._limits:
+            return self.timeout
+        name = grade_id(cell)
+        return self._limits.get(name, max(self._limits.values()))
+
+    def limit_sentence(self, cell: NotebookNode) -> str:
+        """Which limit a cell has, and where it comes from."""
+        limit = self.limit_of(cell)
+        reference = self._reference.get(grade_id(cell) or "")
+        if not self.course_limits or not self._limits or reference is None:
+            return f"{limit:g} s"
+        return (
+            f"{limit:g} s (the answer key needs {reference:.2g} s here; a cell may "
+            f"take {CELL_LIMIT_FACTOR} times that, at least {CELL_LIMIT_FLOOR:g} s)"
+        )
+
+    def _was_stopped(self, cell: NotebookNode) -> bool:
+        """Whether the cell was stopped at its time limit (and the kernel obeyed)."""
+        return any(
+            output.get("ename") == "CellTimeoutError"
+            for output in cell.get("outputs", [])
+        )
+
+    def _record_stop(self, cell: NotebookNode, index: int) -> None:
+        """A cell stopped at its limit: say so there; from now on run only what the
+        graded tests need; remember the function that hung."""
+        name = cell_name(self.nb, index)
+        if not (self._notebook is not None and grade_id(cell) in self._notebook.tests):
+            cell.outputs.append(
+                self._note(
+                    f"This cell was stopped at its time limit, "
+                    f"{self.limit_sentence(cell)}."
+                )
             )
-        if isinstance(error, CellTimeoutError):
-            return Status.TIMEOUT, (
-                f"a cell ran past its {self.timeout} s limit and ignored the stop"
-            )
-        return Status.KERNEL_DIED, death_detail(kernel)
+        sentence = (
+            f"ran past the {self.limit_of(cell):g} s cell limit in {name}"
+            if not self.course_limits or not self._limits
+            else f"ran past its time limit in cell {name}: {self.limit_sentence(cell)}"
+        )
+        self._events.append((Status.TIMEOUT, sentence))
+        if not self._graded_only:
+            self._graded_only = f"cell {name} ran past its time limit"
+        self._notify_hung(cell, index)
+
+    def _notify_hung(self, cell: NotebookNode, index: int) -> None:
+        """Tell the trusted tests which of the student's functions hung here: the
+        innermost of them in the interrupted cell's traceback."""
+        if self._trusted is None:
+            return
+        names = self._notebook.answer_names
+        frames = [
+            found
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "error"
+            for line in output.get("traceback", [])
+            for found in FRAME.findall(ANSI.sub("", line))
+            if found in names
+        ]
+        # A kernel that ignored the stop left no traceback: suspect what the cell
+        # calls (a short limit costs nothing to a function that returns at once).
+        suspects = frames[-1:] or sorted(
+            name for name in names if re.search(rf"\b{name}\s*\(", cell.source)
+        )
+        for name in suspects:
+            self._trusted.channel.note_hung(name, cell_name(self.nb, index))
+
+    @staticmethod
+    def _what_happened(status: Status) -> str:
+        return "died" if status == Status.KERNEL_DIED else f"was stopped ({status})"
+
+    def _note(self, text: str) -> NotebookNode:
+        """A line from the grader in a cell's output."""
+        return nbformat.v4.new_output(
+            "stream", name="stderr", text=f"[grader] {text}\n"
+        )
+
+    # --- the kernel -----------------------------------------------------------
 
     def preprocess_cell(self, cell, resources, index):
         """Remember which cell is running, then run it (graded tests run here)."""
@@ -144,8 +364,6 @@ class ResilientExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         finally:  # also when the cell raised: the kernel still runs until cleanup
             self._note_iopub_cut()
-
-    # --- the kernel -----------------------------------------------------------
 
     def create_kernel_manager(self):
         """Keep the kernel manager: what it saw is needed after nbclient drops it."""
@@ -162,9 +380,29 @@ class ResilientExecute(Execute):
         return provisioner if isinstance(provisioner, SandboxProvisioner) else None
 
     def _kernel_outcome(self) -> KernelOutcome | None:
-        """What the sandbox saw of this notebook's kernel (None: not ours)."""
+        """What the sandbox saw of this notebook's (latest) kernel."""
         provisioner = self._provisioner
         return provisioner.outcome() if provisioner and provisioner.kernel else None
+
+    def _stopped(self, error: Exception) -> tuple[Status, str]:
+        """Status and sentence for a kernel that died or ignored a stop."""
+        if isinstance(error, KernelDidNotStart):
+            return Status.KERNEL_DIED, str(error)
+        kernel = self._kernel_outcome()
+        breach = fatal_breach(self.nb, kernel, self._output, self._iopub_cut)
+        if breach:
+            return breach
+        if self._killed_for_time:
+            return Status.TIMEOUT, (
+                f"the notebook ran past its {self.notebook_timeout} s limit"
+            )
+        if isinstance(error, CellTimeoutError):
+            cell = self.nb.cells[max(self._running_index, 0)]
+            return Status.TIMEOUT, (
+                f"ran past its time limit, {self.limit_sentence(cell)}, and ignored "
+                "the stop"
+            )
+        return Status.KERNEL_DIED, death_detail(kernel)
 
     def _note_iopub_cut(self) -> None:
         """A cut iopub connection while the kernel still runs: it sent a message
@@ -213,10 +451,9 @@ class ResilientExecute(Execute):
 
     # --- the record -----------------------------------------------------------
 
-    @staticmethod
-    def _mark_not_run(nb: NotebookNode, first: int, detail: str) -> None:
+    def _mark_not_run(self, first: int, detail: str) -> None:
         """Give each code cell from `first` on an error output saying it did not run."""
-        for cell in nb.cells[first:]:
+        for cell in self.nb.cells[first:]:
             if cell.cell_type != "code":
                 continue
             cell.outputs.append(
@@ -228,26 +465,13 @@ class ResilientExecute(Execute):
                 )
             )
 
-    def _cell_timeouts(self, nb: NotebookNode) -> tuple[Status, str]:
-        """(timeout, which cells) when a cell was interrupted at its limit, else ok."""
-        late = [
-            cell_name(nb, index)
-            for index, cell in enumerate(nb.cells)
-            for output in cell.get("outputs", [])
-            if output.get("output_type") == "error"
-            and output.get("ename") == "CellTimeoutError"
-        ]
-        if not late:
-            return Status.OK, ""
-        return Status.TIMEOUT, (
-            f"ran past the {self.timeout} s cell limit in {', '.join(late)}"
-        )
-
     def _write_status(self, resources, status: Status, detail: str) -> None:
-        """Record how the run ended for the grader (outside the student's folder)."""
+        """Record how the run ended for the grader (outside the student's folder),
+        with each cell's time."""
         if not self.status_dir:
             return
         name = (resources or {}).get("unique_key", "notebook")
         path = status_path(self.status_dir, name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"status": str(status), "detail": detail}))
+        record = {"status": str(status), "detail": detail, "seconds": self._seconds}
+        path.write_text(json.dumps(record))

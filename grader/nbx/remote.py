@@ -16,7 +16,7 @@ import inspect
 import json
 import secrets
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from queue import Empty
 
 import nbclient.exceptions
@@ -63,6 +63,13 @@ class KernelObject:
         return f"<{self._type} from the notebook: {self._repr}>"
 
 
+@lru_cache(maxsize=256)
+def _kernel_type(name: str) -> type[KernelObject]:
+    """A KernelObject class named as the object's type in the kernel, so that a
+    check saying "got <type>" names what the student's code returned."""
+    return type(name, (KernelObject,), {"__module__": "notebook"})
+
+
 class KernelChannel:
     """Requests to one notebook's kernel, through its executor (an nbclient client).
 
@@ -72,11 +79,25 @@ class KernelChannel:
     def __init__(self, client) -> None:
         self.client = client
         self.index = 0
-        self._installed = False
+        self.limit: float | None = None  # seconds per request (the test cell's limit)
+        self.cell = ""  # the graded test cell the requests are made for
+        self.hung: dict[str, str] = {}  # function -> the cell where it ran too long
         self._requests = 0
-        self._busy = ""  # what kept the kernel busy past a timeout, if it still is
         self._callbacks: dict[str, Callable] = {}
         self._in_callback = False
+        self.reset()
+
+    def reset(self) -> None:
+        """A new kernel: nothing installed in it, nothing pending."""
+        self._installed = False
+        self._busy = ""  # what kept the kernel busy past a timeout, if it still is
+        self.dead = False  # the kernel died during a request
+        self.stuck = False  # the kernel ignored the stop after a request's limit
+        self._callbacks.clear()
+
+    def note_hung(self, label: str, where: str) -> None:
+        """`label` ran past its limit in cell `where`: later calls get a short one."""
+        self.hung.setdefault(label, where)
 
     # --- what tests do --------------------------------------------------------
 
@@ -138,7 +159,7 @@ class KernelChannel:
         def resolve(item: dict):
             if "__handle__" not in item or type(item["__handle__"]) is not int:
                 raise wire.WireError(f"unexpected {sorted(item)!r}")
-            return KernelObject(self, item, label)
+            return _kernel_type(str(item.get("type", "object")))(self, item, label)
 
         try:
             return wire.decode(data, resolve)
@@ -158,12 +179,17 @@ class KernelChannel:
                 f"not run: the notebook was still busy with {self._busy}"
             )
         if not self._installed:
-            self._raise_for_timeout(self.execute(install_code()), "the grader")
+            limit = self._limit_for("the grader")
+            cell = self.execute(install_code(), "the grader", limit)
+            self._raise_for_timeout(cell, "the grader", limit)
             self._installed = True
         self._requests += 1
         number = self._requests
         text = json.dumps({"op": op, "id": number, **fields})
-        cell = self.execute(f"__grader__.request({text!r})", answer_callbacks=True)
+        limit = self._limit_for(label)
+        cell = self.execute(
+            f"__grader__.request({text!r})", label, limit, answer_callbacks=True
+        )
         answers = [
             json.loads(json.dumps(output["data"][wire.MIME]))  # plain dicts, not nodes
             for output in cell.outputs
@@ -175,7 +201,7 @@ class KernelChannel:
             None,
         )
         if answer is None:
-            self._raise_for_timeout(cell, label)
+            self._raise_for_timeout(cell, label, limit)
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
             reason = f"{errors[-1]['ename']}: {errors[-1]['evalue']}" if errors else ""
             raise GraderChannelError(
@@ -185,29 +211,47 @@ class KernelChannel:
             raise _student_error(answer["error"], label)
         return answer.get("value")
 
-    def _raise_for_timeout(self, cell: NotebookNode, what: str) -> None:
-        """Raise CellTimeoutError when the cell was stopped at the time limit."""
+    def _limit_for(self, label: str) -> float | None:
+        """Seconds a request about `label` may take: the test cell's limit, or a
+        short one for a function that ran past its limit before."""
+        limit = self.limit or getattr(self.client, "timeout", None)
+        if label in self.hung:
+            short = getattr(self.client, "hung_call_timeout", PROBE_SECONDS)
+            limit = min(limit, short) if limit else short
+        return limit
+
+    def _raise_for_timeout(
+        self, cell: NotebookNode, what: str, limit: float | None
+    ) -> None:
+        """Raise CellTimeoutError when the request was stopped at its time limit."""
         if not any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
             return
+        before = self.hung.get(what)
+        self.hung.setdefault(what, self.cell or f"#{self.index + 1}")
         if not self._responds():
             self._busy = what
-        raise CellTimeoutError(
-            f"{what} ran past the {self.client.timeout} s cell limit"
-        )
+            self.stuck = True
+        if before:
+            raise CellTimeoutError(
+                f"{what} ran past its time limit again ({limit:g} s now: it had "
+                f"already run past its limit in cell {before})"
+            )
+        raise CellTimeoutError(f"{what} ran past the {limit:g} s cell limit")
 
     def _responds(self) -> bool:
         """Whether the kernel is free again after an interrupted request."""
-        limit, self.client.timeout = self.client.timeout, PROBE_SECONDS
-        try:
-            probe = self.execute("None")
-        finally:
-            self.client.timeout = limit
+        probe = self.execute("None", "the kernel", PROBE_SECONDS)
         return not any(o.get("output_type") == "error" for o in probe.outputs)
 
-    def execute(self, code: str, answer_callbacks: bool = False) -> NotebookNode:
+    def execute(
+        self, code: str, label: str, limit: float | None, answer_callbacks=False
+    ) -> NotebookNode:
         """Run code in the kernel as a throwaway cell (not saved in the notebook),
-        answering the kernel's callbacks meanwhile when asked to."""
+        within `limit` seconds, answering the kernel's callbacks meanwhile when
+        asked to. GraderChannelError when the kernel died."""
         cell = nbformat.v4.new_code_cell(code)
+        previous = getattr(self.client, "limit_override", None)
+        self.client.limit_override = limit
         try:
             if answer_callbacks:
                 run_sync(self._execute_answering)(cell)
@@ -217,6 +261,13 @@ class KernelChannel:
             cell.outputs.append(
                 nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="")
             )
+        except nbclient.exceptions.DeadKernelError:
+            self.dead = True
+            raise GraderChannelError(
+                f"the kernel died while the graded test ran {label}"
+            ) from None
+        finally:
+            self.client.limit_override = previous
         return cell
 
     async def _execute_answering(self, cell: NotebookNode) -> None:

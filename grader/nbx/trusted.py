@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from ..course import Notebook, grade_id, is_test
@@ -87,7 +88,9 @@ class TrustedTests:
         """Run a graded test cell's source code here; record its output in the cell."""
         name = grade_id(cell)
         source = self.notebook.tests[name]
-        self.channel.index = index
+        self.channel.index, self.channel.cell = index, name
+        limit_of = getattr(self.client, "limit_of", None)
+        self.channel.limit = limit_of(cell) if limit_of else None
         base = _setup_namespace(self.source_dir, self.notebook.setup)
         namespace = Namespace(self.channel, self.notebook.answer_names, base)
         printed = io.StringIO()
@@ -115,4 +118,9 @@ class TrustedTests:
                     traceback=[f"{kind}: {message}"],
                 )
             )
+        # The kernel is gone or will not stop: the executor starts a new one.
+        if self.channel.dead:
+            raise DeadKernelError(f"the kernel died during graded test {name}")
+        if self.channel.stuck:
+            raise CellTimeoutError(f"the kernel ignored the stop in graded test {name}")
         return cell

@@ -27,6 +27,7 @@ from grader.kernel.forkclient import ForkServer, ForkServerError
 from grader.kernel.manager import GraderKernelManager
 from grader.kernel.probe import sandbox_problem
 from grader.kernel.sandbox import KernelDidNotStart, StudentSandbox
+from grader.kernel.uids import UID_BASE
 from grader.model import Limits, Status
 from tests.support import read_csv, write_notebook
 
@@ -93,6 +94,10 @@ def run_notebooks(
                 re.sub(r"^grader-kernels-\w+$", "grader-kernels-*", name)
                 for name in probe["tmp"]
             ]
+            if not sandboxed:  # the host's /tmp and uid, as others left them
+                del probe["tmp"]
+            elif probe["uid"] >= UID_BASE:  # whichever uid was free
+                probe["uid"] = "a sandbox uid"
             seen.append((probe, [output.output_type for output in outputs]))
         servers = box.servers_started
     return seen, servers

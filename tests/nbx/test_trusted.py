@@ -111,15 +111,13 @@ def test_interrupted_loop_costs_only_the_test_that_hit_it(graded):
     assert status == Status.TIMEOUT and "test_vanilla" in detail
 
 
-def test_kernel_stuck_past_an_interrupt_fails_the_rest_at_once(graded):
-    """When the kernel ignores the interrupt, later tests fail saying it was busy."""
-    status, _, tests = graded["ignores-interrupt"]
+def test_a_kernel_stuck_past_an_interrupt_is_replaced_and_the_rest_still_run(graded):
+    """When the kernel ignores the interrupt, a new kernel replaces it (the setup
+    and answers run again there), and the later tests keep their points."""
+    status, detail, tests = graded["ignores-interrupt"]
     assert "ran past the" in lost(tests, "test_vanilla")
-    for name in ("test_momentum", "test_adam"):
-        assert "still busy with vanilla_update" in lost(tests, name)
-    # The next kernel cell times out too and ends the run: the rest is not run.
-    assert "not run" in lost(tests, "test_momentum_question")
-    assert status == Status.TIMEOUT
+    kept(tests, *OTHERS)
+    assert status == Status.TIMEOUT and "ignored the stop" in detail
 
 
 def test_exception_in_student_code_is_named_with_its_line(graded):
@@ -135,7 +133,7 @@ def test_unsendable_result_fails_its_test_only(graded):
     """A result that is not data (here a bare object) fails the check, no crash."""
     _, _, tests = graded["returns-an-object"]
     message = lost(tests, "test_vanilla")
-    assert "missing from what vanilla_update(w, grads, 0.03) returned" in message
+    assert "vanilla_update(w, grads, 0.03): w: expected 9 values, got object" in message
     kept(tests, *OTHERS)
 
 
