@@ -19,6 +19,7 @@ from .names import DEFAULT_PATTERN, PROBE, compiled_pattern
 
 NAMED_BY = ("moodle", "canvas")  # the LMSs that write the student's name
 CANVAS_LATE = "LATE_"
+ZIP_SEPARATOR = re.compile(r"(?<=\.zip):", re.IGNORECASE)  # walk's "a.zip:inside"
 
 
 def lms_identities(
@@ -63,9 +64,9 @@ def lms_name(
 
 def _name_parts(source: str) -> list[str]:
     """The names a source is made of, the file's first, then its folders and zips
-    ("a.zip:b/c.ipynb": c.ipynb, b, a.zip:b); what follows a zip's ":" first."""
+    ("a.zip:b/c.ipynb": c.ipynb, b, a.zip). A ":" separates a zip from what is in
+    it only right after ".zip"; a name may hold one of its own."""
     parts = []
-    for piece in reversed(source.split("/")):
-        pieces = piece.split(":")
-        parts.extend(":".join(pieces[-count:]) for count in range(1, len(pieces) + 1))
+    for piece in reversed(ZIP_SEPARATOR.split(source)):
+        parts.extend(reversed(piece.split("/")))
     return [part for part in parts if part]

@@ -56,3 +56,11 @@ def test_students_in_folders_of_their_own_have_no_identity(tmp_path):
     _write(tmp_path, f"alice/{SIG}.ipynb")
     _write(tmp_path, f"bob_{SIG}.ipynb")
     assert lms_identities(collect(tmp_path)) == {}
+
+
+def test_a_colon_in_a_name_is_the_names_own(tmp_path):
+    """Only ".zip:" separates a zip from what is in it."""
+    _write(tmp_path, f"Ada: Countess_12345_assignsubmission_file_{SIG}.ipynb")
+    assert lms_identities(collect(tmp_path)) == {
+        "12345": Identity("moodle", "12345", "Ada: Countess")
+    }
