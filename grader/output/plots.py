@@ -159,17 +159,24 @@ def misconceptions_figure(misconceptions: list[Misconception], students: int) ->
     ax.set_xlabel("students", fontsize=8)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlim(0, max(row.count for row in misconceptions) * 1.18 + 0.5)
-    shown = [stem for stem in NOTEBOOK_COLOURS if any(
-        row.notebook == stem for row in misconceptions)]  # fmt: skip
+    present = {row.notebook for row in misconceptions}
     handles = [
-        Patch(color=NOTEBOOK_COLOURS[stem], label=short_name(stem)) for stem in shown
+        Patch(color=colour, label=short_name(stem))
+        for stem, colour in NOTEBOOK_COLOURS.items()
+        if stem in present
     ]
     if any(row.mistake is None for row in misconceptions):
         handles.append(
             Patch(facecolor="white", edgecolor="#555", hatch="//",
                   label="no known mistake")
         )  # fmt: skip
-    ax.legend(handles=handles, fontsize=7, loc="lower right", title="notebook",
-              title_fontsize=7)  # fmt: skip
+    ax.legend(
+        handles=handles,
+        fontsize=7,
+        loc="upper left",
+        title="notebook",
+        title_fontsize=7,
+        bbox_to_anchor=(1.01, 1.0),
+    )  # beside the bars
     figure.tight_layout()
     return figure
