@@ -279,7 +279,8 @@ def readme(
 ) -> str:
     """OUT/lms/README.txt: what is in each file, what to check, where to upload."""
     lines = [
-        "Grades for your LMS, written by `python -m grader grade` (issue 14).",
+        "Grades for your LMS, written by `python -m grader grade` (the course's "
+        "README.md: Grades back into the LMS).",
         f"Each file has one row per student whose files that LMS named: their "
         f"total out of {format_points(points)}.",
         f"The class has {students} students; students handed in as a folder of "
