@@ -3,7 +3,9 @@
 Each is the file that LMS's own grade import takes, with one row per student whose
 files it named (grader.model.Identity) and their total over the five notebooks;
 a student with no notebook that could be graded gets 0 and a comment saying why,
-never a missing row. A file is written only for an LMS the class came from.
+never a missing row; one the grader failed on (grader_error, retried on the next
+run) gets no grade, which every import skips, and a comment. A file is written
+only for an LMS the class came from.
 
 What each import reads (README: "Grades back into the LMS", with the sources):
 
@@ -69,9 +71,14 @@ BLACKBOARD_COLUMNS = ("Last Name", "First Name", "Username", "Student ID")
 BLACKBOARD_COMMENT = "Grader comment"
 
 # Statuses of a notebook that nothing was graded in: the student's work never ran.
+# (grader_error is the grader's failure: such a student gets no grade at all.)
 NOT_GRADABLE = (
     Status.MISSING, Status.UNREADABLE, Status.WRONG_ASSIGNMENT, Status.GRADER_ERROR,
 )  # fmt: skip
+NOT_GRADED_YET = (
+    "Not graded yet: the grader failed on a notebook (grader_error); run the grade "
+    "command again"
+)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DIGITS = re.compile(r"\d+")
 NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f|\[\]]")
@@ -147,8 +154,7 @@ class StudentTotal:
 
     student: str
     identity: Identity
-    total: float
-    graded: bool  # at least one notebook was graded (it ran)
+    total: float | None  # None: the grader failed on a notebook (no grade yet)
     comment: str  # the per-notebook scores in one line (the grader's words only)
 
 
@@ -182,14 +188,22 @@ def student_totals_for(results: ClassResults) -> list[StudentTotal]:
             continue
         grades = [by_notebook[stem] for stem in notebooks if stem in by_notebook]
         parts = ", ".join(notebook_summary(grade) for grade in grades)
-        graded = any(grade.status not in NOT_GRADABLE for grade in grades)
-        total = totals[student] if graded else 0.0
-        if graded:
-            comment = f"Total {format_points(total)}/{most}: {parts}."
-        else:
+        total: float | None = totals[student]
+        if any(grade.status == Status.GRADER_ERROR for grade in grades):
+            # The grader's failure, not the student's: no grade rather than a 0.
+            total, comment = None, f"{NOT_GRADED_YET}: {parts}."
+        elif all(grade.status in NOT_GRADABLE for grade in grades):
+            total = 0.0
             comment = f"No notebook could be graded, so the total is 0/{most}: {parts}."
-        rows.append(StudentTotal(student, identity, total, graded, comment))
+        else:
+            comment = f"Total {format_points(total)}/{most}: {parts}."
+        rows.append(StudentTotal(student, identity, total, comment))
     return rows
+
+
+def score(total: float | None) -> str:
+    """A total as the LMS files write it; "" for none (every import skips it)."""
+    return "" if total is None else format_points(total)
 
 
 def _csv(
@@ -212,7 +226,7 @@ def canvas_csv(rows: list[StudentTotal], settings: LmsSettings, points: float) -
     body = [[CANVAS_POINTS_ROW, "", "", "", "", format_points(points)]]
     body += [
         [row.identity.name or row.identity.lms_id, row.identity.lms_id, "", "", "",
-         format_points(row.total)]
+         score(row.total)]
         for row in rows
     ]  # fmt: skip
     return _csv([*CANVAS_COLUMNS, settings.canvas_column], body)
@@ -223,7 +237,7 @@ def moodle_csv(rows: list[StudentTotal], points: float, now: datetime) -> str:
     stamp = now.isoformat(timespec="seconds")  # PHP's strtotime reads ISO 8601
     body = [
         [f"{MOODLE_PARTICIPANT}{row.identity.lms_id}", row.identity.name, "", "",
-         format_points(row.total), format_points(points), "", "", stamp,
+         score(row.total), format_points(points), "", "", stamp,
          row.comment]
         for row in rows
     ]  # fmt: skip
@@ -241,8 +255,7 @@ def blackboard_csv(
         BLACKBOARD_COMMENT,
     ]
     body = [
-        ["", "", row.identity.lms_id, "", format_points(row.total), row.comment]
-        for row in rows
+        ["", "", row.identity.lms_id, "", score(row.total), row.comment] for row in rows
     ]
     return _csv(header, body, quote_all=True)
 
@@ -286,8 +299,20 @@ def readme(
         f"The class has {students} students; students handed in as a folder of "
         "their own are in none of these files (see grades.csv).",
         "Students with no notebook that could be graded get 0 and a comment.",
-        "",
     ]
+    failed = sorted(
+        row.identity.lms_id
+        for rows in by_lms.values()
+        for row in rows
+        if row.total is None
+    )
+    if failed:
+        lines.append(
+            f"NOT GRADED YET ({len(failed)}): the grader failed on a notebook of "
+            "theirs, so their grade is left empty (every import skips it); run the "
+            "grade command again: " + ", ".join(failed)
+        )
+    lines.append("")
     if "canvas" in by_lms:
         lines += [
             f"canvas.csv ({len(by_lms['canvas'])} students), column "

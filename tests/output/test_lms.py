@@ -256,3 +256,24 @@ def test_write_outputs_writes_the_lms_folder_and_removes_stale_files(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "canvas.csv"]
     write_outputs(ClassResults(full_marks("alice")), tmp_path, lms=SETTINGS, now=NOW)
     assert not folder.exists()
+
+
+def test_a_student_the_grader_failed_on_gets_no_grade_rather_than_0():
+    """grader_error is the grader's failure: an empty grade (Canvas, Moodle and
+    Blackboard skip it) and a comment, and README.txt says who."""
+    results = mixed_class()
+    failed = broken("11", BACKWARD, Status.GRADER_ERROR, "worker killed")
+    results.grades = [
+        failed if (g.student, g.notebook) == ("11", BACKWARD) else g
+        for g in results.grades
+    ]
+    files = lms_files(results, SETTINGS, NOW)
+    row = table(files["canvas.csv"])[2]
+    assert row[1] == "11" and row[5] == ""
+    assert "NOT GRADED YET (1)" in files["README.txt"]
+    results.identities["11"] = Identity("moodle", "11", "Ada")
+    moodle = lms_files(results, SETTINGS, NOW)["moodle.csv"]
+    row = dict(zip(MOODLE_COLUMNS, table(moodle)[1]))
+    assert row["Identifier"] == "Participant 11" and row["Grade"] == ""
+    assert row["Feedback comments"].startswith("Not graded yet: the grader failed")
+    assert "03 grader_error" in row["Feedback comments"]
