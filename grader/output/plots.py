@@ -132,7 +132,7 @@ def misconceptions_figure(misconceptions: list[Misconception], students: int) ->
     """Horizontal bars, most common first: how many students showed each
     misconception, coloured by notebook, with the share of the class at the bar's
     end; a failing test's own message (no known mistake) is hatched."""
-    figure = Figure(figsize=(8, 1.0 + 0.32 * len(misconceptions)))
+    figure = Figure(figsize=(8, 1.2 + 0.32 * len(misconceptions)))
     ax = figure.subplots()
     positions = np.arange(len(misconceptions))
     colours = [
@@ -161,7 +161,7 @@ def misconceptions_figure(misconceptions: list[Misconception], students: int) ->
     ax.set_xlim(0, max(row.count for row in misconceptions) * 1.18 + 0.5)
     present = {row.notebook for row in misconceptions}
     handles = [
-        Patch(color=colour, label=short_name(stem))
+        Patch(color=colour, label=f"notebook {short_name(stem)}")
         for stem, colour in NOTEBOOK_COLOURS.items()
         if stem in present
     ]
@@ -170,13 +170,8 @@ def misconceptions_figure(misconceptions: list[Misconception], students: int) ->
             Patch(facecolor="white", edgecolor="#555", hatch="//",
                   label="no known mistake")
         )  # fmt: skip
-    ax.legend(
-        handles=handles,
-        fontsize=7,
-        loc="upper left",
-        title="notebook",
-        title_fontsize=7,
-        bbox_to_anchor=(1.01, 1.0),
-    )  # beside the bars
+    # Above the bars, in one row: beside them it would squeeze the labels.
+    ax.legend(handles=handles, fontsize=7, loc="lower left", ncols=len(handles),
+              bbox_to_anchor=(0.0, 1.01), frameon=False)  # fmt: skip
     figure.tight_layout()
     return figure
