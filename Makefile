@@ -20,12 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 # Debian packages (run as root, as on CI): chromium for the browser tests,
-# bubblewrap for the grader's sandbox around students' code.
-SYSTEM_STAMP := $(VENV)/.debian-packages-2
+# bubblewrap for the grader's sandbox around students' code, postgresql for the
+# tests that put the class gradebook in a PostgreSQL server they start (--db).
+SYSTEM_STAMP := $(VENV)/.debian-packages-3
 $(SYSTEM_STAMP): | $(STAMP)
-	(command -v chromium >/dev/null && command -v bwrap >/dev/null) || \
+	(command -v chromium >/dev/null && command -v bwrap >/dev/null && \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1) || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq chromium bubblewrap)
+		apt-get install -y -qq chromium bubblewrap postgresql)
 	touch $(SYSTEM_STAMP)
 
 setup: $(STAMP) $(SYSTEM_STAMP)

@@ -5,8 +5,11 @@ grading run that completed, even with broken submissions); 1 a check found a pro
 (`release --check`: the release is stale; `selfcheck`: a score is wrong); 2 unusable
 input or a failing nbgrader command, with a message (for `grade`: SUBMISSIONS
 without a student's notebook, an OUT that is not the grader's, inside SUBMISSIONS or
-not writable); 3 `--sandbox required` where the sandbox does not work; 4 another
-grading run holds OUT (the message names it).
+not writable, or a --db that is not the grader's); 3 `--sandbox required` where the
+sandbox does not work (here, or on a cluster's worker); 4 another grading run holds
+OUT (the message names it); 5 the Dask cluster (--scheduler) cannot grade: its
+scheduler is unreachable or was lost, or no usable worker joined (a re-run grades
+what is missing).
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ from .authoring.release import stale_release_files, write_release
 from .authoring.selfcheck import run_selfcheck
 from .authoring.wheel import build_helper_wheel
 from .demo.sample_class import build_sample_class
+from .grading.cluster import ClusterError
 from .grading.grade import grade_class
 from .grading.lock import OutInUse
 from .intake.errors import InputError
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
-from .model import Limits
-from .output.terminal import summary_table
+from .model import ClassResults, Limits
+from .output.stats import student_totals
+from .output.terminal import counts_lines, summary_table
+
+SUMMARY_STUDENTS = 40  # a larger class's summary shows its problem students only
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -67,21 +74,54 @@ def wheel_command(args: argparse.Namespace) -> int:
 def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions into OUT; print a summary and where things are."""
     limits = Limits(**{name: getattr(args, name) for name, _, _ in Limits.settings()})
+    notes: list[str] = []
     results = grade_class(
         args.submissions, args.out, jobs=args.jobs, pattern=args.pattern,
         limits=limits, sandbox=args.sandbox, progress=not args.quiet,
+        scheduler=args.scheduler, db=args.db, notes=notes,
     )  # fmt: skip
-    print(summary_table(results))
+    print(short_summary(results, args.out))
     if results.unmapped:
         print(f"\n{len(results.unmapped)} file(s) could not be matched to a student:")
-        for item in results.unmapped:
+        for item in results.unmapped[:SUMMARY_STUDENTS]:
             print(f"  {item.source}: {item.reason}")
+        if len(results.unmapped) > SUMMARY_STUDENTS:
+            print(f"  … all of them in {args.out / 'report.html'}")
+    for note in notes:
+        print(f"\nNOTE: {note}")
     print(f"\ngrades:   {args.out / 'grades.csv'}")
     print(f"tests:    {args.out / 'tests.csv'}")
     print(f"feedback: {args.out / 'feedback'}/<student>/<notebook>.html")
     print(f"report:   {args.out / 'report.html'}")
-    print(f"gradebook (nbgrader export / formgrader from {args.out}): gradebook.db")
+    if args.db:
+        print(f"gradebook (nbgrader export / formgrader from {args.out}): {args.db}")
+    else:
+        print(f"gradebook (nbgrader export / formgrader from {args.out}): gradebook.db")
     return 0
+
+
+def short_summary(results: ClassResults, out: Path) -> str:
+    """The summary table; for a large class, its problem students only: those with
+    a notebook not ok, then the lowest totals, SUMMARY_STUDENTS at most."""
+    students = results.students
+    if len(students) <= SUMMARY_STUDENTS:
+        return summary_table(results)
+    totals = student_totals(results)
+    trouble = {g.student for g in results.grades if g.status not in ("ok", "missing")}
+    ranked = sorted(students, key=lambda s: (s not in trouble, totals[s], s))
+    shown = set(ranked[:SUMMARY_STUDENTS])
+    subset = ClassResults([g for g in results.grades if g.student in shown], [])
+    table = summary_table(subset).split("\n\n")[0]
+    return "\n".join(
+        [
+            f"{len(students)} students; below, the {SUMMARY_STUDENTS} with a notebook "
+            "that could not be graded fully or the lowest totals (every student: "
+            f"{out / 'grades.csv'}, {out / 'report.html'})",
+            table,
+            "",
+            *counts_lines(results),
+        ]
+    )
 
 
 def sample_class_command(args: argparse.Namespace) -> int:
@@ -168,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
             default=default,
             help=what if default is None else f"{what} ({default})",
         )
+    grade.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", default=None,
+        help="grade on the workers of this running Dask scheduler (`dask worker "
+        "tcp://HOST:PORT` in a checkout of this project); default: on this machine",
+    )  # fmt: skip
+    grade.add_argument(
+        "--db", metavar="URL", default=None,
+        help="the class gradebook's database (nbgrader's db_url, e.g. "
+        "postgresql://user@host/dbname); default: OUT/gradebook.db",
+    )  # fmt: skip
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
 
@@ -207,3 +257,6 @@ def main(argv: list[str] | None = None) -> int:
     except OutInUse as error:
         print(f"error: {error}", file=sys.stderr)
         return 4
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 5

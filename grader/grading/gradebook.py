@@ -1,40 +1,251 @@
-"""The class gradebook: one nbgrader database, written by the grading command only."""
+"""The class gradebook: one nbgrader database, written by the grading command only.
+
+The database is nbgrader's (its tables, made by nbgrader's own models), so
+`nbgrader export` and formgrader read it: `OUT/gradebook.db` (SQLite) by default, or
+any database SQLAlchemy reaches (`--db postgresql://user@host/dbname`). Students'
+scores are written in batches, one transaction per batch, as plain INSERTs into
+nbgrader's tables (the rows nbgrader's `add_submission` makes, with the scores the
+worker's private gradebook gave): going through nbgrader's ORM for each student cost
+about 50 ms of the coordinator's CPU per student.
+"""
 
 from __future__ import annotations
 
+import uuid
 import warnings
+from dataclasses import dataclass
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import (
+    Assignment,
+    Base,
+    Comment,
+    Grade,
+    Gradebook,
+    Student,
+    SubmittedAssignment,
+    SubmittedNotebook,
+)
+from sqlalchemy import create_engine, delete, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
 from ..course import ASSIGNMENT
+from ..intake.errors import InputError
 from .student import Scores
 
+# A table of the grader's in a database it made (it rewrites only such a database).
+MARK_TABLE = "grader_made_this_gradebook"
 
-def merge_student(url: str, student: str, scores: Scores) -> None:
-    """Replace `student`'s submission in the gradebook at `url` with these scores.
 
-    scores: (notebook, grade_id) -> (auto_score, manual_score, needs_manual_grade)
-    from the worker's private gradebook; cells without scores (notebooks that were
-    missing, unreadable or could not be graded) get 0 points, like stock nbgrader
-    gives a missing notebook.
-    """
-    with Gradebook(url) as gradebook, warnings.catch_warnings():
-        # nbgrader's add_submission trips SQLAlchemy 2's backref-cascade warning;
-        # the rows are written correctly (tests check them through nbgrader export).
-        warnings.simplefilter("ignore", SAWarning)
-        gradebook.update_or_create_student(student)
+@dataclass(frozen=True)
+class NotebookLayout:
+    """One notebook's cells in the gradebook, as add_submission mirrors them."""
+
+    id: str
+    name: str
+    graded_cells: tuple[tuple[str, str], ...]  # grade and task cells: (id, name)
+    comment_cells: tuple[str, ...]  # solution and task cells: one Comment each
+
+
+def sqlite_url(path) -> str:
+    """The URL of a SQLite gradebook file."""
+    return f"sqlite:///{path}"
+
+
+def _quiet() -> warnings.catch_warnings:
+    """nbgrader's models trip SQLAlchemy 2's backref-cascade warning; harmless."""
+    caught = warnings.catch_warnings()
+    caught.__enter__()
+    warnings.simplefilter("ignore", SAWarning)
+    return caught
+
+
+def copy_gradebook(template: str, target: str) -> None:
+    """Make the database at `target` a copy of the gradebook at `template` (the
+    course, its assignment, notebooks and cells; no students), replacing what the
+    grader put there before. A database that holds tables the grader did not make is
+    refused (InputError)."""
+    engine = create_engine(target, future=True)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        if tables and MARK_TABLE not in tables:
+            raise InputError(
+                f"the database {engine.url.render_as_string(hide_password=True)} "
+                "has tables that the grader did not make; give it an empty "
+                "database (it creates nbgrader's tables there)"
+            )
+        source = create_engine(template, future=True)
+        with source.connect() as reading, engine.begin() as writing:
+            if tables:
+                writing.execute(text(f"DROP TABLE IF EXISTS {MARK_TABLE}"))
+                writing.execute(text("DROP TABLE IF EXISTS alembic_version"))
+                Base.metadata.drop_all(writing)
+            Base.metadata.create_all(writing)
+            writing.execute(text(f"CREATE TABLE {MARK_TABLE} (made TEXT)"))
+            version = reading.execute(
+                text("SELECT version_num FROM alembic_version")
+            ).scalar_one()
+            writing.execute(
+                text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            )
+            writing.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                {"v": version},
+            )
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in reading.execute(select(table))]
+                if rows:
+                    writing.execute(insert(table), rows)
+        source.dispose()
+    finally:
+        engine.dispose()
+
+
+class ClassGradebook:
+    """The class gradebook at `url`, written a batch of students at a time."""
+
+    def __init__(self, url: str) -> None:
+        caught = _quiet()
         try:
-            gradebook.remove_submission(ASSIGNMENT, student)
-        except MissingEntry:
-            pass
-        submission = gradebook.add_submission(ASSIGNMENT, student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                found = scores.get((notebook.name, grade.name))
-                if found is None:
-                    grade.auto_score, grade.needs_manual_grade = 0.0, False
-                else:
-                    grade.auto_score, grade.manual_score = found[0], found[1]
-                    grade.needs_manual_grade = found[2]
-        gradebook.db.commit()
+            self.gradebook = Gradebook(url)
+            assignment = self.gradebook.find_assignment(ASSIGNMENT)
+            self.assignment_id = assignment.id
+            self.layout = [
+                NotebookLayout(
+                    notebook.id,
+                    notebook.name,
+                    tuple(
+                        (cell.id, cell.name)
+                        for cell in [*notebook.grade_cells, *notebook.task_cells]
+                    ),
+                    tuple(
+                        cell.id
+                        for cell in [*notebook.solution_cells, *notebook.task_cells]
+                    ),
+                )
+                for notebook in assignment.notebooks
+            ]
+        finally:
+            caught.__exit__(None, None, None)
+        self.session = self.gradebook.db
+
+    def write(self, batch: dict[str, Scores]) -> None:
+        """Replace these students' submissions with these scores, in one transaction.
+
+        scores: (notebook, grade_id) -> (auto_score, manual_score,
+        needs_manual_grade) from the worker's private gradebook; cells without
+        scores (notebooks that were missing, unreadable or could not be graded) get
+        0 points, as stock nbgrader gives a missing notebook.
+        """
+        if not batch:
+            return
+        session, students = self.session, sorted(batch)
+        try:
+            known = set(
+                session.execute(
+                    select(Student.id).where(Student.id.in_(students))
+                ).scalars()
+            )
+            new = [{"id": student} for student in students if student not in known]
+            if new:
+                session.execute(insert(Student.__table__), new)
+            self._remove(students)
+            submissions, notebooks, grades, comments = [], [], [], []
+            for student in students:
+                scores = batch[student]
+                submission = uuid.uuid4().hex
+                submissions.append(
+                    {"id": submission, "assignment_id": self.assignment_id,
+                     "student_id": student}
+                )  # fmt: skip
+                for layout in self.layout:
+                    notebook = uuid.uuid4().hex
+                    notebooks.append(
+                        {"id": notebook, "assignment_id": submission,
+                         "notebook_id": layout.id, "flagged": False}
+                    )  # fmt: skip
+                    grades.extend(
+                        _grade(notebook, cell, scores.get((layout.name, name)))
+                        for cell, name in layout.graded_cells
+                    )
+                    comments.extend(
+                        {"id": uuid.uuid4().hex, "notebook_id": notebook,
+                         "cell_id": cell}
+                        for cell in layout.comment_cells
+                    )  # fmt: skip
+            session.execute(insert(SubmittedAssignment.__table__), submissions)
+            session.execute(insert(SubmittedNotebook.__table__), notebooks)
+            if grades:
+                session.execute(insert(Grade.__table__), grades)
+            if comments:
+                session.execute(insert(Comment.__table__), comments)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    def _remove(self, students: list[str]) -> None:
+        """Delete these students' submissions of the assignment (and their rows).
+
+        Students graded for the first time have none: then nothing else is read
+        (nbgrader's tables have no index on their foreign keys, so a delete by
+        notebook scans every grade of the class)."""
+        session = self.session
+        submitted = list(
+            session.execute(
+                select(SubmittedAssignment.id).where(
+                    SubmittedAssignment.assignment_id == self.assignment_id,
+                    SubmittedAssignment.student_id.in_(students),
+                )
+            ).scalars()
+        )
+        if not submitted:
+            return
+        notebooks = list(
+            session.execute(
+                select(SubmittedNotebook.id).where(
+                    SubmittedNotebook.assignment_id.in_(submitted)
+                )
+            ).scalars()
+        )
+        if notebooks:
+            for table in (Grade.__table__, Comment.__table__):
+                session.execute(delete(table).where(table.c.notebook_id.in_(notebooks)))
+            session.execute(
+                delete(SubmittedNotebook.__table__).where(
+                    SubmittedNotebook.id.in_(notebooks)
+                )
+            )
+        session.execute(
+            delete(SubmittedAssignment.__table__).where(
+                SubmittedAssignment.id.in_(submitted)
+            )
+        )
+
+    def students(self) -> list[str]:
+        """The students with a submission of the assignment."""
+        return sorted(
+            self.session.execute(
+                select(SubmittedAssignment.student_id)
+                .join(Assignment)
+                .where(Assignment.name == ASSIGNMENT)
+            ).scalars()
+        )
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+    def __enter__(self) -> ClassGradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _grade(notebook: str, cell: str, found) -> dict:
+    """A Grade row: the worker's scores, or 0 points when there are none."""
+    row = {"id": uuid.uuid4().hex, "notebook_id": notebook, "cell_id": cell}
+    if found is None:
+        return {**row, "auto_score": 0.0, "manual_score": None,
+                "needs_manual_grade": False}  # fmt: skip
+    return {**row, "auto_score": found[0], "manual_score": found[1],
+            "needs_manual_grade": bool(found[2])}  # fmt: skip

@@ -21,17 +21,24 @@ from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
 from ..intake.errors import InputError
 from .bundle import CourseBundle
+from .gradebook import copy_gradebook, sqlite_url
 from .lock import OutLock
 from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
 # Bump when a change to the grader changes grades: every student is graded again.
-GRADER_VERSION = "1"
+# 2: the course in OUT/.grader/course has its release (workers repair notebooks).
+GRADER_VERSION = "2"
 
 # Appended to the course config in OUT, where nbgrader's own commands are run too.
 OUT_CONFIG = """
 # Added by python -m grader: `nbgrader export` here must not overwrite the grader's
 # grades.csv (which has one row per student and notebook).
 c.ExportPlugin.to = "nbgrader_export.csv"
+"""
+# With --db: nbgrader's own commands in OUT (export, formgrader) use that database.
+DB_CONFIG = """
+# Added by python -m grader (--db): the class gradebook is in this database.
+c.CourseDirectory.db_url = {url}
 """
 STEPS = ("submitted", "autograded")
 # OUT/.grader/MARK says the folder is the grader's: the only kind it rewrites.
@@ -51,6 +58,7 @@ class OutFolder:
         self.course = self.bookkeeping / "course"
         self.state = self.bookkeeping / "state"
         self.gradebook = out / "gradebook.db"
+        self.db_url = sqlite_url(self.gradebook)  # prepare() sets the one in use
 
     def check_place(self, submissions: Path) -> None:
         """InputError unless OUT may be written: apart from SUBMISSIONS, and either
@@ -113,12 +121,13 @@ class OutFolder:
             ) from None
         return lock
 
-    def prepare(self, course: Course) -> CourseBundle:
-        """Make OUT an nbgrader course for this assignment; the course as bytes.
+    def prepare(self, course: Course, db: str | None = None) -> CourseBundle:
+        """Make OUT an nbgrader course for this assignment, its gradebook in `db`
+        (a database URL; default OUT/gradebook.db); the course as bytes.
 
         When the course changed since the last run, the gradebook and every
         student's state are rebuilt from scratch (old grades would mix two versions
-        of the tests).
+        of the tests); so are they when the gradebook moves to another database.
         """
         fingerprint = hashlib.sha256(
             (course.fingerprint() + GRADER_VERSION).encode()
@@ -132,6 +141,24 @@ class OutFolder:
             write_atomically(stamp, fingerprint)
         if not (self.bookkeeping / MARK).is_file():
             write_atomically(self.bookkeeping / MARK, MARK_TEXT)
+        self.db_url = db or sqlite_url(self.gradebook)
+        # OUT's own gradebook is named as such, so that a moved OUT keeps its state.
+        where = hashlib.sha256(
+            (fingerprint + (db or "OUT/gradebook.db")).encode()
+        ).hexdigest()
+        db_stamp = self.bookkeeping / "gradebook.sha256"
+        if not (db_stamp.exists() and db_stamp.read_text() == where):
+            if db is None:
+                self.gradebook.unlink(missing_ok=True)
+            copy_gradebook(sqlite_url(template), self.db_url)
+            shutil.rmtree(self.state, ignore_errors=True)  # no student is in it yet
+            write_atomically(db_stamp, where)
+        config = course.config_file.read_text() + OUT_CONFIG
+        if db is not None:
+            config += DB_CONFIG.format(url=repr(db))
+        path = self.root / CONFIG_NAME
+        if not path.exists() or path.read_text() != config:
+            write_atomically(path, config)
         return CourseBundle.of(self.course, fingerprint)
 
     def _rebuild(self, course: Course) -> None:
@@ -141,17 +168,17 @@ class OutFolder:
             path = out / stale
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         # The bookkeeping but its mark and the lock this run holds.
-        for stale in ("course", "state", "logs"):
-            shutil.rmtree(self.bookkeeping / stale, ignore_errors=True)
+        for stale in ("course", "state", "logs", "gradebook.sha256"):
+            path = self.bookkeeping / stale
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         shutil.rmtree(out / "feedback", ignore_errors=True)
         with tempfile.TemporaryDirectory() as scratch:
             made = make_course(Path(scratch), course)
             self.course.mkdir(parents=True)
             shutil.copy2(made / "gradebook.db", self.course / GRADEBOOK_TEMPLATE)
-            shutil.copy2(made / "gradebook.db", self.gradebook)
             shutil.copy2(course.config_file, self.course / CONFIG_NAME)
-            (out / CONFIG_NAME).write_text(course.config_file.read_text() + OUT_CONFIG)
             shutil.copytree(made / "source", self.course / "source")
+            shutil.copytree(made / "release", self.course / "release")
             shutil.copytree(made / "source", out / "source")
 
     def install(self, student: str, outcome: StudentOutcome | None) -> None:
@@ -161,10 +188,16 @@ class OutFolder:
         shutil.rmtree(self.root / "feedback" / student, ignore_errors=True)
         if outcome is None:
             return
+        root = str(self.root)
+        made: set[str] = set()
         for relative, content in outcome.files.items():
-            target = self.root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            target = os.path.join(root, relative)
+            folder = os.path.dirname(target)
+            if folder not in made:  # one mkdir per folder, not per file
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            with open(target, "wb") as file:
+                file.write(content)
         if outcome.log:
             write_atomically(self.root / log_path(student), outcome.log)
 

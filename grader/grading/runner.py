@@ -26,7 +26,9 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Protocol
 
+from .bundle import CourseBundle
 from .student import StudentJob, StudentOutcome, grade_student
 
 Finished = tuple[StudentJob, StudentOutcome | None, BaseException | None]
@@ -37,13 +39,24 @@ class WorkerDied(RuntimeError):
     """The process grading a student died (killed by a signal, out of memory)."""
 
 
-_scratch: str | None = None  # in a worker process: the run's scratch folder
+class Runner(Protocol):
+    """Where students are graded: yields each job as it finishes."""
+
+    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]: ...
 
 
-def die_with_parent(parent: int, scratch: str | None = None) -> None:
-    """In a worker process: be killed when `parent` (the grading command) dies."""
-    global _scratch
-    _scratch = scratch
+# In a local worker process: the run's scratch folder and course, sent once.
+_scratch: str | None = None
+_course: CourseBundle | None = None
+
+
+def die_with_parent(
+    parent: int, scratch: str | None = None, course: CourseBundle | None = None
+) -> None:
+    """In a worker process: be killed when `parent` (the grading command) dies;
+    keep the run's scratch folder and course."""
+    global _scratch, _course
+    _scratch, _course = scratch, course
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
@@ -53,10 +66,10 @@ def die_with_parent(parent: int, scratch: str | None = None) -> None:
 
 def _grade(job: StudentJob) -> StudentOutcome:
     """grade_student in a worker process, in the run's scratch folder."""
-    return grade_student(job, _scratch)
+    return grade_student(job, _course, _scratch)
 
 
-def _remove_stale_scratch() -> None:
+def remove_stale_scratch() -> None:
     """Scratch folders of runs whose process is gone (killed with kill -9)."""
     for folder in Path(tempfile.gettempdir()).glob("grader-run-*-*"):
         pid = folder.name.split("-")[2]
@@ -65,10 +78,12 @@ def _remove_stale_scratch() -> None:
 
 
 class LocalRunner:
-    """Worker processes on this machine, each grading whole students."""
+    """Worker processes on this machine, each grading whole students; the course is
+    sent to each worker once, when it starts."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, course: CourseBundle) -> None:
         self.jobs = jobs
+        self.course = course
 
     def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
         """Grade every job; yield each as it finishes (an error instead of an
@@ -81,7 +96,7 @@ class LocalRunner:
         queue = list(reversed(jobs))
         if not queue:
             return
-        _remove_stale_scratch()
+        remove_stale_scratch()
         self._scratch = tempfile.mkdtemp(prefix=f"grader-run-{os.getpid()}-")
         try:
             while queue:
@@ -96,7 +111,8 @@ class LocalRunner:
         workers = max(1, min(self.jobs, len(queue)))
         pool = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=die_with_parent, initargs=(os.getpid(), self._scratch),
+            initializer=die_with_parent,
+            initargs=(os.getpid(), self._scratch, self.course),
         )  # fmt: skip
         running: dict[Future, StudentJob] = {}
         try:

@@ -24,6 +24,9 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from ..course import ASSIGNMENT, CONFIG_NAME, Course
+from ..intake.collect import Submission
+from ..intake.repair import CleanNotebooks, clean_notebooks
+from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
 from ..model import Limits, NotebookGrade, Status
 from ..nbx.config import grading_config
@@ -43,68 +46,84 @@ Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
 
 @dataclass
 class StudentJob:
-    """What a worker needs to grade one student."""
+    """What a worker needs to grade one student (the course comes with the job or,
+    sent once per worker, as grade_student's `course`)."""
 
     student: str
-    notebooks: dict[str, str]  # stem -> normalized notebook JSON
-    sources: dict[str, str]  # stem -> where the file came from, in SUBMISSIONS
-    course: CourseBundle
+    submissions: list[Submission]  # the student's files as handed in
     limits: Limits = field(default_factory=Limits)
-    notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> repairs made
     sandbox: bool = False  # run kernels in bubblewrap (grader.kernel)
     fork: bool = True  # fork them from a warm server per student
+    # --sandbox auto on a cluster: a worker without a working sandbox grades
+    # without it (the outcome says so) instead of failing.
+    sandbox_fallback: bool = False
+    course: CourseBundle | None = None
 
 
 @dataclass
 class StudentOutcome:
-    """A worker's answer: one grade per notebook it graded, and what goes to OUT."""
+    """A worker's answer: one grade per notebook handed in, and what goes to OUT."""
 
     student: str
     grades: list[NotebookGrade]
     files: dict[str, bytes]  # path relative to OUT -> content
     scores: Scores  # the gradebook's (notebook, grade_id) -> scores
     log: str = ""  # what nbgrader logged
+    sandboxed: bool = False  # whether its kernels ran in the sandbox
 
 
-def grade_student(job: StudentJob, scratch: str | None = None) -> StudentOutcome:
-    """Autograde and make feedback for one student in a private course (a temporary
-    folder, in `scratch` when given)."""
-    course = job.course.folder()
-    with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as scratch:
-        root = _prepare(job, course, Path(scratch))
-        config = grading_config(root, course, job.limits)
-        with StudentSandbox(job.limits, sandbox=job.sandbox, fork=job.fork):
-            return _grade(job, Course(course), root, config)
+def grade_student(
+    job: StudentJob, course: CourseBundle | None = None, scratch: str | None = None
+) -> StudentOutcome:
+    """Clean the student's files, then autograde and make feedback for them in a
+    private course (a temporary folder, in `scratch` when given)."""
+    bundle = course or job.course
+    if bundle is None:
+        raise ValueError("grade_student needs the course: in the job or as `course`")
+    folder = bundle.folder()
+    model = Course(folder)
+    clean = clean_notebooks(job.student, job.submissions, model)
+    sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
+    if not clean.notebooks:
+        return StudentOutcome(job.student, clean.ungraded, {}, {}, sandboxed=sandbox)
+    with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
+        root = _prepare(job.student, clean.notebooks, folder, Path(temp))
+        config = grading_config(root, folder, job.limits)
+        with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
+            outcome = _grade(job.student, clean, model, root, config)
+    outcome.grades += clean.ungraded
+    outcome.sandboxed = sandbox
+    return outcome
 
 
-def _prepare(job: StudentJob, course: Path, root: Path) -> Path:
+def _prepare(student: str, notebooks: dict[str, str], course: Path, root: Path) -> Path:
     """Lay out the private course: config, source, gradebook, submitted notebooks."""
     shutil.copy2(course / CONFIG_NAME, root / CONFIG_NAME)
     shutil.copytree(course / "source", root / "source")
     shutil.copy2(course / GRADEBOOK_TEMPLATE, root / "gradebook.db")
-    submitted = root / "submitted" / job.student / ASSIGNMENT
+    submitted = root / "submitted" / student / ASSIGNMENT
     submitted.mkdir(parents=True)
-    for stem, text in job.notebooks.items():
+    for stem, text in notebooks.items():
         (submitted / f"{stem}.ipynb").write_text(text, encoding="utf-8")
     return root
 
 
 def _grade(
-    job: StudentJob, course: Course, root: Path, config: Config
+    student: str, job: CleanNotebooks, course: Course, root: Path, config: Config
 ) -> StudentOutcome:
     """Autograde, then make feedback, in the private course at root."""
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     # nbgrader's gradebook trips SQLAlchemy 2's backref-cascade warning; harmless.
     warnings.simplefilter("ignore", SAWarning)
-    result = api.autograde(ASSIGNMENT, job.student, force=True, create=True)
+    result = api.autograde(ASSIGNMENT, student, force=True, create=True)
     log = result.get("log", "") + result.get("error", "")
-    autograded = root / "autograded" / job.student / ASSIGNMENT
+    autograded = root / "autograded" / student / ASSIGNMENT
     grades = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for stem in job.notebooks:
             run = run_status(root / "status", stem)
             grade = run and notebook_grade(
-                gradebook, ASSIGNMENT, job.student, stem, autograded, run
+                gradebook, ASSIGNMENT, student, stem, autograded, run
             )
             if grade is None:
                 grades.append(_failed(job, course, stem, log))
@@ -119,16 +138,16 @@ def _grade(
                 else []
             )
             add_notes(autograded / f"{stem}.ipynb", [*why, *notes])
-        scores = gradebook_scores(gradebook, ASSIGNMENT, job.student)
+        scores = gradebook_scores(gradebook, ASSIGNMENT, student)
     if any(grade.status != Status.GRADER_ERROR for grade in grades):
-        feedback = api.generate_feedback(ASSIGNMENT, job.student, force=True)
+        feedback = api.generate_feedback(ASSIGNMENT, student, force=True)
         log += feedback.get("log", "") + feedback.get("error", "")
     if not result.get("success", False) and all(g.status == Status.OK for g in grades):
         log += "\nnbgrader reported a failure but every notebook has a grade."
-    return StudentOutcome(job.student, grades, _files(root, job.student), scores, log)
+    return StudentOutcome(student, grades, _files(root, student), scores, log)
 
 
-def _failed(job: StudentJob, course: Course, stem: str, log: str) -> NotebookGrade:
+def _failed(job: CleanNotebooks, course: Course, stem: str, log: str) -> NotebookGrade:
     """A zero for a notebook nbgrader itself failed on, with the last error it
     logged (the cause, compared between attempts)."""
     errors = [

@@ -1,0 +1,322 @@
+"""Grading on a Dask cluster: `python -m grader grade ... --scheduler tcp://HOST:PORT`.
+
+The workers are Dask's own (`dask worker tcp://HOST:PORT`, started in a checkout of
+this project with its environment, `make setup`). Nothing is shared but the
+scheduler's connections: the course goes to every worker once (scattered,
+broadcast), each task is one student (their submitted bytes in, a StudentOutcome,
+data only, out), and the grading command alone writes OUT and the gradebook.
+
+Every worker is checked before it gets a student, and again for each worker that
+joins later: its course, the grader's code and the versions of the packages grading
+depends on must be the coordinator's (`identity`), or it is refused, named, and
+never used (tasks are restricted to the approved workers). The sandbox is probed on
+each worker: `--sandbox required` fails the run on a worker without one; under
+`auto` such a worker is named in a loud warning and in the summary, and grades
+without it (each such student is named, and graded again once the sandbox is there).
+
+A worker killed mid-student costs nothing: Dask runs the task again on another
+worker, and the coordinator installs each student's outcome once. A student whose
+grading kills its worker `distributed.scheduler.allowed-failures` + 1 times (the
+scheduler's setting, 3 by default) ends as grader_error (KilledWorker) instead of
+taking more workers down. A lost scheduler ends the command with ClusterError; the
+students recorded until then stay recorded, and a re-run grades the rest.
+
+On a worker, students are graded in a pool of processes of its own (one per Dask
+thread), which die with the worker (watch_parent), so that no two students share a
+process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+from ..course import COURSE
+from ..kernel.probe import SandboxUnavailable, sandbox_problem
+from .bundle import CourseBundle
+from .runner import Finished, WorkerDied, remove_stale_scratch
+from .student import StudentJob, StudentOutcome, grade_student
+
+PACKAGES = ("numpy", "ipykernel", "nbgrader", "nbclient", "jupyter_client")
+GRADER = Path(__file__).resolve().parent.parent  # the grader package
+CONNECT_TIMEOUT = "20s"
+REVIEW_SECONDS = 1.0  # how often new workers are looked for
+NO_WORKER_SECONDS = 300.0  # how long to wait for a usable worker
+LOST_SECONDS = 10.0  # how long the scheduler may be unreachable
+TASKS_PER_THREAD = 2  # students handed to the scheduler per worker thread
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade: the scheduler is unreachable or lost, or no
+    worker may be used (the message says why)."""
+
+
+def grader_fingerprint(root: Path = GRADER) -> str:
+    """SHA-256 over the grader package's files (paths and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def identity() -> dict[str, str]:
+    """What a worker must share with the coordinator: the course, the grader's code,
+    Python and the packages grading depends on."""
+    found = {
+        "course": COURSE.fingerprint(),
+        "grader code": grader_fingerprint(),
+        "python": platform.python_version(),
+    }
+    found.update({name: version(name) for name in PACKAGES})
+    return found
+
+
+def worker_report() -> dict[str, str]:
+    """Run on each worker (Client.run): its identity and why its sandbox does not
+    work ("" when it works)."""
+    return {**identity(), "sandbox": sandbox_problem() or ""}
+
+
+def differences(here: dict[str, str], there: dict[str, str]) -> list[str]:
+    """What differs between the coordinator's identity and a worker's, in words."""
+    found = []
+    for part, mine in here.items():
+        theirs = there.get(part, "(missing)")
+        if theirs != mine:
+            short = 12 if len(mine) == 64 else None
+            found.append(f"{part}: {theirs[:short]} there, {mine[:short]} here")
+    return found
+
+
+# --- on a worker ----------------------------------------------------------------------
+
+_pool: ProcessPoolExecutor | None = None
+_scratch: str | None = None  # this worker's scratch folder for students' courses
+
+
+def grade_on_worker(job: StudentJob, course: CourseBundle) -> StudentOutcome:
+    """A Dask task: grade one student in this worker's own pool of processes."""
+    global _pool
+    if _pool is None:
+        from distributed import get_worker
+
+        threads = max(1, get_worker().state.nthreads)
+        # Students' private courses in one folder per worker process, so that a
+        # worker killed mid-student leaves nothing once another starts here.
+        remove_stale_scratch()
+        scratch = tempfile.mkdtemp(prefix=f"grader-run-{os.getpid()}-")
+        atexit.register(shutil.rmtree, scratch, True)
+        # A nanny's worker is a daemonic process, which multiprocessing forbids to
+        # have children (they could outlive it): ours die with it (watch_parent).
+        multiprocessing.current_process()._config["daemon"] = False
+        _pool = ProcessPoolExecutor(
+            threads, mp_context=multiprocessing.get_context("spawn"),
+            initializer=watch_parent, initargs=(os.getpid(), scratch),
+        )  # fmt: skip
+    return _pool.submit(_grade_in_pool, job, course).result()
+
+
+def _grade_in_pool(job: StudentJob, course: CourseBundle) -> StudentOutcome:
+    return grade_student(job, course, _scratch)
+
+
+def watch_parent(parent: int, scratch: str | None = None) -> None:
+    """In a worker's grading process: exit when the Dask worker process is gone.
+
+    Not PR_SET_PDEATHSIG, which fires when the *thread* that started the process
+    ends, and a Dask worker's task threads may come and go; a thread that looks
+    at the parent's pid twice a second instead (the sandboxes below die with the
+    process: bwrap's --die-with-parent). Keeps the worker's scratch folder."""
+    global _scratch
+    _scratch = scratch
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+
+
+# --- on the coordinator ---------------------------------------------------------------
+
+
+class DaskRunner:
+    """Students graded on the workers of a running Dask scheduler."""
+
+    def __init__(
+        self, address: str, course: CourseBundle, *, sandbox: str = "auto", warn=None
+    ) -> None:
+        self.address = address
+        self.course = course
+        self.sandbox = sandbox
+        self.warn = warn or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.here = identity()
+        self.approved: dict[str, int] = {}  # worker address -> threads
+        self.refused: dict[str, str] = {}  # worker address -> why
+        self.notes: list[str] = []  # for the summary
+
+    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
+        """Grade every job on the cluster; yield each as it finishes."""
+        if not jobs:
+            return
+        from distributed import Client
+
+        # The client's own log (reconnection attempts with their tracebacks) is
+        # not for the instructor: ClusterError says what happened.
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.split(".")[0] == "distributed":
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        try:
+            client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {self.address}: {error}"
+            ) from None
+        try:
+            yield from self._run(client, jobs)
+        finally:
+            client.close()
+
+    def _run(self, client, jobs: list[StudentJob]) -> Iterator[Finished]:
+        from distributed import as_completed
+
+        queue = deque(jobs)
+        running: dict = {}  # future -> job
+        done = as_completed(loop=client.loop)
+        course = None
+        reviewed = waiting = lost = 0.0
+        while queue or running:
+            now = time.monotonic()
+            if client.status != "running":
+                lost = lost or now
+                if now - lost > LOST_SECONDS:
+                    raise ClusterError(
+                        f"lost the Dask scheduler at {self.address} (client "
+                        f"{client.status}); the students graded so far are recorded: "
+                        "run the same command again to grade the rest"
+                    )
+                time.sleep(0.2)
+                continue
+            lost = 0.0
+            if now - reviewed > REVIEW_SECONDS:
+                self._review(client)
+                reviewed = now
+            if not self.approved:
+                waiting = waiting or now
+                if now - waiting > NO_WORKER_SECONDS:
+                    refused = "; ".join(
+                        f"{w}: {why}" for w, why in self.refused.items()
+                    )
+                    raise ClusterError(
+                        f"no usable worker joined the Dask scheduler at "
+                        f"{self.address} in {NO_WORKER_SECONDS:.0f} s"
+                        + (f" (refused: {refused})" if refused else "")
+                    )
+                time.sleep(0.2)
+                continue
+            waiting = 0.0
+            if course is None:  # once, to every worker (later ones fetch it)
+                course = client.scatter(self.course, broadcast=True, hash=False)
+            capacity = TASKS_PER_THREAD * sum(self.approved.values())
+            while queue and len(running) < capacity:
+                job = queue.popleft()
+                future = client.submit(
+                    grade_on_worker, job, course, pure=False,
+                    key=f"grade-{job.student}-{uuid.uuid4().hex[:8]}",
+                    workers=list(self.approved), allow_other_workers=False,
+                )  # fmt: skip
+                running[future] = job
+                done.add(future)
+            if not done.has_ready():
+                time.sleep(0.01)
+                continue
+            for future in done.next_batch(block=False):
+                job = running.pop(future)
+                yield self._finished(future, job)
+                future.release()
+
+    def _finished(self, future, job: StudentJob) -> Finished:
+        """(job, outcome, error) of a finished task."""
+        from distributed import KilledWorker
+
+        if future.status == "finished":
+            return job, future.result(), None
+        if future.status == "cancelled":
+            raise ClusterError(
+                f"the Dask scheduler at {self.address} cancelled the grading of "
+                f"{job.student} (lost, or restarted); run the same command again "
+                "to grade the rest"
+            )
+        error = future.exception()
+        if isinstance(error, KilledWorker):
+            error = WorkerDied(
+                "the workers grading this student died each time it was tried "
+                f"(Dask's KilledWorker: {error})"
+            )
+        return job, None, error
+
+    def _review(self, client) -> None:
+        """Check the workers that joined since the last look; approve or refuse."""
+        workers = client.scheduler_info()["workers"]
+        for gone in set(self.approved) - set(workers):
+            del self.approved[gone]
+        new = [w for w in workers if w not in self.approved and w not in self.refused]
+        if not new:
+            return
+        reports = client.run(worker_report, workers=new, on_error="return")
+        for worker in new:
+            report = reports.get(worker)
+            if not isinstance(report, dict):
+                self._refuse(worker, f"its check failed: {report!r}")
+                continue
+            differ = differences(self.here, report)
+            if differ:
+                self._refuse(
+                    worker,
+                    "not the coordinator's course and grader: " + "; ".join(differ),
+                )
+                continue
+            if report["sandbox"] and self.sandbox == "required":
+                raise SandboxUnavailable(
+                    f"--sandbox required, but the sandbox does not work on worker "
+                    f"{worker}: {report['sandbox']}"
+                )
+            if report["sandbox"] and self.sandbox == "auto":
+                self.warn(
+                    "\n" + "!" * 78 + f"\nWARNING: worker {worker} grades WITHOUT a "
+                    f"sandbox: {report['sandbox']}.\nStudents' code runs there "
+                    "as the worker's user, with its files and network. Install "
+                    "bubblewrap there,\nor pass --sandbox required to refuse such "
+                    "workers.\n" + "!" * 78
+                )
+                self.notes.append(
+                    f"worker {worker} has no sandbox ({report['sandbox']}): its "
+                    "students were graded without it"
+                )
+            self.approved[worker] = max(1, workers[worker].get("nthreads", 1))
+
+    def _refuse(self, worker: str, why: str) -> None:
+        """Never use this worker; say so now and in the summary."""
+        self.refused[worker] = why
+        self.warn(f"refused worker {worker}: {why}")
+        self.notes.append(f"refused worker {worker}: {why}")

@@ -1,0 +1,213 @@
+"""Real components on loopback for the tests and the benchmark: a Dask scheduler and
+workers (Dask's own `dask scheduler` / `dask worker`, in a project checkout), and a
+PostgreSQL server (initdb into a temporary folder as an unprivileged user)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, on loopback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60.0) -> None:
+    """Wait until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=1),
+        ):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def children(pid: int) -> list[int]:
+    """Every process below `pid`."""
+    parents: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                stat = Path(f"/proc/{name}/stat").read_text()
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                parents.setdefault(parent, []).append(int(name))
+    found, stack = [], [pid]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything it started."""
+    for victim in [pid, *children(pid)]:
+        with contextlib.suppress(OSError):
+            os.kill(victim, signal.SIGKILL)
+
+
+@dataclass
+class Cluster:
+    """A `dask scheduler` on loopback and the `dask worker`s started for it."""
+
+    port: int
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    logs: Path | None = None
+
+    @property
+    def address(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def add_worker(
+        self, root: Path = REPO, env: dict[str, str] | None = None, name: str = ""
+    ) -> subprocess.Popen:
+        """`dask worker ADDRESS` started in `root` (one process, one thread), with
+        the grader and course of `root` (PYTHONPATH)."""
+        env = {"PYTHONPATH": str(root), **(env or {})}
+        log = open(self.logs / f"worker-{len(self.workers)}.log", "wb")
+        worker = subprocess.Popen(
+            [str(BIN / "dask"), "worker", self.address, "--nthreads", "1",
+             "--no-dashboard", "--host", "127.0.0.1",
+             *(("--name", name) if name else ())],
+            cwd=root, env={**os.environ, **env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.workers.append(worker)
+        return worker
+
+    def wait_workers(self, count: int, timeout: float = 120.0) -> None:
+        """Wait until `count` workers are connected to the scheduler."""
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(count, timeout=timeout)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process.pid)
+            with contextlib.suppress(Exception):
+                process.wait(10)
+
+
+@contextlib.contextmanager
+def dask_cluster(logs: Path, workers: int = 0):
+    """A scheduler (and `workers` workers from the project root), stopped after."""
+    logs.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    scheduler = subprocess.Popen(
+        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard"],
+        cwd=REPO, stdout=open(logs / "scheduler.log", "wb"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    cluster = Cluster(port, scheduler, logs=logs)
+    try:
+        wait_port(port)
+        for _ in range(workers):
+            cluster.add_worker()
+        if workers:
+            cluster.wait_workers(workers)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+# --- PostgreSQL -----------------------------------------------------------------------
+
+
+def postgres_bin() -> Path | None:
+    """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), if any."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """A PostgreSQL server on a loopback port, its data in a new temporary folder,
+    run as the unprivileged `postgres` user (or `nobody`); yields its URL base
+    (postgresql://grader@127.0.0.1:PORT), then stops it and removes the folder."""
+    programs = postgres_bin()
+    if programs is None:
+        raise RuntimeError("PostgreSQL's server is not installed (make setup does)")
+    user = "postgres" if _user_exists("postgres") else "nobody"
+    folder = Path(tempfile.mkdtemp(prefix="grader-pg-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    for path in (folder, sockets):
+        shutil.chown(path, user)
+    as_user = ["setpriv", f"--reuid={user}", f"--regid={_gid(user)}", "--clear-groups"]
+    env = {"HOME": str(folder), "PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
+    port = free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -F"
+    try:
+        for command in (
+            ["initdb", "-D", str(data), "-U", "grader", "--auth=trust", "-E", "UTF8"],
+            ["pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"),
+             "-w", "start"],
+        ):  # fmt: skip
+            done = subprocess.run(
+                [*as_user, str(programs / command[0]), *command[1:]],
+                capture_output=True, text=True, env=env, cwd=folder,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise RuntimeError(f"{command[0]} failed: {done.stdout}{done.stderr}")
+        yield f"postgresql://grader@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*as_user, str(programs / "pg_ctl"), "-D", str(data), "-m",
+             "immediate", "-w", "stop"],
+            capture_output=True, env=env, cwd=folder,
+        )  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def create_database(base: str, name: str) -> str:
+    """A new database on the server at `base`; its URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{base}/{name}"
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _gid(name: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(name).pw_gid

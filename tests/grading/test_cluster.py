@@ -1,0 +1,249 @@
+"""Grading on a real Dask cluster on loopback: `python -m grader grade --scheduler`.
+
+A `dask scheduler` and `dask worker` processes (Dask's own, started in the project
+root, one thread each) are started by the tests and stopped after. A tiny class
+(three students, 01_sigmoid) graded through the cluster gives the same grades.csv,
+tests.csv, feedback and report as the same class graded locally; a worker killed
+with everything it started while it grades costs nothing (every student exactly
+once, in OUT and in the gradebook); a worker started from a copy of the project
+whose course differs is refused, named, and never given a student.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
+from grader.demo.submissions import answer_cells, solved, with_edits
+from grader.kernel.probe import sandbox_problem
+from tests.grading.cluster_support import children, dask_cluster, kill_tree
+from tests.support import gradebook_submissions, read_csv, write_notebook
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"
+    ),
+]
+
+SIG = NOTEBOOKS[0]
+LIMITS = ("--cell-timeout", "30", "--notebook-timeout", "60")
+SIGN = ("np.exp(-np.asarray", "np.exp(np.asarray")
+EXPECTED = {"alice": 4.0, "bob": 1.0, "carol": 4.0}
+
+
+def a_class(folder: Path, sleep: float = 0) -> Path:
+    """alice and carol right, bob with the sign flipped in sigmoid; with `sleep`,
+    alice's answer first sleeps that long (so she can be caught while graded)."""
+    pause = f"import time\n\ntime.sleep({sleep})\n\n" if sleep else ""
+    alice = solved(SIG, {"sigmoid": pause + answer_cells(SIG)["sigmoid"]})
+    write_notebook(folder / "alice" / f"{SIG}.ipynb", alice)
+    write_notebook(folder / "bob" / f"{SIG}.ipynb", with_edits(SIG, "sigmoid", SIGN))
+    write_notebook(folder / "carol" / f"{SIG}.ipynb", solved(SIG))
+    return folder
+
+
+def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
+         str(out), "--quiet", *LIMITS, *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> Path:
+    return a_class(tmp_path_factory.mktemp("cluster") / "class")
+
+
+@pytest.fixture(scope="module")
+def local(submissions) -> Path:
+    """The class graded on this machine, as without a cluster."""
+    out = submissions.parent / "local"
+    result = grade(submissions, out, "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two workers from the project root, for this module."""
+    with dask_cluster(tmp_path_factory.mktemp("dask-logs"), workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def on_cluster(submissions, cluster) -> tuple[Path, subprocess.CompletedProcess]:
+    out = submissions.parent / "on-cluster"
+    result = grade(submissions, out, "--scheduler", cluster.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out, result
+
+
+def test_the_cluster_gives_the_same_grades_byte_for_byte(local, on_cluster):
+    """grades.csv and tests.csv are byte-identical to the local run's."""
+    out, _ = on_cluster
+    for name in ("grades.csv", "tests.csv"):
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+    _, rows = read_csv(out / "grades.csv")
+    scores = {r["student"]: float(r["score"]) for r in rows if r["notebook"] == SIG}
+    assert scores == EXPECTED
+
+
+def comparable(pages: dict[str, bytes]) -> dict[str, bytes]:
+    """Feedback pages without what differs between any two runs, local or not:
+    each page's Content-Security-Policy nonce (new for every page, by design) and
+    the student's private course folder (a temporary folder) that tracebacks name."""
+    return {
+        name: re.sub(
+            rb"/[\w/.-]*grader-student-[\w]+/",
+            b"COURSE/",
+            re.sub(rb"nonce(-|=\")[A-Za-z0-9_-]+", rb"nonce\1N", page),
+        )
+        for name, page in pages.items()
+    }
+
+
+def test_the_cluster_gives_the_same_feedback_and_report(local, on_cluster):
+    """The same pages (but for each page's own CSP nonce), the same report."""
+    out, _ = on_cluster
+    pages = comparable(files_under(out / "feedback"))
+    assert sorted(pages) == [f"{s}/{SIG}.html" for s in sorted(EXPECTED)]
+    assert pages == comparable(files_under(local / "feedback"))
+    assert (out / "report.html").read_bytes() == (local / "report.html").read_bytes()
+
+
+def test_the_gradebook_has_each_student_once(on_cluster):
+    out, _ = on_cluster
+    assert gradebook_submissions(out) == sorted(EXPECTED)
+
+
+def copy_with_other_course(folder: Path) -> Path:
+    """A copy of the project whose 01_sigmoid source differs by one cell."""
+    for name in ("grader", "source", "release"):
+        shutil.copytree(
+            REPO / name, folder / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for name in (CONFIG_NAME, "course.toml", "pyproject.toml"):
+        shutil.copy2(REPO / name, folder / name)
+    notebook = folder / "source" / "backprop" / f"{SIG}.ipynb"
+    text = notebook.read_text()
+    notebook.write_text(text.replace("sigmoid", "sigmoid ", 1))
+    return folder
+
+
+def test_a_worker_with_another_course_is_refused_and_never_used(
+    submissions, cluster, tmp_path, on_cluster
+):
+    """A worker started in a copy of the project whose source differs joins: the
+    run names it and the part that differs, grades on the others, and the refused
+    worker never starts grading anything."""
+    copy = copy_with_other_course(tmp_path / "copy")
+    stranger = cluster.add_worker(copy)
+    cluster.wait_workers(3)
+    result = grade(submissions, tmp_path / "out", "--scheduler", cluster.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "refused worker tcp://127.0.0.1:" in result.stderr
+    assert "not the coordinator's course and grader: course:" in result.stderr
+    assert "NOTE: refused worker" in result.stdout
+    assert (tmp_path / "out" / "grades.csv").read_bytes() == (
+        on_cluster[0] / "grades.csv"
+    ).read_bytes()
+    # Below `dask worker` (the nanny): its worker process; a student graded there
+    # would add that worker's pool of grading processes below it.
+    spawned = [p for p in children(stranger.pid) if "spawn_main" in _cmdline(p)]
+    assert len(spawned) == 1, [_cmdline(p) for p in spawned]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
+    """kill -9 of the worker grading alice (and everything it started): she is
+    graded again on the other worker; every student once in grades.csv and in the
+    gradebook, with the grades of an undisturbed run."""
+    submissions = a_class(tmp_path / "class", sleep=8)
+    with dask_cluster(tmp_path / "logs", workers=2) as running:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
+             str(tmp_path / "out"), "--quiet", *LIMITS,
+             "--scheduler", running.address],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        victim = None
+        deadline = time.monotonic() + 180
+        while victim is None and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            for worker in running.workers:
+                if _grading_alice(worker.pid):
+                    victim = worker
+            time.sleep(0.1)
+        assert victim is not None, "no worker was seen grading alice"
+        kill_tree(victim.pid)
+        stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stdout + stderr
+    _, rows = read_csv(tmp_path / "out" / "grades.csv")
+    keys = [(r["student"], r["notebook"]) for r in rows]
+    assert len(keys) == len(set(keys)) == len(EXPECTED) * len(NOTEBOOKS)
+    scores = {r["student"]: float(r["score"]) for r in rows if r["notebook"] == SIG}
+    assert scores == EXPECTED
+    assert {r["status"] for r in rows if r["notebook"] == SIG} == {"ok"}
+    assert gradebook_submissions(tmp_path / "out") == sorted(EXPECTED)
+
+
+def _grading_alice(worker: int) -> bool:
+    """Whether a sandbox below this worker runs alice's notebook (bwrap's command
+    line names her autograded folder as its working directory)."""
+    return any("/autograded/alice/" in _cmdline(pid) for pid in children(worker))
+
+
+def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
+    """The scheduler is killed once a student is recorded: the command stops with
+    a message (exit 5, no traceback); the same command on a new cluster grades only
+    the students not recorded, and the class comes out whole."""
+    submissions = a_class(tmp_path / "class", sleep=8)
+    out, states = tmp_path / "out", tmp_path / "out" / ".grader" / "state"
+    with dask_cluster(tmp_path / "logs", workers=1) as running:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
+             str(out), "--quiet", *LIMITS, "--scheduler", running.address],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while not list(states.glob("*.json")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        kill_tree(running.scheduler.pid)
+        stdout, stderr = process.communicate(timeout=180)
+    assert process.returncode == 5, stdout + stderr
+    assert "lost the Dask scheduler" in stderr
+    assert "Traceback" not in stderr
+    recorded = {path.stem: path.stat().st_mtime_ns for path in states.glob("*.json")}
+    assert 1 <= len(recorded) < len(EXPECTED)
+    with dask_cluster(tmp_path / "logs-again", workers=2) as again:
+        result = grade(submissions, out, "--scheduler", again.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {s: (states / f"{s}.json").stat().st_mtime_ns for s in recorded} == recorded
+    _, rows = read_csv(out / "grades.csv")
+    scores = {r["student"]: float(r["score"]) for r in rows if r["notebook"] == SIG}
+    assert scores == EXPECTED
+    assert gradebook_submissions(out) == sorted(EXPECTED)
