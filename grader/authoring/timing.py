@@ -22,7 +22,8 @@ from ..files import write_atomically
 from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
 from ..model import Limits
-from ..nbx.execute import ResilientExecute, status_path
+from ..nbx.execute import ResilientExecute
+from ..nbx.status import read_record
 
 ROUNDS = 3
 MEASURE_LIMIT = 600  # seconds a cell of the answer key may take while measured
@@ -61,10 +62,11 @@ def _run(course: Course, stem: str, cwd: Path, status: Path, config) -> dict:
     notebook = course.notebook(stem).answer_key()
     resources = {"metadata": {"path": str(cwd)}, "unique_key": stem}
     ResilientExecute(config=config).preprocess(notebook, resources)
-    record = json.loads(status_path(status, stem).read_text())
-    if record["status"] != "ok":
-        raise AnswerKeyFailed(f"the answer key of {stem}: {record['detail']}")
-    return record["seconds"]
+    record = read_record(status, stem)
+    if record is None or record.status != "ok":
+        detail = record.detail if record else "it did not run"
+        raise AnswerKeyFailed(f"the answer key of {stem}: {detail}")
+    return record.seconds
 
 
 def write_times(course: Course = COURSE, rounds: int = ROUNDS) -> Path:

@@ -19,8 +19,6 @@ the limit and what the answer key needed there.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import threading
 import time
 from pathlib import Path
@@ -32,19 +30,13 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from ..course import (
-    CELL_LIMIT_FACTOR,
-    CELL_LIMIT_FLOOR,
-    SETUP_CELLS,
-    Course,
-    cell_name,
-    grade_id,
-)
+from ..course import SETUP_CELLS, Course, cell_name, grade_id
 from ..kernel.command import MB
 from ..kernel.manager import GraderKernelManager
 from ..kernel.provisioner import KernelOutcome, SandboxProvisioner
 from ..kernel.sandbox import KernelDidNotStart
 from ..model import Status
+from .cell_limits import CellLimits, hung_functions
 from .limits import (
     OutputLimit,
     Verdict,
@@ -53,16 +45,9 @@ from .limits import (
     survived_breach,
     trimmed_error,
 )
+from .notes import grader_note, mark_not_run
+from .status import RunRecord, write_record
 from .trusted import TrustedTests
-
-NOT_RUN = "NotRun"
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-FRAME = re.compile(r"\bin (\w+)\b")
-
-
-def status_path(status_dir: str | Path, notebook: str) -> Path:
-    """Where ResilientExecute records how one notebook's run ended."""
-    return Path(status_dir) / f"{notebook}.status.json"
 
 
 class ResilientExecute(Execute):
@@ -128,7 +113,7 @@ class ResilientExecute(Execute):
             index = max(self._running_index, 0)
             detail = f"running cell {cell_name(self.nb, index)} failed: {error!r}"
             self._events.append((Status.GRADER_ERROR, detail))
-            self._mark_not_run(index, detail[:300])
+            mark_not_run(self.nb.cells[index:], detail[:300])
         finally:
             watchdog.cancel()
         self.set_widgets_metadata()
@@ -161,8 +146,8 @@ class ResilientExecute(Execute):
         self.timeout_func = self._cell_timeout
         known = self._course is not None and stem in self._course.notebooks
         self._notebook = self._course.notebook(stem) if known else None
-        self._limits = self._course.cell_limits(stem) if known else {}
-        self._reference = self._course.reference_seconds(stem) if known else {}
+        fixed = None if self.course_limits else self.timeout
+        self.limits = CellLimits(self._course, stem, fixed, self.timeout)
         self._trusted = (
             TrustedTests(self, self._notebook, self._course.source_dir)
             if known
@@ -191,7 +176,7 @@ class ResilientExecute(Execute):
         """Run one cell, or skip it when only what the graded tests need runs."""
         if self._graded_only and not self._needed(cell):
             if cell.cell_type == "code":
-                cell.outputs.append(self._note(f"skipped: {self._graded_only}"))
+                cell.outputs.append(grader_note(f"skipped: {self._graded_only}"))
             return
         began = time.monotonic()
         self.preprocess_cell(cell, resources, index)
@@ -218,7 +203,7 @@ class ResilientExecute(Execute):
             or self._restarted >= self.restarts
         )
         if final:
-            self._mark_not_run(index, detail + where)
+            mark_not_run(self.nb.cells[index:], detail + where)
             return len(self.nb.cells)
         self._restarted += 1
         self._skipped.add(index)
@@ -227,12 +212,12 @@ class ResilientExecute(Execute):
             if isinstance(error, CellTimeoutError):
                 note = (
                     f"This cell was stopped at its time limit, "
-                    f"{self.limit_sentence(cell)}; it ignored the stop, so its kernel "
+                    f"{self.limits.sentence(cell)}; it ignored the stop, so its kernel "
                     "was replaced by a new one."
                 )
             else:
                 note = f"{detail} here; a new kernel was started."
-            cell.outputs.append(self._note(note))
+            cell.outputs.append(grader_note(note))
         self._graded_only = f"the kernel {self._what_happened(status)}{where}"
         self._notify_hung(cell, index)
         return index + 1
@@ -274,24 +259,9 @@ class ResilientExecute(Execute):
             return self.limit_override
         return self.limit_of(cell)
 
-    def limit_of(self, cell: NotebookNode) -> float | None:
-        """A cell's time limit: the course's for it (a cell the answer key does not
-        have gets the notebook's largest), or the fixed one."""
-        if not self.course_limits or not self._limits:
-            return self.timeout
-        name = grade_id(cell)
-        return self._limits.get(name, max(self._limits.values()))
-
-    def limit_sentence(self, cell: NotebookNode) -> str:
-        """Which limit a cell has, and where it comes from."""
-        limit = self.limit_of(cell)
-        reference = self._reference.get(grade_id(cell) or "")
-        if not self.course_limits or not self._limits or reference is None:
-            return f"{limit:g} s"
-        return (
-            f"{limit:g} s (the answer key needs {reference:.2g} s here; a cell may "
-            f"take {CELL_LIMIT_FACTOR} times that, at least {CELL_LIMIT_FLOOR:g} s)"
-        )
+    def limit_of(self, cell: NotebookNode) -> float:
+        """A cell's time limit in seconds (the trusted tests ask too)."""
+        return self.limits.of(cell)
 
     def _was_stopped(self, cell: NotebookNode) -> bool:
         """Whether the cell was stopped at its time limit (and the kernel obeyed)."""
@@ -306,15 +276,15 @@ class ResilientExecute(Execute):
         name = cell_name(self.nb, index)
         if not (self._notebook is not None and grade_id(cell) in self._notebook.tests):
             cell.outputs.append(
-                self._note(
+                grader_note(
                     f"This cell was stopped at its time limit, "
-                    f"{self.limit_sentence(cell)}."
+                    f"{self.limits.sentence(cell)}."
                 )
             )
         sentence = (
-            f"ran past the {self.limit_of(cell):g} s cell limit in {name}"
-            if not self.course_limits or not self._limits
-            else f"ran past its time limit in cell {name}: {self.limit_sentence(cell)}"
+            f"ran past its time limit in cell {name}: {self.limits.sentence(cell)}"
+            if self.limits.from_course
+            else f"ran past the {self.limit_of(cell):g} s cell limit in {name}"
         )
         self._events.append((Status.TIMEOUT, sentence))
         if not self._graded_only:
@@ -326,32 +296,12 @@ class ResilientExecute(Execute):
         innermost of them in the interrupted cell's traceback."""
         if self._trusted is None:
             return
-        names = self._notebook.answer_names
-        frames = [
-            found
-            for output in cell.get("outputs", [])
-            if output.get("output_type") == "error"
-            for line in output.get("traceback", [])
-            for found in FRAME.findall(ANSI.sub("", line))
-            if found in names
-        ]
-        # A kernel that ignored the stop left no traceback: suspect what the cell
-        # calls (a short limit costs nothing to a function that returns at once).
-        suspects = frames[-1:] or sorted(
-            name for name in names if re.search(rf"\b{name}\s*\(", cell.source)
-        )
-        for name in suspects:
+        for name in hung_functions(cell, self._notebook.answer_names):
             self._trusted.channel.note_hung(name, cell_name(self.nb, index))
 
     @staticmethod
     def _what_happened(status: Status) -> str:
         return "died" if status == Status.KERNEL_DIED else f"was stopped ({status})"
-
-    def _note(self, text: str) -> NotebookNode:
-        """A line from the grader in a cell's output."""
-        return nbformat.v4.new_output(
-            "stream", name="stderr", text=f"[grader] {text}\n"
-        )
 
     # --- the kernel -----------------------------------------------------------
 
@@ -398,8 +348,13 @@ class ResilientExecute(Execute):
             )
         if isinstance(error, CellTimeoutError):
             cell = self.nb.cells[max(self._running_index, 0)]
+            if not self.limits.from_course:
+                limit = self.limit_of(cell)
+                return Status.TIMEOUT, (
+                    f"a cell ran past its {limit:g} s limit and ignored the stop"
+                )
             return Status.TIMEOUT, (
-                f"ran past its time limit, {self.limit_sentence(cell)}, and ignored "
+                f"ran past its time limit, {self.limits.sentence(cell)}, and ignored "
                 "the stop"
             )
         return Status.KERNEL_DIED, death_detail(kernel)
@@ -451,27 +406,11 @@ class ResilientExecute(Execute):
 
     # --- the record -----------------------------------------------------------
 
-    def _mark_not_run(self, first: int, detail: str) -> None:
-        """Give each code cell from `first` on an error output saying it did not run."""
-        for cell in self.nb.cells[first:]:
-            if cell.cell_type != "code":
-                continue
-            cell.outputs.append(
-                NotebookNode(
-                    output_type="error",
-                    ename=NOT_RUN,
-                    evalue=f"not run: {detail}",
-                    traceback=[f"{NOT_RUN}: not run: {detail}"],
-                )
-            )
-
     def _write_status(self, resources, status: Status, detail: str) -> None:
         """Record how the run ended for the grader (outside the student's folder),
-        with each cell's time."""
-        if not self.status_dir:
-            return
-        name = (resources or {}).get("unique_key", "notebook")
-        path = status_path(self.status_dir, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"status": str(status), "detail": detail, "seconds": self._seconds}
-        path.write_text(json.dumps(record))
+        with each code cell's time."""
+        if self.status_dir:
+            name = (resources or {}).get("unique_key", "notebook")
+            write_record(
+                self.status_dir, name, RunRecord(status, detail, self._seconds)
+            )

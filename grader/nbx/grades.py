@@ -3,7 +3,6 @@ message from the autograded file, and the grader's notes on top of it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -12,7 +11,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
 from ..model import NotebookGrade, Status, TestResult
-from .execute import status_path
+from .status import read_record
 
 NOTES_KEY = "grader"  # notebook metadata: {"notes": [...]}, written by add_notes
 
@@ -43,11 +42,8 @@ def cell_message(cell: NotebookNode) -> str:
 
 def run_status(status_dir: Path, stem: str) -> tuple[Status, str] | None:
     """How the notebook's run ended (ResilientExecute's record), if it ran."""
-    path = status_path(status_dir, stem)
-    if not path.exists():
-        return None
-    run = json.loads(path.read_text())
-    return Status(run["status"]), run["detail"]
+    record = read_record(status_dir, stem)
+    return (record.status, record.detail) if record else None
 
 
 def add_notes(autograded: Path, notes: list[str]) -> None:

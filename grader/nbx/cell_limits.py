@@ -1,0 +1,73 @@
+"""Each cell's time limit and where it comes from, and which function hung a cell.
+
+A cell may take CELL_LIMIT_FACTOR times the answer key's time for it and at least
+CELL_LIMIT_FLOOR seconds (grader.course); a cell the answer key does not have gets
+the notebook's largest limit. With a fixed limit (--cell-timeout), every cell gets
+that.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nbformat import NotebookNode
+
+from ..course import CELL_LIMIT_FACTOR, CELL_LIMIT_FLOOR, Course, grade_id
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+FRAME = re.compile(r"\bin (\w+)\b")
+
+
+class CellLimits:
+    """The time limits of one notebook's cells.
+
+    fixed: seconds for every cell, or None for the course's limits (when the
+    course has measured times; else `fallback` seconds).
+    """
+
+    def __init__(
+        self, course: Course | None, stem: str, fixed: float | None, fallback: float
+    ) -> None:
+        known = course is not None and stem in course.notebooks
+        self._limits = course.cell_limits(stem) if known and fixed is None else {}
+        self._reference = course.reference_seconds(stem) if known else {}
+        self.fixed = fixed if fixed is not None or self._limits else fallback
+
+    @property
+    def from_course(self) -> bool:
+        """Whether the limits come from the answer key's times."""
+        return bool(self._limits)
+
+    def of(self, cell: NotebookNode) -> float:
+        """A cell's limit in seconds."""
+        if not self._limits:
+            return self.fixed
+        return self._limits.get(grade_id(cell), max(self._limits.values()))
+
+    def sentence(self, cell: NotebookNode) -> str:
+        """The cell's limit, and where it comes from."""
+        reference = self._reference.get(grade_id(cell) or "")
+        if not self._limits or reference is None:
+            return f"{self.of(cell):g} s"
+        return (
+            f"{self.of(cell):g} s (the answer key needs {reference:.2g} s here; a cell "
+            f"may take {CELL_LIMIT_FACTOR} times that, at least {CELL_LIMIT_FLOOR:g} s)"
+        )
+
+
+def hung_functions(cell: NotebookNode, names: frozenset[str]) -> list[str]:
+    """The student's functions to suspect of hanging a stopped cell: the innermost
+    of them in its interrupted traceback, else (a kernel that ignored the stop left
+    none) those the cell calls; a short limit costs nothing to a function that
+    returns at once."""
+    frames = [
+        found
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+        for line in output.get("traceback", [])
+        for found in FRAME.findall(ANSI.sub("", line))
+        if found in names
+    ]
+    return frames[-1:] or sorted(
+        name for name in names if re.search(rf"\b{name}\s*\(", cell.source)
+    )
