@@ -58,7 +58,11 @@ CONNECT_TIMEOUT = "20s"
 REVIEW_SECONDS = 1.0  # how often new workers are looked for
 NO_WORKER_SECONDS = 300.0  # how long to wait for a usable worker
 LOST_SECONDS = 10.0  # how long the scheduler may be unreachable
-TASKS_PER_THREAD = 2  # students handed to the scheduler per worker thread
+# Students handed to the scheduler per worker thread: one, so that the last
+# students go to whichever worker is free (two left one worker with the last
+# two students while the other idled: 1.48x for two workers instead of ~2).
+TASKS_PER_THREAD = 1
+MAX_REQUEUES = 3  # a student's task cancelled by the scheduler is given back
 
 
 class ClusterError(RuntimeError):
@@ -202,6 +206,8 @@ class DaskRunner:
 
         queue = deque(jobs)
         running: dict = {}  # future -> job
+        restricted: dict = {}  # future -> the workers it may run on
+        retried: dict[str, int] = {}  # student -> times given back to the queue
         done = as_completed(loop=client.loop)
         course = None
         reviewed = waiting = lost = 0.0
@@ -235,7 +241,15 @@ class DaskRunner:
                 time.sleep(0.2)
                 continue
             waiting = 0.0
-            if course is None:  # once, to every worker (later ones fetch it)
+            # Students whose every allowed worker is gone (a nanny restarts a
+            # killed worker under a new address) go back to the queue.
+            for future, allowed in list(restricted.items()):
+                if not allowed & set(self.approved):
+                    queue.appendleft(running.pop(future))
+                    del restricted[future]
+                    future.cancel()
+            if course is None or course.status != "finished":
+                # once, to every worker (later ones fetch it; again if it was lost)
                 course = client.scatter(self.course, broadcast=True, hash=False)
             capacity = TASKS_PER_THREAD * sum(self.approved.values())
             while queue and len(running) < capacity:
@@ -246,12 +260,24 @@ class DaskRunner:
                     workers=list(self.approved), allow_other_workers=False,
                 )  # fmt: skip
                 running[future] = job
+                restricted[future] = frozenset(self.approved)
                 done.add(future)
             if not done.has_ready():
                 time.sleep(0.01)
                 continue
             for future in done.next_batch(block=False):
+                if future not in running:  # given back to the queue above
+                    continue
                 job = running.pop(future)
+                del restricted[future]
+                if future.status == "cancelled" and client.status == "running":
+                    # Its input was lost with its workers (the course, scattered
+                    # to them): graded again, a few times at most.
+                    retried[job.student] = retried.get(job.student, 0) + 1
+                    if retried[job.student] <= MAX_REQUEUES:
+                        queue.appendleft(job)
+                        future.release()
+                        continue
                 yield self._finished(future, job)
                 future.release()
 

@@ -247,3 +247,69 @@ def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
     scores = {r["student"]: float(r["score"]) for r in rows if r["notebook"] == SIG}
     assert scores == EXPECTED
     assert gradebook_submissions(out) == sorted(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def bare_cluster(tmp_path_factory):
+    """A scheduler and one worker that finds no bwrap, prlimit or setpriv (its
+    PATH holds only the venv's programs): a worker without a working sandbox."""
+    with dask_cluster(tmp_path_factory.mktemp("bare-logs")) as running:
+        running.add_worker(env={"PATH": str(Path(sys.executable).parent)})
+        running.wait_workers(1)
+        yield running
+
+
+def test_sandbox_required_fails_on_a_worker_without_one(
+    submissions, bare_cluster, tmp_path
+):
+    """--sandbox required: exit 3, naming the worker and why, nothing graded."""
+    result = grade(
+        submissions, tmp_path / "out", "--scheduler", bare_cluster.address,
+        "--sandbox", "required",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "the sandbox does not work on worker tcp://127.0.0.1:" in result.stderr
+    assert "not found" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_sandbox_auto_names_a_worker_without_one_and_its_students(
+    submissions, bare_cluster, local, tmp_path
+):
+    """--sandbox auto: a loud warning naming the worker, a note in the summary
+    naming the students graded without the sandbox; the same grades."""
+    out = tmp_path / "out"
+    result = grade(submissions, out, "--scheduler", bare_cluster.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING: worker tcp://127.0.0.1:" in result.stderr
+    assert "grades WITHOUT a sandbox" in result.stderr
+    assert "NOTE: 3 student(s) graded WITHOUT the sandbox" in result.stdout
+    assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
+
+
+def test_a_worker_restarted_by_its_nanny_grades_the_student_again(tmp_path):
+    """One worker; its worker process (not the nanny) killed with all it started
+    while it grades alice: the nanny starts a new one (a new address), which is
+    checked, approved and given alice again; the class comes out whole."""
+    submissions = a_class(tmp_path / "class", sleep=8)
+    with dask_cluster(tmp_path / "logs", workers=1) as running:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
+             str(tmp_path / "out"), "--quiet", *LIMITS,
+             "--scheduler", running.address],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        nanny = running.workers[0].pid
+        deadline = time.monotonic() + 180
+        while not _grading_alice(nanny) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        worker = next(p for p in children(nanny) if "spawn_main" in _cmdline(p))
+        kill_tree(worker)
+        stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stdout + stderr
+    _, rows = read_csv(tmp_path / "out" / "grades.csv")
+    scores = {r["student"]: float(r["score"]) for r in rows if r["notebook"] == SIG}
+    assert scores == EXPECTED
+    assert gradebook_submissions(tmp_path / "out") == sorted(EXPECTED)
