@@ -170,9 +170,9 @@ class Plan:
         bar = tqdm(total=len(self.submitted), initial=len(self.finished),
                    desc="grading", unit="student", disable=not progress)  # fmt: skip
         last_flush = time.monotonic()
+        finished = runner.run([item.job for item in self.pending.values()])
         try:
-            jobs = [item.job for item in self.pending.values()]
-            for job, outcome, error in runner.run(jobs):
+            for job, outcome, error in finished:
                 if outcome is None:
                     outcome = self._failed(job, error)
                 self._add(outcome)
@@ -185,7 +185,12 @@ class Plan:
                     self._flush(gradebook, bar, on_student_done)
                     last_flush = now
         finally:
-            # Whatever ends the run, the students graded so far are recorded.
+            # Whatever ends the run: the runner stops now (its workers, its
+            # scratch folder), not whenever the interrupted generator is collected,
+            # and the students graded so far are recorded.
+            close = getattr(finished, "close", None)
+            if close is not None:
+                close()
             self._flush(gradebook, bar, on_student_done)
             bar.close()
         return self._write_outputs()
@@ -218,6 +223,9 @@ class Plan:
                 if row.status == Status.GRADER_ERROR:
                     row.detail += f" ({SAME_FAILURE})"
         self.folder.install(student, outcome)
+        # Until the batch is recorded only the grades and scores are needed, not
+        # the ~1 MB of files (200 students a batch).
+        outcome.files, outcome.log = {}, ""
         self.batch.append((student, outcome, failures))
 
     def _flush(self, gradebook: ClassGradebook, bar, on_student_done) -> None:

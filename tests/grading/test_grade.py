@@ -107,11 +107,14 @@ def scratch_folders(out: Path) -> list[str]:
     work = out / ".grader" / "work"
     left = sorted(path.name for path in work.iterdir()) if work.exists() else []
     temp = Path(tempfile.gettempdir())
-    return left + sorted(
-        p.name
-        for pattern in ("grader-student-*", "grader-run-*/grader-student-*")
-        for p in temp.glob(pattern)
-    )
+    found = [p.name for p in temp.glob("grader-student-*")]
+    for run in temp.glob("grader-run-*-*"):
+        pid = run.name.split("-")[2]
+        # this process's runs, or a run that ended (another one still grading on
+        # a shared machine is not a leftover)
+        if pid == str(os.getpid()) or not Path(f"/proc/{pid}").exists():
+            found += [p.name for p in run.glob("grader-student-*")]
+    return left + sorted(found)
 
 
 # --- the sample class: what each row must be ------------------------------------------
