@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ..course import COURSE, Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
 from ..intake.errors import InputError
+from ..intake.identity import lms_identities
 from ..intake.repair import zero
 from ..kernel.probe import use_sandbox
 from ..model import ClassResults, Limits, NotebookGrade, Status
@@ -255,7 +256,7 @@ class Plan:
             for grade in self.finished[student]
         ]  # fmt: skip
         collection = self.collection
-        results = ClassResults(grades, collection.unmapped)
+        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
         write_outputs(results, self.folder.root)
         return results
 
