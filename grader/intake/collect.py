@@ -42,7 +42,9 @@ from .names import (
     safe_student_id,
     undecorated,
 )
-from .walk import DEFAULT_LIMITS, ZIP_READ_ERRORS, Found, ReadLimits, Refused, walk
+from .reading import DEFAULT_LIMITS, Found, ReadLimits, Refused
+from .walk import walk
+from .zips import ZIP_READ_ERRORS
 
 MAX_FOLDER_DEPTH = 2  # STUDENT/NOTEBOOK.ipynb or STUDENT/ASSIGNMENT/NOTEBOOK.ipynb
 
