@@ -4,8 +4,8 @@
 
 In one run on this machine:
 1. the coordinator's own CPU per student: `grade_class` with a runner that returns a
-   real student's outcome (five notebooks, ~1.1 MB of files, unpickled as if it came
-   from a worker) for every student of a class of N1 and of N2 students; the
+   real student's outcome (five notebooks and the files made of them, unpickled as
+   if it came from a worker) for every student of a class of N1 and of N2 students; the
    difference divided by N2 - N1 is the cost per student (target <= 10 ms), the rest
    is the run's fixed cost (course, report);
 2. the same class (solved students, all five notebooks) graded through
@@ -99,12 +99,14 @@ def renamed(outcome: StudentOutcome, student: str) -> StudentOutcome:
 
 def coordinator_cpu(
     scratch: Path, sizes: tuple[int, int]
-) -> dict[int, tuple[float, float]]:
-    """Coordinator CPU seconds of a whole run, (user, system), per class size."""
+) -> tuple[dict[int, tuple[float, float]], int]:
+    """Coordinator CPU seconds of a whole run, (user, system), per class size, and
+    the bytes of files one student's outcome carries."""
     one = write_class(scratch / "one", 1)
     capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
     grade_class(one, scratch / "capture", progress=False, runner=capture)
-    assert capture.outcome is not None
+    assert capture.outcome is not None and capture.outcome.files, "no files captured"
+    student_bytes = sum(len(data) for data in capture.outcome.files.values())
     seconds = {}
     for size in sizes:
         submissions = write_class(scratch / f"class-{size}", size)
@@ -119,7 +121,7 @@ def coordinator_cpu(
             runs.append((end.user - start.user, end.system - start.system))
             shutil.rmtree(out)
         seconds[size] = min(runs, key=sum)
-    return seconds
+    return seconds, student_bytes
 
 
 # --- 2. the cluster -------------------------------------------------------------------
@@ -153,7 +155,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="cluster-speed-"))
     try:
         print(f"1. coordinator, canned outcomes, classes of {sizes[0]} and {sizes[1]}")
-        cpu = coordinator_cpu(scratch / "coordinator", sizes)
+        cpu, student_bytes = coordinator_cpu(scratch / "coordinator", sizes)
         more = sizes[1] - sizes[0]
         user = (cpu[sizes[1]][0] - cpu[sizes[0]][0]) / more
         system = (cpu[sizes[1]][1] - cpu[sizes[0]][1]) / more
@@ -166,8 +168,8 @@ def main() -> None:
         print(
             f"   per student: {1000 * per_student:.1f} ms CPU (target <= 10): "
             f"{1000 * user:.1f} ms user, {1000 * system:.1f} ms system (the kernel "
-            f"writing ~1.1 MB of files; varies with the disk's load); fixed per "
-            f"run: {fixed:.1f} s"
+            f"writing {student_bytes / 2**20:.1f} MB of files; varies with the disk's "
+            f"load); fixed per run: {fixed:.1f} s"
         )
 
         students = args.students

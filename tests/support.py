@@ -107,3 +107,15 @@ def hidden_test_lines() -> set[str]:
             visible.extend(outside)
     seen = "\n".join(visible)
     return {line for line in hidden if _computes(line) and line not in seen}
+
+
+def lines_found(text: str, lines: set[str]) -> list[str]:
+    """The lines that occur in text as whole lines (indentation aside), sorted.
+
+    Whole lines, not substrings: a short hidden line such as `upper = lower` is also
+    part of matplotlib's `lower, upper = lower`, which a spy reading the kernel's
+    memory finds without any hidden test leaking. Escaped newlines (a source held
+    in a repr) end lines too.
+    """
+    present = {line.strip() for line in re.split(r"\n|\\n", text)}
+    return sorted(line for line in lines if line.strip() in present)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -226,8 +227,8 @@ class Plan:
         self.folder.install(student, outcome)
         # Until the batch is recorded only the grades and scores are needed, not
         # the ~1 MB of files (200 students a batch).
-        outcome.files, outcome.log = {}, ""
-        self.batch.append((student, outcome, failures))
+        kept = dataclasses.replace(outcome, files={}, log="")
+        self.batch.append((student, kept, failures))
 
     def _flush(self, gradebook: ClassGradebook, bar, on_student_done) -> None:
         """The batch's gradebook rows in one transaction, then each student saved

@@ -53,6 +53,7 @@ from tests.nbx.test_feedback import active_markup
 from tests.support import (
     hidden_test_lines,
     html_text,
+    lines_found,
     read_csv,
     run_cli,
     write_notebook,
@@ -705,8 +706,7 @@ def test_spy_reads_no_hidden_test_from_its_kernel(graded, stem):
     if stem == GC:  # in 05 the runtime came with the update tests, before the spy
         assert "class Runtime" in dump  # its source, seen compiled in the kernel
     assert "__callback__" in dump  # the requests that bound the tokens
-    leaks = sorted(line for line in hidden_test_lines() if line in dump)
-    assert leaks == []
+    assert lines_found(dump, hidden_test_lines()) == []
 
 
 @pytest.mark.parametrize("stem", [GC, OPT])
@@ -714,8 +714,8 @@ def test_spy_feedback_and_outputs_hold_no_hidden_test(graded, stem):
     lines = hidden_test_lines()
     page = html_text(graded.page(SPY, stem).read_text())
     outputs = outputs_text(graded.autograded(SPY, stem))
-    assert sorted(line for line in lines if line in page) == []
-    assert sorted(line for line in lines if line in outputs) == []
+    assert lines_found(page, lines) == []
+    assert lines_found(outputs, lines) == []
 
 
 # --- the run's hygiene -------------------------------------------------------------
