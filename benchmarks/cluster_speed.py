@@ -1,6 +1,6 @@
 """Grading on a Dask cluster: scaling, the cluster against local, the coordinator.
 
-    .venv/bin/python benchmarks/cluster_speed.py [--students 6] [--coordinator 100,500]
+    .venv/bin/python benchmarks/cluster_speed.py [--students 10] [--coordinator 100,300]
 
 In one run on this machine:
 1. the coordinator's own CPU per student: `grade_class` with a runner that returns a
@@ -148,8 +148,8 @@ def same_grades(first: Path, second: Path) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=6)
-    parser.add_argument("--coordinator", default="100,500")
+    parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--coordinator", default="100,300")
     args = parser.parse_args()
     sizes = tuple(int(n) for n in args.coordinator.split(","))
     scratch = Path(tempfile.mkdtemp(prefix="cluster-speed-"))

@@ -226,7 +226,7 @@ class Plan:
                     row.detail += f" ({SAME_FAILURE})"
         self.folder.install(student, outcome)
         # Until the batch is recorded only the grades and scores are needed, not
-        # the ~1 MB of files (200 students a batch).
+        # the ~3 MB of files (200 students a batch).
         kept = dataclasses.replace(outcome, files={}, log="")
         self.batch.append((student, kept, failures))
 
