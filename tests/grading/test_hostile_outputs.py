@@ -77,6 +77,7 @@ LIMITS = Limits(
     output_mb=32,  # the spy prints all it collected
     file_mb=16,
 )
+LOAD_SECONDS = 240  # to open one feedback page
 WRONG_DERIVATIVE = "def sigmoid_derivative(z):\n    return sigmoid(z)\n"
 FORGED = "Score: 4 / 4"
 
@@ -594,6 +595,9 @@ def open_page(browser, path: Path, screenshot: str, full_page: bool) -> Opened:
         page = context.new_page()
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
+        # The spy's pages hold 31 MB of printed text (LIMITS.output_mb is 32 here, 5
+        # by default): Chromium lays one out in 25-30 s on this machine when quiet.
+        page.set_default_timeout(LOAD_SECONDS * 1000)
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         time.sleep(1.5)  # a meta refresh or a timer would have fired by now
