@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -47,7 +46,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from ..course import COURSE
-from ..kernel.probe import SandboxUnavailable, sandbox_problem
+from ..kernel.probe import SandboxUnavailable, loud, sandbox_problem, to_stderr
 from .bundle import CourseBundle
 from .runner import Finished, WorkerDied, remove_stale_scratch
 from .student import StudentJob, StudentOutcome, grade_student
@@ -173,7 +172,7 @@ class DaskRunner:
         self.address = address
         self.course = course
         self.sandbox = sandbox
-        self.warn = warn or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.warn = warn or to_stderr
         self.here = identity()
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
@@ -329,11 +328,13 @@ class DaskRunner:
                 )
             if report["sandbox"] and self.sandbox == "auto":
                 self.warn(
-                    "\n" + "!" * 78 + f"\nWARNING: worker {worker} grades WITHOUT a "
-                    f"sandbox: {report['sandbox']}.\nStudents' code runs there "
-                    "as the worker's user, with its files and network. Install "
-                    "bubblewrap there,\nor pass --sandbox required to refuse such "
-                    "workers.\n" + "!" * 78
+                    loud(
+                        f"WARNING: worker {worker} grades WITHOUT a sandbox: "
+                        f"{report['sandbox']}.\nStudents' code runs there as the "
+                        "worker's user, with its files and network. Install "
+                        "bubblewrap there,\nor pass --sandbox required to refuse "
+                        "such workers."
+                    )
                 )
                 self.notes.append(
                     f"worker {worker} has no sandbox ({report['sandbox']}): its "

@@ -51,14 +51,6 @@ def sqlite_url(path) -> str:
     return f"sqlite:///{path}"
 
 
-def _quiet() -> warnings.catch_warnings:
-    """nbgrader's models trip SQLAlchemy 2's backref-cascade warning; harmless."""
-    caught = warnings.catch_warnings()
-    caught.__enter__()
-    warnings.simplefilter("ignore", SAWarning)
-    return caught
-
-
 def copy_gradebook(template: str, target: str) -> None:
     """Make the database at `target` a copy of the gradebook at `template` (the
     course, its assignment, notebooks and cells; no students), replacing what the
@@ -104,8 +96,9 @@ class ClassGradebook:
     """The class gradebook at `url`, written a batch of students at a time."""
 
     def __init__(self, url: str) -> None:
-        caught = _quiet()
-        try:
+        with warnings.catch_warnings():
+            # nbgrader's models trip SQLAlchemy 2's backref-cascade warning; harmless.
+            warnings.simplefilter("ignore", SAWarning)
             self.gradebook = Gradebook(url)
             assignment = self.gradebook.find_assignment(ASSIGNMENT)
             self.assignment_id = assignment.id
@@ -124,8 +117,6 @@ class ClassGradebook:
                 )
                 for notebook in assignment.notebooks
             ]
-        finally:
-            caught.__exit__(None, None, None)
         self.session = self.gradebook.db
 
     def write(self, batch: dict[str, Scores]) -> None:

@@ -80,12 +80,23 @@ def use_sandbox(mode: str, warn=None) -> bool:
         raise SandboxUnavailable(
             f"--sandbox required, but the sandbox does not work here: {problem}"
         )
-    message = (
-        "\n" + "!" * 78 + "\n"
-        f"WARNING: grading WITHOUT a sandbox: {problem}.\n"
-        "Students' code runs as you, with your files and network. Install "
-        "bubblewrap (`make setup`),\nor pass --sandbox off to accept this, or "
-        "--sandbox required to refuse.\n" + "!" * 78
+    (warn or to_stderr)(
+        loud(
+            f"WARNING: grading WITHOUT a sandbox: {problem}.\n"
+            "Students' code runs as you, with your files and network. Install "
+            "bubblewrap (`make setup`),\nor pass --sandbox off to accept this, or "
+            "--sandbox required to refuse."
+        )
     )
-    (warn or (lambda text: print(text, file=sys.stderr, flush=True)))(message)
     return False
+
+
+def loud(warning: str) -> str:
+    """A warning between two rules of '!', so that it is not missed."""
+    rule = "!" * 78
+    return f"\n{rule}\n{warning}\n{rule}"
+
+
+def to_stderr(text: str) -> None:
+    """Print a warning on stderr at once."""
+    print(text, file=sys.stderr, flush=True)
