@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import html
+import os
 import re
+import signal
 import subprocess
 import sys
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 import nbformat
@@ -17,6 +21,8 @@ from sqlalchemy.exc import SAWarning
 
 from grader.course import ASSIGNMENT, REPO, SOURCE_DIR
 from grader.demo.sample_class import notebook_bytes
+from grader.kernel.procfs import pids
+from grader.model import Limits
 
 
 def run_cli(
@@ -27,6 +33,17 @@ def run_cli(
         [sys.executable, "-m", "grader", *map(str, args)],
         cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs,
     )  # fmt: skip
+
+
+def limit_flags(limits: Limits) -> list[str]:
+    """The grade command's flags that set `limits` (a None field: left at its
+    default)."""
+    flags = []
+    for setting in fields(limits):
+        value = getattr(limits, setting.name)
+        if value is not None:
+            flags += [Limits.flag(setting.name), str(value)]
+    return flags
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -119,3 +136,45 @@ def lines_found(text: str, lines: set[str]) -> list[str]:
     """
     present = {line.strip() for line in re.split(r"\n|\\n", text)}
     return sorted(line for line in lines if line.strip() in present)
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root`."""
+    children: dict[int, list[int]] = {}
+    for pid in pids():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(pid))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything it started."""
+    for victim in [pid, *descendants(pid)]:
+        with contextlib.suppress(OSError):
+            os.kill(victim, signal.SIGKILL)
+
+
+def comm(pid: int) -> str:
+    """A process's command name ("" when it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def cmdline(pid: int) -> str:
+    """A process's command line, arguments joined by spaces ("" when it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import REPO
+from tests.support import kill_tree
 
 BIN = Path(sys.executable).parent
 
@@ -39,30 +40,6 @@ def wait_port(port: int, timeout: float = 60.0) -> None:
             return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-def children(pid: int) -> list[int]:
-    """Every process below `pid`."""
-    parents: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                stat = Path(f"/proc/{name}/stat").read_text()
-                parent = int(stat.rsplit(")", 1)[1].split()[1])
-                parents.setdefault(parent, []).append(int(name))
-    found, stack = [], [pid]
-    while stack:
-        for child in parents.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process and everything it started."""
-    for victim in [pid, *children(pid)]:
-        with contextlib.suppress(OSError):
-            os.kill(victim, signal.SIGKILL)
 
 
 @dataclass

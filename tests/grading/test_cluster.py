@@ -23,8 +23,15 @@ import pytest
 from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved, with_edits
 from grader.kernel.probe import sandbox_problem
-from tests.grading.cluster_support import children, dask_cluster, kill_tree
-from tests.support import gradebook_submissions, read_csv, write_notebook
+from tests.grading.cluster_support import dask_cluster
+from tests.support import (
+    cmdline,
+    descendants,
+    gradebook_submissions,
+    kill_tree,
+    read_csv,
+    write_notebook,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,11 +57,24 @@ def a_class(folder: Path, sleep: float = 0) -> Path:
     return folder
 
 
+def grade_command(submissions: Path, out: Path, *extra: str) -> list[str]:
+    """`python -m grader grade` with the tests' limits."""
+    return [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
+            str(out), "--quiet", *LIMITS, *extra]  # fmt: skip
+
+
 def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-         str(out), "--quiet", *LIMITS, *extra],
+        grade_command(submissions, out, *extra),
         cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def grading_on(address: str, submissions: Path, out: Path) -> subprocess.Popen:
+    """The grade command on the cluster at `address`, started in the background."""
+    return subprocess.Popen(
+        grade_command(submissions, out, "--scheduler", address),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
@@ -166,15 +186,8 @@ def test_a_worker_with_another_course_is_refused_and_never_used(
     ).read_bytes()
     # Below `dask worker` (the nanny): its worker process; a student graded there
     # would add that worker's pool of grading processes below it.
-    spawned = [p for p in children(stranger.pid) if "spawn_main" in _cmdline(p)]
-    assert len(spawned) == 1, [_cmdline(p) for p in spawned]
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
+    spawned = [p for p in descendants(stranger.pid) if "spawn_main" in cmdline(p)]
+    assert len(spawned) == 1, [cmdline(p) for p in spawned]
 
 
 def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
@@ -183,12 +196,7 @@ def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
     gradebook, with the grades of an undisturbed run."""
     submissions = a_class(tmp_path / "class", sleep=8)
     with dask_cluster(tmp_path / "logs", workers=2) as running:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-             str(tmp_path / "out"), "--quiet", *LIMITS,
-             "--scheduler", running.address],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        process = grading_on(running.address, submissions, tmp_path / "out")
         victim = None
         deadline = time.monotonic() + 180
         while victim is None and time.monotonic() < deadline:
@@ -213,7 +221,7 @@ def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
 def _grading_alice(worker: int) -> bool:
     """Whether a sandbox below this worker runs alice's notebook (bwrap's command
     line names her autograded folder as its working directory)."""
-    return any("/autograded/alice/" in _cmdline(pid) for pid in children(worker))
+    return any("/autograded/alice/" in cmdline(pid) for pid in descendants(worker))
 
 
 def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
@@ -223,11 +231,7 @@ def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
     submissions = a_class(tmp_path / "class", sleep=8)
     out, states = tmp_path / "out", tmp_path / "out" / ".grader" / "state"
     with dask_cluster(tmp_path / "logs", workers=1) as running:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-             str(out), "--quiet", *LIMITS, "--scheduler", running.address],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        process = grading_on(running.address, submissions, out)
         deadline = time.monotonic() + 180
         while not list(states.glob("*.json")) and time.monotonic() < deadline:
             assert process.poll() is None, process.communicate()
@@ -294,18 +298,13 @@ def test_a_worker_restarted_by_its_nanny_grades_the_student_again(tmp_path):
     checked, approved and given alice again; the class comes out whole."""
     submissions = a_class(tmp_path / "class", sleep=8)
     with dask_cluster(tmp_path / "logs", workers=1) as running:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-             str(tmp_path / "out"), "--quiet", *LIMITS,
-             "--scheduler", running.address],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        process = grading_on(running.address, submissions, tmp_path / "out")
         nanny = running.workers[0].pid
         deadline = time.monotonic() + 180
         while not _grading_alice(nanny) and time.monotonic() < deadline:
             assert process.poll() is None, process.communicate()
             time.sleep(0.1)
-        worker = next(p for p in children(nanny) if "spawn_main" in _cmdline(p))
+        worker = next(p for p in descendants(nanny) if "spawn_main" in cmdline(p))
         kill_tree(worker)
         stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stdout + stderr

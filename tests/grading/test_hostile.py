@@ -39,7 +39,7 @@ from grader.kernel.probe import sandbox_problem
 from grader.kernel.procfs import pids, status_fields
 from grader.kernel.uids import UID_BASE, UID_SLOTS
 from grader.model import Limits, Status
-from tests.support import html_text, read_csv, run_cli, write_notebook
+from tests.support import html_text, limit_flags, read_csv, run_cli, write_notebook
 
 pytestmark = [
     pytest.mark.slow,
@@ -550,19 +550,19 @@ class Run:
     stderr: str
 
 
-def grade(submissions: Path, out: Path) -> Run:
+def hostile_args(submissions: Path, out: Path, limits: Limits = LIMITS) -> list[str]:
+    """`grade` as the hostile suites run it: two jobs, quiet, the sandbox required,
+    their limits."""
+    return [
+        "grade", str(submissions), "--out", str(out), "--jobs", "2", "--quiet",
+        "--sandbox", "required", *limit_flags(limits),
+    ]  # fmt: skip
+
+
+def grade(submissions: Path, out: Path, limits: Limits = LIMITS) -> Run:
     """`python -m grader grade` with the hostile limits, sandbox required."""
     start = time.monotonic()
-    result = run_cli(
-        "grade", submissions, "--out", out, "--jobs", "2", "--quiet",
-        "--sandbox", "required",
-        "--cell-timeout", LIMITS.cell_timeout,
-        "--notebook-timeout", LIMITS.notebook_timeout,
-        "--cpu-seconds", LIMITS.cpu_seconds, "--memory-mb", LIMITS.memory_mb,
-        "--processes", LIMITS.processes, "--output-mb", LIMITS.output_mb,
-        "--file-mb", LIMITS.file_mb,
-        timeout=900,
-    )  # fmt: skip
+    result = run_cli(*hostile_args(submissions, out, limits), timeout=900)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stdout + result.stderr
     _, rows = read_csv(out / "grades.csv")

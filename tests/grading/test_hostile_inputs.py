@@ -50,7 +50,7 @@ from grader.demo.submissions import solved, with_edits
 from grader.intake.names import safe_student_id
 from grader.kernel.probe import sandbox_problem
 from grader.output.tables import FORMULA_STARTS
-from tests.grading.test_hostile import LIMITS, sandbox_processes
+from tests.grading.test_hostile import hostile_args, students_processes
 from tests.intake.zips import MIB, archive, deflated, honest, zeros
 from tests.support import read_csv, write_notebook
 
@@ -166,17 +166,9 @@ class Graded:
 
 def grade(submissions: Path, out: Path) -> Graded:
     """`python -m grader grade` as test_hostile runs it, its peak memory watched."""
-    command = [
-        sys.executable, "-m", "grader", "grade", submissions, "--out", out,
-        "--jobs", "2", "--quiet", "--sandbox", "required",
-        "--cell-timeout", LIMITS.cell_timeout,
-        "--notebook-timeout", LIMITS.notebook_timeout,
-        "--cpu-seconds", LIMITS.cpu_seconds, "--memory-mb", LIMITS.memory_mb,
-        "--processes", LIMITS.processes, "--output-mb", LIMITS.output_mb,
-        "--file-mb", LIMITS.file_mb,
-    ]  # fmt: skip
     process = subprocess.Popen(
-        [str(part) for part in command], cwd=REPO, text=True,
+        [sys.executable, "-m", "grader", *hostile_args(submissions, out)],
+        cwd=REPO, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     peak_kb, deadline = 0, time.monotonic() + 300
@@ -200,20 +192,6 @@ def grade(submissions: Path, out: Path) -> Graded:
     return Graded(out, grades, tests, stdout, stderr, peak_kb / 1024)
 
 
-def our_processes(students: set[str]) -> list[str]:
-    """Processes of a sandbox uid still running for one of `students` (their mounts
-    name the student's folder): other runs on a shared machine are not ours."""
-    ours = []
-    for pid in sandbox_processes():
-        try:
-            mounts = Path(f"/proc/{pid}/mountinfo").read_text()
-        except OSError:
-            continue
-        if any(f"/{from_csv(student)}/{ASSIGNMENT}" in mounts for student in students):
-            ours.append(pid)
-    return ours
-
-
 @dataclass
 class InputsRun:
     run: Graded
@@ -229,7 +207,7 @@ def inputs(tmp_path_factory) -> InputsRun:
     submissions = write_class(root / "class")
     before = input_state(submissions)
     run = grade(submissions, root / "out")
-    leftovers = our_processes({student for student, _ in run.grades})
+    leftovers = students_processes({from_csv(student) for student, _ in run.grades})
     alone = root / "alone"
     write_notebook(alone / GOOD / f"{SIG}.ipynb", solved(SIG))
     return InputsRun(

@@ -23,8 +23,15 @@ import pytest
 from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved
 from grader.kernel.probe import sandbox_problem
-from grader.kernel.procfs import pids
-from tests.support import read_csv, snapshot, write_notebook
+from tests.support import (
+    cmdline,
+    comm,
+    descendants,
+    kill_tree,
+    read_csv,
+    snapshot,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -63,43 +70,6 @@ def alice_row(out: Path) -> dict[str, str]:
 # --- processes ------------------------------------------------------------------------
 
 
-def parents() -> dict[int, int]:
-    """pid -> parent pid of every process."""
-    found = {}
-    for pid in pids():
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            found[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return found
-
-
-def descendants(root: int) -> list[int]:
-    """Every process below `root`."""
-    children: dict[int, list[int]] = {}
-    for pid, parent in parents().items():
-        children.setdefault(parent, []).append(pid)
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
 def alive(pid: int, started: str) -> bool:
     """Whether the process that had this start time still runs (not a zombie)."""
     try:
@@ -135,13 +105,6 @@ def wait_for(predicate, timeout: float = 120.0, step: float = 0.05):
             return found
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process and everything it started."""
-    for victim in [pid, *descendants(pid)]:
-        with contextlib.suppress(OSError):
-            os.kill(victim, signal.SIGKILL)
 
 
 class WorkerKiller(threading.Thread):

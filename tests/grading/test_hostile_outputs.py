@@ -48,14 +48,12 @@ from grader.demo.submissions import answer_cells, solved
 from grader.kernel.probe import sandbox_problem
 from grader.model import Limits
 from tests.browser import CHROMIUM, SCREENSHOTS, VIEWPORT, launch_chromium
-from tests.grading.test_hostile import sandbox_processes, tree_hash
+from tests.grading.test_hostile import grade, students_processes, tree_hash
 from tests.nbx.test_feedback import active_markup
 from tests.support import (
     hidden_test_lines,
     html_text,
     lines_found,
-    read_csv,
-    run_cli,
     write_notebook,
 )
 
@@ -397,21 +395,6 @@ class Graded:
         return nbformat.read(path, as_version=4)
 
 
-def leftovers() -> list[str]:
-    """Sandbox processes still running for one of this class's students (other
-    runs on the machine use the same uids)."""
-    mine = []
-    for pid in sandbox_processes():
-        try:
-            where = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            where += str(Path(f"/proc/{pid}/cwd").resolve())
-        except OSError:
-            continue
-        if any(f"/autograded/{student}/" in where for student in STUDENTS):
-            mine.append(f"{pid}: {where[:200]}")
-    return mine
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Graded:
     root = tmp_path_factory.mktemp("hostile-outputs")
@@ -420,28 +403,11 @@ def graded(tmp_path_factory) -> Graded:
         for stem, notebook in notebooks.items():
             write_notebook(submissions / student / f"{stem}.ipynb", notebook)
     inputs_before, course_before = tree_hash(submissions), tree_hash(SOURCE_DIR)
-    start = time.monotonic()
-    result = run_cli(
-        "grade", submissions, "--out", out, "--jobs", "2", "--quiet",
-        "--sandbox", "required",
-        "--cell-timeout", LIMITS.cell_timeout,
-        "--notebook-timeout", LIMITS.notebook_timeout,
-        "--cpu-seconds", LIMITS.cpu_seconds, "--memory-mb", LIMITS.memory_mb,
-        "--processes", LIMITS.processes, "--output-mb", LIMITS.output_mb,
-        "--file-mb", LIMITS.file_mb,
-        timeout=900,
-    )  # fmt: skip
-    seconds = time.monotonic() - start
-    assert result.returncode == 0, result.stdout + result.stderr
-    _, rows = read_csv(out / "grades.csv")
-    _, test_rows = read_csv(out / "tests.csv")
-    tests: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
-    for row in test_rows:
-        tests.setdefault((row["student"], row["notebook"]), {})[row["test"]] = row
+    run = grade(submissions, out, LIMITS)
     return Graded(
-        out, {(r["student"], r["notebook"]): r for r in rows}, tests,
+        out, run.grades, run.tests,
         inputs_before, tree_hash(submissions), course_before, tree_hash(SOURCE_DIR),
-        leftovers(), seconds,
+        students_processes(set(STUDENTS)), run.seconds,
     )  # fmt: skip
 
 
