@@ -541,6 +541,43 @@ def check_unchanged(
         print(f"{by} left {name} unchanged ✓")
 
 
+def check_uses_arguments(
+    got: object,
+    same_as: Mapping[str, tuple[str, Mapping[str, object]]],
+    *,
+    what: str,
+    keys: Sequence[str],
+) -> None:
+    """Raise CheckFailed naming a mistake when got is, on every key, what the
+    function gives where it ignores an argument.
+
+    same_as: {mistake id: (where, the function's own result there)}, e.g.
+      {"forward-reads-global-w": ("with w = 0.1 everywhere", result)}: results of
+      the same function at inputs where a correct one gives other values on every
+      one of `keys`, so only a function that ignores that argument gives them
+      again. A third item, (where, result, keys), compares those keys instead.
+    """
+    if not isinstance(got, Mapping):
+        message = f"{what} should give a dict of values, got {_describe(got)}"
+        print(message)
+        raise CheckFailed(message)
+    for mistake_id, (where, other, *compared) in same_as.items():
+        if _same_result(got, other, compared[0] if compared else keys):
+            fail(what, "", mistake_id, f"it gives the same values {where}")
+
+
+def _same_result(got: Mapping, other: object, keys: Sequence[str]) -> bool:
+    """Every key is in both, as numbers within 1e-5 of each other (printed values
+    copied by hand agree to about 6 digits)."""
+    if not isinstance(other, Mapping) or not all(k in got and k in other for k in keys):
+        return False
+    for key in keys:
+        mine, theirs = _as_number(got[key]), _as_number(other[key])
+        if mine is None or theirs is None or not _close(theirs, mine, 1e-5, 1e-12):
+            return False
+    return True
+
+
 def _same_values(before: object, after: object) -> bool:
     """Equal shapes and values, NaN equal to NaN where the values are numbers."""
     before, after = np.asarray(before), np.asarray(after)
