@@ -309,7 +309,7 @@ PLANTED = [
         edit(GC, "gradient_checking",
              "return float(gap / (np.linalg.norm(d_w) + np.linalg.norm(d_w_approx)))",
              "return (d_w - d_w_approx) / (np.abs(d_w) + np.abs(d_w_approx))"),
-        ("test_gradient_checking_values", "test_gradient_checking_w"),
+        ("test_gradient_checking_values",),
         "per-weight-ratios",
     ),
     Planted(
@@ -318,21 +318,28 @@ PLANTED = [
              "d_w_approx[i] = (loss_plus - loss_minus) / (2 * eps)",
              'd_w_approx[i] = (loss_plus - forward_propagation(x, y, w)["loss"])'
              " / eps"),
-        ("test_gradient_checking_values", "test_gradient_checking_w"), "one-sided",
+        ("test_gradient_checking_values",), "one-sided",
     ),
     Planted(
         "gc-eps-not-2eps", GC,
         edit(GC, "gradient_checking", "(loss_plus - loss_minus) / (2 * eps)",
              "(loss_plus - loss_minus) / eps"),
-        ("test_gradient_checking_values", "test_gradient_checking_w"),
+        ("test_gradient_checking_values",),
         "eps-not-2eps",
     ),
     Planted(
         "gc-shared-copies", GC,
         edit(GC, "gradient_checking", "w_plus, w_minus = w.copy(), w.copy()",
              "w_plus = w_minus = w.copy()"),
-        ("test_gradient_checking_values", "test_gradient_checking_w"),
+        ("test_gradient_checking_values",),
         "shared-copies",
+    ),
+    Planted(
+        "gc-sum-norm", GC,
+        edit(GC, "gradient_checking",
+             "return float(gap / (np.linalg.norm(d_w) + np.linalg.norm(d_w_approx)))",
+             "return float(gap / np.linalg.norm(d_w + d_w_approx))"),
+        ("test_gradient_checking_values",), "sum-norm-denominator",
     ),
     # --- 05: update rules and the question ----------------------------------------
     Planted(

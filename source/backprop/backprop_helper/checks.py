@@ -624,7 +624,14 @@ def check_below(
 
 
 def gradient_check_by_weight(
-    gradient_checking: Callable, x, y, w, eps: float, *, limit: float = 1e-6
+    gradient_checking: Callable,
+    x,
+    y,
+    w,
+    eps: float,
+    *,
+    limit: float = 1e-6,
+    total: object = None,
 ) -> dict[str, float]:
     """Your gradient_checking, run for one weight at a time: which dw is off?
 
@@ -634,6 +641,10 @@ def gradient_check_by_weight(
     with its own estimate: |dw_i − approx_i| / (|dw_i| + |approx_i|). It uses the
     forward_propagation and backward_propagation that gradient_checking itself
     calls (the notebook's). Prints a table; returns {"dw1": error, ...}.
+
+    total: gradient_checking's own result for all nine weights at once, shown as
+    the table's last row; when every weight alone passes and the total does not,
+    it says so, so the table and the total tell the same story.
     """
     names = gradient_checking.__globals__
     forward, backward = names["forward_propagation"], names["backward_propagation"]
@@ -672,9 +683,20 @@ def gradient_check_by_weight(
         gradient = float(analytic[key])
         ok = error < limit or (gradient == 0 and math.isnan(error))
         rows.append((key, f"{gradient:+.6e}", f"{error:.1e}", "✓" if ok else "✗"))
+    together = _as_number(total)
+    if together is not None:
+        mark = "✓" if together < limit else "✗"
+        rows.append(("all nine", "", f"{together:.1e}", mark))
     header = ("weight", "your dw", f"error alone (eps {eps:g})", "ok")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
     print("Each weight on its own: your dw against its centered difference")
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    alone_ok = all(row[3] == "✓" for row in rows[: len(errors)])
+    if together is not None and alone_ok and not together < limit:
+        print(
+            "Every weight passes alone, but not all nine at once: look at how your "
+            "gradient_checking moves w (a step left in w, or one weight's step still "
+            "there when the next weight moves)."
+        )
     return errors
