@@ -270,16 +270,20 @@ def test_a_mistake_is_named_only_when_every_key_matches_it():
 
 
 def test_a_tiny_difference_is_not_named_after_a_mistake_that_differs_as_little():
-    """A mistake whose value is within 1e-9 of the right one (Adam's eps inside the
-    square root at eps = 1e-8) names only values nearer to it than to the right
-    one: the right update written another way is not called that mistake."""
-    right, mistaken = 0.468304166928, 0.468304166928 + 4e-9
-    another_form = right - 3e-9
-    mistakes = {"w": {"adam-eps-inside-sqrt": mistaken}}
+    """A mistake whose value is within 1e-6 of the right one (Adam's eps inside the
+    square root at eps = 1e-8) cannot be told from it: no value is named after it,
+    so the right update written another way is not called that mistake. Farther
+    off (at eps = 1e-3) it is named, and only values near it are."""
+    right = 0.468304166928
+    mistakes = {"w": {"adam-eps-inside-sqrt": right + 4e-9}}
+    for got in (right - 3e-9, right + 4e-9):
+        message = failure({"w": got}, {"w": right}, mistakes=mistakes)
+        assert "eps inside" not in message
+    mistakes = {"w": {"adam-eps-inside-sqrt": right + 2e-4}}
+    assert "eps inside" in failure({"w": right + 2e-4}, {"w": right}, mistakes=mistakes)
     assert "eps inside" not in failure(
-        {"w": another_form}, {"w": right}, mistakes=mistakes
+        {"w": right + 1e-4}, {"w": right}, mistakes=mistakes
     )
-    assert "eps inside" in failure({"w": mistaken}, {"w": right}, mistakes=mistakes)
 
 
 def test_where_nothing_matches_it_says_by_how_much():

@@ -9,6 +9,7 @@ from .checks import (
     CheckFailed,
     an_array,
     check_below,
+    check_repeatable,
     check_returns,
     check_unchanged,
     check_uses_arguments,
@@ -16,6 +17,7 @@ from .checks import (
     checked_call,
     fail,
     gradient_check_by_weight,
+    repeated,
 )
 from .data import DataError, load_data
 from .graph import draw_graph
@@ -32,6 +34,7 @@ __all__ = [
     "Recognised",
     "an_array",
     "check_below",
+    "check_repeatable",
     "check_returns",
     "check_unchanged",
     "check_uses_arguments",
@@ -46,4 +49,5 @@ __all__ = [
     "optimizer_sliders",
     "plot_losses",
     "recognise",
+    "repeated",
 ]

@@ -24,6 +24,8 @@ _KNOWN_RTOL = 1e-3
 # Values computed in float32 agree with float64's to about 7 digits; after a few
 # dozen steps of training, to 5 or 6.
 _FLOAT32_RTOL = 1e-4
+# A mistake's value this close to the expected one does not change it (6 digits).
+_UNCHANGED_RTOL = 1e-6
 _GRADIENT_KEYS = tuple(f"dw{i}" for i in range(1, 10))
 
 # Exceptions that a known mistake raises, recognised by their text (in the grader a
@@ -203,7 +205,9 @@ def _whole_match(
     """The one mistake whose values match every compared element, or None.
 
     A mistake gives, for each element, its named value, or the expected value
-    where it names none (it does not change that one). It matches when every
+    where it names none or one within 1e-6 of it (a value printed to 6 digits
+    cannot be told from the expected one: it does not change that one); it must
+    change one at least. It matches when every
     returned value is within a tolerance of it that tells it from its neighbours
     (the expected value and the other mistakes' values): a quarter of the distance
     to the nearest one, and at most _KNOWN_RTOL. Two mistakes that match alike
@@ -217,6 +221,12 @@ def _whole_match(
         ]
         for mistake_id in ids
     }
+    for mistake_id, mine in values.items():
+        for position, element in enumerate(elements):
+            if mine[position] is not None and _close(
+                element.want, mine[position], _UNCHANGED_RTOL, 1e-15
+            ):
+                mine[position] = None
     matches = []
     for mistake_id in ids:
         mine = values[mistake_id]
@@ -576,6 +586,27 @@ def _same_result(got: Mapping, other: object, keys: Sequence[str]) -> bool:
         if mine is None or theirs is None or not _close(theirs, mine, 1e-5, 1e-12):
             return False
     return True
+
+
+def check_repeatable(
+    first: object, again: object, *, what: str, mistake_id: str
+) -> None:
+    """Raise CheckFailed naming mistake_id when a second call with the same
+    arguments gave another result than the first (first, again: the results)."""
+    if not repeated(first, again):
+        fail(what, "", mistake_id, "a second call with the same arguments gave others")
+
+
+def repeated(first: object, again: object) -> bool:
+    """Whether two results are equal, item by item (arrays equal, NaN to NaN)."""
+    if isinstance(first, (tuple, list)) and isinstance(again, (tuple, list)):
+        return len(first) == len(again) and all(
+            repeated(a, b) for a, b in zip(first, again)
+        )
+    try:
+        return _same_values(first, again)
+    except (TypeError, ValueError):
+        return True  # not numbers: what they are is for the checks after this one
 
 
 def _same_values(before: object, after: object) -> bool:
