@@ -221,7 +221,7 @@ def _whole_match(
         ]
         for mistake_id in ids
     }
-    for mistake_id, mine in values.items():
+    for mine in values.values():
         for position, element in enumerate(elements):
             if mine[position] is not None and _close(
                 element.want, mine[position], _UNCHANGED_RTOL, 1e-15
