@@ -59,8 +59,9 @@ def rlimit_command(
 
 
 def python_roots() -> list[Path]:
-    """Folders the kernel's Python needs (the installation and the venv), outermost
-    first, without the ones /usr already holds."""
+    """Folders the kernel's Python needs (the installation and the venv), resolved
+    (the sandbox mounts each at its real path), outermost first, without the ones
+    /usr already holds."""
     found: list[Path] = []
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         path = Path(prefix).resolve()
@@ -73,6 +74,17 @@ def python_roots() -> list[Path]:
         if not any(path.is_relative_to(root) for root in roots):
             roots.append(path)
     return roots
+
+
+def mounted_path(path: str | Path) -> str:
+    """`path` by the folders the sandbox mounts: its folder resolved, its name kept.
+
+    A venv reached through a link (`.venv -> /shared/venv`: shared venvs, uv, CI
+    caches) is mounted at its real path (python_roots), where the link's path does
+    not exist; the interpreter keeps its own name, since a venv's `bin/python` is
+    itself a link that Python must be started by to find its venv."""
+    path = Path(path)
+    return str(path.parent.resolve() / path.name)
 
 
 def _system_binds() -> list[str]:
@@ -161,7 +173,7 @@ def setpriv_command(uid: int) -> list[str]:
 
 def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The kernel's whole environment inside the sandbox."""
-    venv_bin = str(Path(sys.executable).parent)
+    venv_bin = str(Path(mounted_path(sys.executable)).parent)
     return {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": HOME,
@@ -204,8 +216,10 @@ def sandbox_command(
     file_mb: int,
     env: dict[str, str] | None = None,
 ) -> list[str]:
-    """The whole chain: prlimit, bwrap, setpriv (as root), then cmd."""
+    """The whole chain: prlimit, bwrap, setpriv (as root), then cmd (its program
+    started by the path the sandbox mounts)."""
     as_root = uid is not None
+    cmd = [mounted_path(cmd[0]) if os.sep in cmd[0] else cmd[0], *cmd[1:]]
     return [
         *rlimit_command(cpu_seconds, memory_mb, processes if as_root else 0, file_mb),
         *bwrap_command(

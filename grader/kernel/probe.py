@@ -19,11 +19,28 @@ class SandboxUnavailable(RuntimeError):
     """`--sandbox required`, but the sandbox does not work on this machine."""
 
 
-@cache
+class SandboxBroken(SandboxUnavailable):
+    """The machine sandboxes, but the grader's own Python does not run in the
+    sandbox (a path of ours): never a reason to grade without it, even on auto."""
+
+
 def sandbox_problem() -> str | None:
-    """Why the sandbox cannot run here, or None when a sandboxed Python runs."""
+    """Why this machine cannot sandbox, or None when a sandboxed Python runs.
+
+    Raises SandboxBroken when a system program runs in the sandbox but the grader's
+    Python does not: that is the grader's fault, not the machine's."""
+    problem, broken = _probe()
+    if broken:
+        raise SandboxBroken(broken)
+    return problem
+
+
+@cache
+def _probe() -> tuple[str | None, str | None]:
+    """(why the machine cannot sandbox, why the grader's Python does not run in a
+    sandbox that works); None, None when it runs."""
     if not sys.platform.startswith("linux"):
-        return f"the sandbox needs Linux (this is {sys.platform})"
+        return f"the sandbox needs Linux (this is {sys.platform})", None
     missing = [
         tool
         for tool in ("bwrap", "prlimit") + (("setpriv",) if is_root() else ())
@@ -33,7 +50,24 @@ def sandbox_problem() -> str | None:
         return (
             f"{', '.join(missing)} not found (install the Debian packages "
             "bubblewrap and util-linux: `make setup` does)"
-        )
+        ), None
+    python = _sandboxed([sys.executable, "-c", "print(open('probe.txt').read())"])
+    if python is None:
+        return None, None
+    system = _sandboxed(["cat", "probe.txt"])
+    if system is not None:  # the machine cannot sandbox
+        return f"bwrap is installed but a sandboxed program did not run: {system}", None
+    return None, (
+        f"the sandbox works on this machine, but the grader's Python "
+        f"({sys.executable}) did not run in it: {python}. This is a fault of the "
+        "grader's installation, not a reason to grade without the sandbox: "
+        "report it, or pass --sandbox off to grade without it on purpose."
+    )
+
+
+def _sandboxed(command: list[str]) -> str | None:
+    """Run `command` in a sandbox whose working copy holds probe.txt; None when it
+    printed the file, else what went wrong."""
     with tempfile.TemporaryDirectory(prefix="grader-sandbox-check-") as scratch:
         root = Path(scratch)
         cwd, ipc = root / "cwd", root / "ipc"
@@ -43,14 +77,13 @@ def sandbox_problem() -> str | None:
         lease = UidLease.take() if is_root() else None
         uid = lease.uid if lease else None
         try:
-            command = sandbox_command(
-                [sys.executable, "-c", "print(open('probe.txt').read())"],
-                cwd=cwd, ipc=ipc, etc=write_etc(root / "etc", uid), uid=uid,
+            chain = sandbox_command(
+                command, cwd=cwd, ipc=ipc, etc=write_etc(root / "etc", uid), uid=uid,
                 cpu_seconds=10, memory_mb=0, processes=0, file_mb=8,
             )  # fmt: skip
             root.chmod(0o755)
             result = subprocess.run(
-                command, capture_output=True, text=True, timeout=60, cwd=root
+                chain, capture_output=True, text=True, timeout=60, cwd=root
             )
         except (OSError, subprocess.SubprocessError) as error:
             return f"running bwrap failed: {error}"
@@ -58,8 +91,7 @@ def sandbox_problem() -> str | None:
             if lease:
                 lease.release()
     if result.returncode != 0 or result.stdout.strip() != "probe":
-        reason = (result.stderr.strip() or f"exit code {result.returncode}")[-300:]
-        return f"bwrap is installed but a sandboxed Python did not run: {reason}"
+        return (result.stderr.strip() or f"exit code {result.returncode}")[-300:]
     return None
 
 

@@ -18,11 +18,13 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
+from grader.course import ASSIGNMENT, CONFIG_NAME, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved
 from grader.kernel.probe import sandbox_problem
+from grader.kernel.uids import UID_BASE, UID_SLOTS
 from tests.support import (
     cmdline,
     comm,
@@ -323,3 +325,35 @@ def test_the_same_failure_twice_stays_grader_error_with_its_cause(tmp_path):
     assert third.returncode == 0, third.stdout + third.stderr
     assert state.stat().st_mtime_ns == before
     assert alice_row(out)["status"] == "grader_error"
+
+
+# --- a venv reached through a link ----------------------------------------------------
+
+UID_PROBE = "import os\nprint('kernel uid', os.getuid())"
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason="needs the sandbox")
+def test_a_linked_venv_grades_in_the_sandbox(tmp_path):
+    """The grader run by a link to its venv (`.venv -> /shared/venv`: shared venvs,
+    uv, CI caches) grades in the sandbox on the default `--sandbox auto`, without a
+    warning: the kernel is started by the path the sandbox mounts (before: setpriv
+    found no such file, and every student was graded unsandboxed)."""
+    link = tmp_path / "venv-link"
+    link.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    submissions, out = tmp_path / "class", tmp_path / "out"
+    notebook = solved(SIG)
+    notebook.cells.append(nbformat.v4.new_code_cell(UID_PROBE))
+    write_notebook(submissions / "alice" / f"{SIG}.ipynb", notebook)
+    args = command(submissions, out)
+    args[0] = str(link / "bin" / Path(sys.executable).name)
+    result = run(args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WITHOUT a sandbox" not in result.stderr
+    row = alice_row(out)
+    assert (row["status"], float(row["score"])) == ("ok", 4.0), row
+    autograded = out / "autograded" / "alice" / ASSIGNMENT / f"{SIG}.ipynb"
+    graded = nbformat.read(autograded, as_version=4)
+    printed = "".join(o.get("text", "") for o in graded.cells[-1].outputs)
+    uid = int(printed.split("kernel uid", 1)[1])
+    if os.getuid() == 0:  # as root, each student's kernels get a uid of their own
+        assert UID_BASE <= uid < UID_BASE + UID_SLOTS, uid

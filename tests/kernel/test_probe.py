@@ -78,3 +78,40 @@ def test_cli_without_bwrap_refuses_required_and_warns_on_auto(tmp_path):
     assert "WARNING: grading WITHOUT a sandbox" in auto.stderr
     grades = (tmp_path / "out" / "grades.csv").read_text()
     assert f"alice,{NOTEBOOKS[0]},4,4,ok" in grades
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux only")
+def test_a_linked_venv_runs_in_the_sandbox(tmp_path):
+    """Python started by a link to its venv: the sandbox mounts the venv at its
+    real path and starts Python by that path, so the probe finds it works."""
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    link = tmp_path / "venv-link"
+    link.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    code = "from grader.kernel.probe import sandbox_problem; print(sandbox_problem())"
+    result = subprocess.run(
+        [str(link / "bin" / Path(sys.executable).name), "-c", code],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux only")
+def test_auto_never_falls_back_because_of_a_path_of_ours(tmp_path, monkeypatch):
+    """The machine sandboxes but the grader's Python cannot be found in the
+    sandbox (as a linked venv was, before): SandboxBroken, on auto too, with what
+    to do; no silent grading without the sandbox."""
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    missing = tmp_path / "elsewhere" / "bin" / "python"
+    monkeypatch.setattr(probe.sys, "executable", str(missing))
+    probe._probe.cache_clear()
+    try:
+        with pytest.raises(probe.SandboxBroken, match="not a reason to grade"):
+            use_sandbox("auto", warn=pytest.fail)
+        with pytest.raises(SandboxUnavailable, match=str(missing)):
+            sandbox_problem()
+    finally:
+        monkeypatch.undo()
+        probe._probe.cache_clear()
