@@ -23,13 +23,21 @@ from ..model import Limits, NotebookGrade, Status, TestResult
 def student_key(
     submissions: list[Submission], course_hash: str, limits: Limits, sandbox: bool
 ) -> str:
-    """What a student's grades depend on: their files, the course, the limits."""
-    digest = hashlib.sha256(course_hash.encode())
-    digest.update(json.dumps(asdict(limits), sort_keys=True).encode())
-    digest.update(b"sandbox" if sandbox else b"no sandbox")
-    for item in sorted(submissions, key=lambda s: s.notebook):
-        digest.update(item.notebook.encode() + b"\0" + item.content)
-    return digest.hexdigest()
+    """What a student's grades depend on: their files, the course, the limits.
+
+    Each file is named and hashed on its own, so no two sets of files share a key
+    (one file's bytes cannot pass for the end of one file and the next)."""
+    files = [
+        [item.notebook, hashlib.sha256(item.content).hexdigest()]
+        for item in sorted(submissions, key=lambda s: s.notebook)
+    ]
+    inputs = {
+        "course": course_hash,
+        "limits": asdict(limits),
+        "sandbox": sandbox,
+        "files": files,
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def failure_cause(grades: list[NotebookGrade]) -> str:

@@ -357,3 +357,34 @@ def test_a_linked_venv_grades_in_the_sandbox(tmp_path):
     uid = int(printed.split("kernel uid", 1)[1])
     if os.getuid() == 0:  # as root, each student's kernels get a uid of their own
         assert UID_BASE <= uid < UID_BASE + UID_SLOTS, uid
+
+
+# --- a re-run that keeps a grade the files no longer earn -----------------------------
+
+
+def test_a_rerun_never_keeps_grades_that_files_joined_into_one_no_longer_earn(tmp_path):
+    """alice's 01 and 02 are graded; she then hands in one 01 whose bytes are her
+    old 01, the name of 02 and a NUL, and her old 02 (one file standing for two in
+    a key that hashed name, NUL and content for each file): the re-run grades her
+    again, 01 unreadable and 02 missing (before: both full grades were kept)."""
+    submissions, out = tmp_path / "class", tmp_path / "out"
+    folder = submissions / "alice"
+    for stem in NOTEBOOKS[:2]:
+        write_notebook(folder / f"{stem}.ipynb", solved(stem))
+    first = run(command(submissions, out))
+    assert first.returncode == 0, first.stdout + first.stderr
+    _, rows = read_csv(out / "grades.csv")
+    assert [(r["status"], r["score"]) for r in rows[:2]] == [("ok", "4"), ("ok", "5")]
+    joined = (
+        (folder / f"{SIG}.ipynb").read_bytes()
+        + f"{NOTEBOOKS[1]}\0".encode()
+        + (folder / f"{NOTEBOOKS[1]}.ipynb").read_bytes()
+    )
+    (folder / f"{NOTEBOOKS[1]}.ipynb").unlink()
+    (folder / f"{SIG}.ipynb").write_bytes(joined)
+    second = run(command(submissions, out))
+    assert second.returncode == 0, second.stdout + second.stderr
+    _, rows = read_csv(out / "grades.csv")
+    found = {r["notebook"]: (r["status"], r["score"]) for r in rows}
+    assert found[SIG] == ("unreadable", "0")
+    assert found[NOTEBOOKS[1]] == ("missing", "0")
