@@ -44,6 +44,7 @@ def clean_notebooks(
             )
             continue
         notebook = course.notebook(stem)
+        stripped = strip_foreign_metadata(normalized.notebook, notebook)
         ids = {grade_id(cell) for cell in normalized.notebook.cells}
         if not ids & notebook.own_ids:
             detail = (
@@ -59,7 +60,7 @@ def clean_notebooks(
         repairs = repair_cells(normalized.notebook, notebook)
         clean.sources[stem] = item.source
         clean.notebooks[stem] = nbformat.writes(normalized.notebook)
-        clean.notes[stem] = [*normalized.notes, *repairs]
+        clean.notes[stem] = [*normalized.notes, *stripped, *repairs]
     return clean
 
 
@@ -70,6 +71,37 @@ def zero(
     return NotebookGrade(
         student, stem, 0.0, course.max_score(stem), status, detail, source
     )
+
+
+def strip_foreign_metadata(
+    notebook: nbformat.NotebookNode, course_notebook: Notebook
+) -> list[str]:
+    """Remove nbgrader metadata the course did not write, in place; what was done.
+
+    A cell whose grade_id is none of the released notebook's (or whose nbgrader
+    metadata is not even a dict) is the student's own: it runs as a plain cell,
+    worth nothing. nbgrader would fail the whole notebook on a graded cell its
+    gradebook does not know: the student's 0 became a grader_error, retried on
+    every run."""
+    course_ids = {grade_id(cell) for cell in course_notebook.released.cells}
+    course_ids -= {"", None}
+    foreign = [
+        cell
+        for cell in notebook.cells
+        if "nbgrader" in cell.metadata
+        and not (
+            isinstance(cell.metadata["nbgrader"], dict) and grade_id(cell) in course_ids
+        )
+    ]
+    for cell in foreign:
+        del cell.metadata["nbgrader"]
+    if not foreign:
+        return []
+    cells = "1 cell that is" if len(foreign) == 1 else f"{len(foreign)} cells that are"
+    return [
+        f"nbgrader metadata was removed from {cells} not the course's (a cell of "
+        "your own runs, but is not graded)"
+    ]
 
 
 def repair_cells(
@@ -83,6 +115,7 @@ def repair_cells(
     the copies stay as plain cells. Returns what was done, in words.
     """
     notes = []
+    released = course_notebook.released.cells
     seen: set[str] = set()
     duplicated: list[str] = []
     for cell in notebook.cells:
@@ -98,7 +131,6 @@ def repair_cells(
             f"duplicated cells were de-duplicated: {names} (the first copy keeps "
             "its nbgrader id; every copy still runs)"
         )
-    released = course_notebook.released.cells
     restored = []
     for position, cell in enumerate(released):
         name = grade_id(cell)

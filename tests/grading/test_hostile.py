@@ -354,6 +354,22 @@ def cells_edited(context: Context) -> nbformat.NotebookNode:
     return notebook
 
 
+BONUS = {
+    "grade": True, "grade_id": "my_bonus", "points": 100, "solution": False,
+    "locked": False, "schema_version": 3,
+}  # fmt: skip
+
+
+def bonus_cell(context: Context) -> nbformat.NotebookNode:
+    """A wrong derivative, and a cell of the student's own that carries nbgrader
+    metadata: a graded cell worth 100 points."""
+    notebook = solved(SIG, {"sigmoid_derivative": WRONG_DERIVATIVE})
+    cell = nbformat.v4.new_code_cell("print('all tests pass')")
+    cell.metadata["nbgrader"] = dict(BONUS)
+    notebook.cells.append(cell)
+    return notebook
+
+
 def another_notebook(context: Context) -> nbformat.NotebookNode:
     """02_forward_propagation, solved, handed in as 01_sigmoid."""
     return solved(NOTEBOOKS[1])
@@ -383,6 +399,13 @@ HOSTILE += [
             "deleted graded cells were restored: test_sigmoid_values",
             "duplicated cells were de-duplicated: test_sigmoid_arrays",
         ),
+    ),
+    Hostile(
+        "bonus-cell",  # before: nbgrader failed the notebook, a grader_error retried
+        bonus_cell,
+        Status.OK,
+        DERIVATIVE,
+        ("nbgrader metadata was removed from 1 cell that is not the course's",),
     ),
     Hostile(
         "garbage",
