@@ -213,6 +213,8 @@ class ResilientExecute(Execute):
         verdict = run.output_limit.count(msg, cell_index)
         if verdict is Verdict.KEEP:
             return super().process_message(msg, cell, cell_index)
+        if verdict is Verdict.ANSWER:  # the channel's, never the cell's
+            return None
         if verdict is Verdict.STOP_CELL:
             cell.outputs.append(run.output_limit.notice())
             run.kernel.interrupt(self.km)
@@ -230,14 +232,24 @@ class ResilientExecute(Execute):
         index: int,
         limit: float | None,
         answer: Callable[[str], str] | None = None,
-    ) -> None:
+        request: int | None = None,
+    ) -> dict | None:
         """Run `cell` in the kernel as cell `index`, not saved in the notebook,
-        within `limit` seconds; answer(prompt) answers each input_request."""
-        with self._run.cell_limits.aside(limit):
-            if answer is None:
-                self.execute_cell(cell, index, store_history=False)
-            else:
-                run_sync(self._execute_answering)(cell, index, answer)
+        within `limit` seconds; answer(prompt) answers each input_request. With
+        `request`, the output limit takes the runtime's answer to that request
+        (grader.nbx.output_limit): returned, None when none came."""
+        output_limit = self._run.output_limit
+        if request is not None:
+            output_limit.await_answer(request)
+        try:
+            with self._run.cell_limits.aside(limit):
+                if answer is None:
+                    self.execute_cell(cell, index, store_history=False)
+                else:
+                    run_sync(self._execute_answering)(cell, index, answer)
+        finally:
+            taken = output_limit.take_answer()
+        return taken if request is not None else None
 
     async def _execute_answering(
         self, cell: NotebookNode, index: int, answer: Callable[[str], str]

@@ -47,11 +47,14 @@ class ThrowawayCells(Protocol):
         index: int,
         limit: float | None,
         answer: Callable[[str], str] | None = None,
-    ) -> None:
+        request: int | None = None,
+    ) -> dict | None:
         """Run `cell` in the notebook's kernel as cell `index` (not saved in the
         notebook) within `limit` seconds, answering each input_request meanwhile
-        with answer(prompt) when given. nbclient's CellTimeoutError when the kernel
-        ignored the stop, DeadKernelError when it died."""
+        with answer(prompt) when given; with `request`, return the runtime's
+        answer to that request (None when none came; no other output is taken for
+        one). nbclient's CellTimeoutError when the kernel ignored the stop,
+        DeadKernelError when it died."""
 
 
 class KernelChannel:
@@ -156,25 +159,15 @@ class KernelChannel:
             )
         if not self._installed:
             limit = self._limit_for("the grader")
-            cell = self.execute(install_code(), "the grader", limit)
+            cell, _ = self.execute(install_code(), "the grader", limit)
             self._raise_for_timeout(cell, "the grader", limit)
             self._installed = True
         self._requests += 1
         number = self._requests
         text = json.dumps({"op": op, "id": number, **fields})
         limit = self._limit_for(label)
-        cell = self.execute(
-            f"__grader__.request({text!r})", label, limit, answer_callbacks=True
-        )
-        answers = [
-            json.loads(json.dumps(output["data"][wire.MIME]))  # plain dicts, not nodes
-            for output in cell.outputs
-            if output.get("output_type") == "display_data"
-            and wire.MIME in output.get("data", {})
-        ]
-        answer = next(
-            (a for a in reversed(answers) if type(a) is dict and a.get("id") == number),
-            None,
+        cell, answer = self.execute(
+            f"__grader__.request({text!r})", label, limit, request=number
         )
         if answer is None:
             self._raise_for_timeout(cell, label, limit)
@@ -215,20 +208,21 @@ class KernelChannel:
 
     def _responds(self) -> bool:
         """Whether the kernel is free again after an interrupted request."""
-        probe = self.execute("None", "the kernel", PROBE_SECONDS)
+        probe, _ = self.execute("None", "the kernel", PROBE_SECONDS)
         return not any(o.get("output_type") == "error" for o in probe.outputs)
 
     def execute(
-        self, code: str, label: str, limit: float | None, answer_callbacks=False
-    ) -> NotebookNode:
-        """Run code in the kernel as a throwaway cell within `limit` seconds,
-        answering the kernel's callbacks meanwhile when asked to; the cell, with a
-        STOPPED error when the kernel ignored the stop. GraderChannelError when the
-        kernel died."""
+        self, code: str, label: str, limit: float | None, request: int | None = None
+    ) -> tuple[NotebookNode, dict | None]:
+        """Run code in the kernel as a throwaway cell within `limit` seconds; for a
+        `request`, answering the kernel's callbacks meanwhile. The cell (with a
+        STOPPED error when the kernel ignored the stop) and the runtime's answer to
+        the request (None: none came). GraderChannelError when the kernel died."""
         cell = nbformat.v4.new_code_cell(code)
-        answer = self.callbacks.answer if answer_callbacks else None
+        answer = self.callbacks.answer if request is not None else None
+        taken = None
         try:
-            self.cells.run_throwaway(cell, self.index, limit, answer)
+            taken = self.cells.run_throwaway(cell, self.index, limit, answer, request)
         except nbclient.exceptions.CellTimeoutError:
             cell.outputs.append(
                 nbformat.v4.new_output("error", ename=STOPPED, evalue="")
@@ -238,7 +232,7 @@ class KernelChannel:
             raise GraderChannelError(
                 f"the kernel died while the graded test ran {label}"
             ) from None
-        return cell
+        return cell, taken
 
 
 @cache

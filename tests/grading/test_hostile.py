@@ -34,6 +34,7 @@ from sqlalchemy.exc import SAWarning
 
 from grader.course import ASSIGNMENT, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved
+from grader.inside import wire
 from grader.kernel import cgroup
 from grader.kernel.probe import sandbox_problem
 from grader.kernel.procfs import pids, status_fields
@@ -257,6 +258,18 @@ HOSTILE = [
         "shouter",  # one message far over the limit
         derivative_first(
             "import sys\nsys.stdout.write('x' * 10**8)\nsys.stdout.flush()"
+        ),
+        Status.OUTPUT_LIMIT,
+        DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "flooder",  # the grader's answer type: before, kept past the limit
+        derivative_first(
+            "publish = get_ipython().display_pub.publish\n"
+            "for number in range(12):\n"
+            f"    publish({{{{{wire.MIME!r}: "
+            "{{'id': number, 'value': 'x' * 1_500_000}}}}, metadata={{}})"
         ),
         Status.OUTPUT_LIMIT,
         DERIVATIVE,

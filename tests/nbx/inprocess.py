@@ -11,11 +11,14 @@ grading suites.
 
 from __future__ import annotations
 
+import json
+
 import nbclient.exceptions
 import nbformat
 
 from grader.course import Notebook
 from grader.nbx.cell_limits import STOPPED
+from grader.nbx.output_limit import OutputLimit, Verdict
 
 
 def graded(cell, grade_id: str, *, solution=False, grade=False, points=0):
@@ -76,18 +79,24 @@ class InProcessKernel:
         self.runs: list[tuple[str, int, float | None]] = []
         self._cell = None
         self._answer = None
+        self.output_limit = OutputLimit(0)
 
     def publish(self, data, metadata) -> None:
-        self._cell.outputs.append(
-            nbformat.v4.new_output("display_data", data=data, metadata=metadata)
-        )
+        """A display, as the executor takes it: through the output limit, which
+        takes the awaited answer for the channel."""
+        content = json.loads(json.dumps({"data": data, "metadata": metadata}))
+        message = {"msg_type": "display_data", "content": content}
+        if self.output_limit.count(message, 0) is not Verdict.ANSWER:
+            self._cell.outputs.append(nbformat.v4.new_output("display_data", **content))
 
     def raw_input(self, prompt: str) -> str:
         return self._answer(prompt) if self._answer else ""
 
-    def run_throwaway(self, cell, index, limit, answer=None) -> None:
+    def run_throwaway(self, cell, index, limit, answer=None, request=None):
         self.runs.append((cell.source, index, limit))
         self._cell, self._answer = cell, answer
+        if request is not None:
+            self.output_limit.await_answer(request)
         try:
             if self._busy:
                 raise Interrupted
@@ -107,6 +116,8 @@ class InProcessKernel:
             cell.outputs.append(output)
         finally:
             self._cell = self._answer = None
+            taken = self.output_limit.take_answer()
+        return taken if request is not None else None
 
     def define(self, source: str) -> None:
         """Run the student's code in the kernel (as a notebook cell would)."""
