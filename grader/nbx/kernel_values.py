@@ -3,6 +3,8 @@ in the kernel, and the student's exceptions.
 
 Plain data and numeric arrays come back as copies (grader.inside.wire); anything
 else comes back as a KernelObject, a handle that runs in the kernel when called.
+Every text the kernel sends (type and exception names, messages, reprs, traceback
+lines) is bounded here, where it enters the grader (grader.student_text.bounded).
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..inside import wire
+from ..student_text import bounded
 
 if TYPE_CHECKING:
     from .remote import KernelChannel
+
+
+NAME_CHARS = 100  # a type or exception name from the kernel
+MESSAGE_CHARS = 2000  # an exception's message
+LINE_CHARS = 200  # a traceback line, a repr
 
 
 class StudentCodeError(Exception):
@@ -32,8 +40,8 @@ class KernelObject:
     def __init__(self, channel: KernelChannel, data: dict, label: str):
         self._channel = channel
         self._key = data["__handle__"]
-        self._type = str(data.get("type", "object"))
-        self._repr = str(data.get("repr", ""))
+        self._type = kernel_name(data.get("type", "object"))
+        self._repr = bounded(data.get("repr", ""), LINE_CHARS)
         self._callable = bool(data.get("callable"))
         self.label = label
 
@@ -44,6 +52,12 @@ class KernelObject:
 
     def __repr__(self) -> str:
         return f"<{self._type} from the notebook: {self._repr}>"
+
+
+def kernel_name(name: object) -> str:
+    """A type or exception name the kernel sent, bounded (a class name can be a
+    megabyte: type() takes any string)."""
+    return bounded(name, NAME_CHARS)
 
 
 @lru_cache(maxsize=256)
@@ -60,20 +74,27 @@ def decode(data, label: str, channel: KernelChannel):
     def resolve(item: dict):
         if "__handle__" not in item or type(item["__handle__"]) is not int:
             raise wire.WireError(f"unexpected {sorted(item)!r}")
-        return _kernel_type(str(item.get("type", "object")))(channel, item, label)
+        return _kernel_type(kernel_name(item.get("type", "object")))(
+            channel, item, label
+        )
 
     try:
         return wire.decode(data, resolve)
     except (wire.WireError, RecursionError, ValueError, TypeError) as error:
-        raise GraderChannelError(f"{label}: unreadable answer ({error})") from None
+        reason = bounded(error, LINE_CHARS)
+        raise GraderChannelError(f"{label}: unreadable answer ({reason})") from None
 
 
-def student_error(error: dict, label: str) -> Exception:
-    """The exception a graded test sees when the student's code raised."""
-    name = str(error.get("ename", "Error"))
-    message = str(error.get("evalue", ""))
-    where = error.get("where") or []
-    lines = "; ".join(str(line) for line in where[-2:] if isinstance(line, str))
+def student_error(error: object, label: str) -> Exception:
+    """The exception a graded test sees when the student's code raised: its name,
+    message and last lines, each bounded."""
+    if type(error) is not dict:
+        return GraderChannelError(f"{label}: a malformed answer")
+    name = kernel_name(error.get("ename", "Error"))
+    message = bounded(error.get("evalue", ""), MESSAGE_CHARS)
+    where = error.get("where")
+    where = where[-2:] if type(where) is list else []
+    lines = "; ".join(bounded(line, LINE_CHARS) for line in where if type(line) is str)
     text = f"{label} raised {name}: {message}"
     return StudentCodeError(f"{text} (at {lines})" if lines else text)
 

@@ -21,12 +21,15 @@ import nbformat
 from nbformat import NotebookNode
 
 from ..inside import runtime, wire
+from ..student_text import bounded
 from .callbacks import Callbacks
 from .cell_limits import STOPPED, stopped_at_limit
 from .kernel_values import (
+    MESSAGE_CHARS,
     GraderChannelError,
     KernelObject,
     decode,
+    kernel_name,
     student_error,
     write_back,
 )
@@ -172,7 +175,12 @@ class KernelChannel:
         if answer is None:
             self._raise_for_timeout(cell, label, limit)
             errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-            reason = f"{errors[-1]['ename']}: {errors[-1]['evalue']}" if errors else ""
+            reason = (
+                f"{kernel_name(errors[-1].get('ename'))}: "
+                f"{bounded(errors[-1].get('evalue'), MESSAGE_CHARS)}"
+                if errors
+                else ""
+            )
             raise GraderChannelError(
                 f"the notebook's kernel did not answer the grader {reason}".strip()
             )
