@@ -1,4 +1,5 @@
-"""The course's catalogue of known mistakes, as the grader reads it.
+"""The course's catalogue of known mistakes (and its functions' contracts), as the
+grader reads them.
 
 The catalogue lives with the course, in the helper students receive
 (source/backprop/backprop_helper/mistakes.py): the notebooks' checks and the hidden
@@ -9,6 +10,10 @@ with it, and a worker grading another copy of the course reads that copy's.
 
 The class report, misconceptions.csv and the feedback pages all name a mistake by
 the label recognise() gives it, so one mistake has one name everywhere.
+
+The contracts of the functions students write (backprop_helper/contracts.py, also
+the standard library and numpy only) are read the same way: the grader checks the
+arguments of a call into a reference against them (grader.nbx.references).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from types import ModuleType
 from .course import HELPER_PACKAGE, SOURCE_DIR
 
 MISTAKES_FILE = "mistakes.py"
+CONTRACTS_FILE = "contracts.py"
 
 
 @dataclass(frozen=True)
@@ -43,12 +49,26 @@ def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
 
     Raises FileNotFoundError when the course has no catalogue.
     """
-    path = Path(source_dir) / HELPER_PACKAGE / MISTAKES_FILE
+    return _helper_module(Path(source_dir), MISTAKES_FILE, "mistake catalogue")
+
+
+@cache
+def contracts_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
+    """The course's backprop_helper/contracts.py under `source_dir`, loaded by path.
+
+    Raises FileNotFoundError when the course states no contracts.
+    """
+    return _helper_module(Path(source_dir), CONTRACTS_FILE, "contracts")
+
+
+def _helper_module(source_dir: Path, file: str, what: str) -> ModuleType:
+    """One module of the course's helper package, loaded by its path alone."""
+    path = source_dir / HELPER_PACKAGE / file
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    name = f"_grader_catalogue_{digest}"  # one module per course folder
+    name = f"_grader_{Path(file).stem}_{digest}"  # one module per course folder
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None or not path.is_file():
-        raise FileNotFoundError(f"the course's mistake catalogue is missing: {path}")
+        raise FileNotFoundError(f"the course's {what} is missing: {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while defined
     spec.loader.exec_module(module)

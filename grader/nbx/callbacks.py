@@ -3,9 +3,12 @@
 A function the grader binds in the kernel (a test's reference, swapped in for stage
 independence) is only a token there: calling it sends its arguments to the grader
 on the stdin channel (an input_request whose prompt starts with
-runtime.CALLBACK_PREFIX); the grader runs the function here and answers with an
-input_reply. So no code of the grader's ever reaches the kernel. Tokens are
-revoked when the test ends.
+runtime.CALLBACK_PREFIX); the grader runs the function in a child process under the
+notebook's limits (grader.nbx.references) and answers with an input_reply. So no
+code of the grader's ever reaches the kernel, and no argument the student chose runs
+in the grader's own process. A reference that breaches a limit on the student's
+arguments fails the test that bound it (`breach`); the kernel gets a refusal for
+that call and every later one. Tokens are revoked when the test ends.
 """
 
 from __future__ import annotations
@@ -14,55 +17,87 @@ import json
 import secrets
 from collections.abc import Callable
 
-from ..inside import runtime, wire
-from .kernel_values import GraderChannelError
+from ..inside import runtime
+from ..student_text import bounded
+from .references import Contract, ReferenceBreach, ReferenceRunner
+
+PROMPT_CHARS = 64 * 1024 * 1024  # a callback's arguments, as the kernel sent them
+
+
+class CallbackBreach(Exception):
+    """A reference breached a limit on the arguments the student's code gave it:
+    the graded test that bound it fails, whatever else it found."""
 
 
 class Callbacks:
     """The callbacks one notebook's graded test bound in its kernel.
 
-    decode(data, label): a value the kernel sent (GraderChannelError if malformed).
+    memory_mb: the memory a reference may use on the student's arguments.
+    contract: checks each call's arguments (grader.nbx.references.Contract).
+    limit: seconds each call may take (the graded test's cell limit; set by the
+    channel for each test).
     """
 
-    def __init__(self, decode: Callable[[object, str], object]) -> None:
-        self._decode = decode
+    def __init__(self, memory_mb: int = 0, contract: Contract | None = None) -> None:
         self._functions: dict[str, Callable] = {}
+        self._names: dict[str, str] = {}  # token -> the name bound in the kernel
+        self._runner = ReferenceRunner(memory_mb, contract)
+        self.limit: float | None = None
         self.running = False  # a callback runs: the kernel waits for its answer
+        self.breach = ""  # what a reference breached in this test ("" if none)
 
-    def token(self, function: Callable) -> dict:
-        """What the kernel is sent for `function`: a token it calls back with."""
+    def token(self, function: Callable, name: str = "") -> dict:
+        """What the kernel is sent for `function` (bound as `name`): a token it
+        calls back with."""
         token = secrets.token_hex(16)
         self._functions[token] = function
+        self._names[token] = name or function.__name__
         return {"__callback__": token, "name": function.__name__}
 
     def forget(self) -> None:
-        """Revoke every callback bound so far."""
+        """Revoke every callback bound so far; stop their child process."""
         self._functions.clear()
+        self._names.clear()
+        self._runner.stop()
+        self.breach = ""
+
+    @property
+    def forks(self) -> int:
+        """Child processes started for references so far."""
+        return self._runner.forks
 
     def answer(self, prompt: str) -> str:
         """The input_reply for one input_request: a callback's result, or ""."""
         if not prompt.startswith(runtime.CALLBACK_PREFIX):
             return ""  # the student's own input(): there is no one to answer
+        if self.breach:
+            return _error(f"refused: {self.breach}")
         try:
+            if len(prompt) > PROMPT_CHARS:
+                raise ValueError("arguments too large")
             request = json.loads(prompt[len(runtime.CALLBACK_PREFIX) :])
-            function = self._functions[str(request["callback"])]
-            label = f"the grader's {function.__name__}"
-            args = self._decode(request["args"], label)
-            kwargs = self._decode(request["kwargs"], label)
-            if type(args) is not list or type(kwargs) is not dict:
-                raise GraderChannelError(f"{label}: malformed arguments")
-        except (ValueError, KeyError, TypeError, GraderChannelError):
-            return json.dumps({"error": "not a callback of this test"})
+            token = request["callback"]
+            if type(token) is not str or token not in self._functions:
+                raise KeyError(token)
+            arguments = (request["args"], request["kwargs"])
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return _error("not a callback of this test")
         self.running = True
         try:
-            value = function(*args, **kwargs)
-            answer = {"value": wire.encode(value, _unsendable)}
-        except Exception as error:  # the reference itself failed on these arguments
-            answer = {"error": f"{type(error).__name__}: {error}"[:500]}
+            return self._runner.call(
+                self._functions, token, arguments, self.limit, self._names[token]
+            )
+        except ReferenceBreach as breach:
+            name = self._names[token]
+            self.breach = bounded(
+                f"the grader's {name}, called by your code, {breach} on the "
+                "arguments it was given",
+                500,
+            )
+            return _error(f"refused: {self.breach}")
         finally:
             self.running = False
-        return json.dumps(answer)
 
 
-def _unsendable(value) -> dict:
-    raise TypeError(f"a reference cannot return a {type(value).__name__}")
+def _error(text: str) -> str:
+    return json.dumps({"error": text})

@@ -46,6 +46,7 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     config.ResilientExecute.timeout = limits.cell_timeout or int(CELL_LIMIT_FLOOR)
     config.ResilientExecute.notebook_timeout = limits.notebook_timeout
     config.ResilientExecute.output_limit = limits.output_mb * MB
+    config.ResilientExecute.reference_memory_mb = limits.memory_mb
     config.ResilientExecute.status_dir = str(root / "status")
     # Graded tests run here, not in the student's kernel (grader/nbx/trusted.py).
     config.ResilientExecute.trusted_source = str(course)

@@ -32,6 +32,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
+from ..catalogue import contracts_module
 from ..course import Course, cell_name
 from ..kernel.command import MB
 from ..kernel.manager import GraderKernelManager
@@ -43,11 +44,20 @@ from .notebook_run import NotebookRun
 from .notes import grader_note
 from .output_limit import OutputLimit, Verdict, trimmed_error
 from .recovery import Recovery
+from .references import Contract
 from .remote import KernelChannel
 from .status import RunRecorder, write_record
 from .trusted import TrustedTests
 
 STDIN_SLICE = 0.05  # seconds between looks at the stdin channel during a request
+
+
+def course_contract(source_dir: Path) -> Contract | None:
+    """The course's contracts.check_call (None: the course states none)."""
+    try:
+        return contracts_module(source_dir).check_call
+    except FileNotFoundError:
+        return None
 
 
 class ResilientExecute(Execute):
@@ -75,6 +85,11 @@ class ResilientExecute(Execute):
     ).tag(config=True)
     output_limit = Integer(
         0, help="Bytes of output a notebook may produce (0: no limit)."
+    ).tag(config=True)
+    reference_memory_mb = Integer(
+        0,
+        help="MB of memory a graded test's reference may use when the student's "
+        "code calls it back (grader/nbx/references.py; 0: no limit).",
     ).tag(config=True)
     status_dir = Unicode(
         "", help="Folder for <notebook>.status.json files; '' writes none."
@@ -131,7 +146,10 @@ class ResilientExecute(Execute):
         cell_limits = CellLimits(course, stem, fixed, self.timeout)
         trusted = None
         if notebook is not None:
-            channel = KernelChannel(self, self.hung_call_timeout)
+            channel = KernelChannel(
+                self, self.hung_call_timeout, self.reference_memory_mb,
+                course_contract(course.source_dir),
+            )  # fmt: skip
             trusted = TrustedTests(notebook, course.source_dir, channel, cell_limits)
         return NotebookRun(
             self.nb, notebook, self.notebook_timeout, cell_limits,

@@ -33,6 +33,7 @@ from .kernel_values import (
     student_error,
     write_back,
 )
+from .references import Contract
 
 PROBE_SECONDS = 5  # how long a kernel may take to answer after an interrupt
 
@@ -66,9 +67,18 @@ class KernelChannel:
     cells: runs the requests (the notebook's executor).
     hung_limit: seconds a request about a function that ran past its limit before
     may take.
+    reference_memory_mb: memory a test's reference may use when the kernel calls it
+    back (grader.nbx.references; 0: no limit).
+    contract: checks the arguments of each such call (the course's contracts).
     """
 
-    def __init__(self, cells: ThrowawayCells, hung_limit: float) -> None:
+    def __init__(
+        self,
+        cells: ThrowawayCells,
+        hung_limit: float,
+        reference_memory_mb: int = 0,
+        contract: Contract | None = None,
+    ) -> None:
         self.cells = cells
         self.hung_limit = hung_limit
         self.index = 0  # the notebook cell the requests are made for
@@ -76,7 +86,8 @@ class KernelChannel:
         self.cell = ""  # the graded test cell the requests are made for
         self.hung: dict[str, str] = {}  # function -> the cell where it ran too long
         self._requests = 0
-        self.callbacks = Callbacks(self.decode)
+        self.callbacks = Callbacks(reference_memory_mb, contract)
+        self._binding = ""  # the name a value being bound goes under
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +102,7 @@ class KernelChannel:
         """Requests from now on are for graded test `cell`, the notebook's cell at
         `index`, each within `limit` seconds."""
         self.index, self.cell, self.limit = index, cell, limit
+        self.callbacks.limit = limit
 
     def note_hung(self, label: str, where: str) -> None:
         """`label` ran past its limit in cell `where`: later calls get a short one."""
@@ -105,7 +117,11 @@ class KernelChannel:
     def set(self, name: str, value) -> None:
         """Bind one of the student's names in the kernel (tests swap in references:
         functions of the test's own are bound as callbacks to the grader)."""
-        self._request("set", name=name, value=self._encode(value))
+        self._binding = name
+        try:
+            self._request("set", name=name, value=self._encode(value))
+        finally:
+            self._binding = ""
 
     def call(self, target: KernelObject, args: tuple, kwargs: dict):
         """Call a function in the kernel; mirror what it did to mutable arguments."""
@@ -140,7 +156,7 @@ class KernelChannel:
         if isinstance(value, KernelObject):
             return {"__handle__": value._key}
         if inspect.isfunction(value):
-            return self.callbacks.token(value)
+            return self.callbacks.token(value, self._binding)
         kind = type(value).__name__
         raise TypeError(f"a graded test cannot send a {kind} to the notebook")
 

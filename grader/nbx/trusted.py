@@ -26,6 +26,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from ..course import Notebook, grade_id, is_test
+from .callbacks import CallbackBreach
 from .cell_limits import STOPPED, CellLimits, hung_functions
 from .remote import CallTimedOut, KernelChannel
 
@@ -122,7 +123,10 @@ class TrustedTests:
         except Exception as raised:  # the test failed: that is its verdict
             error = raised
         finally:
+            breach = self.channel.callbacks.breach
             self.channel.callbacks.forget()
+        if breach:  # a reference breached a limit on the student's arguments
+            error = CallbackBreach(breach)
         if printed.getvalue():
             cell.outputs.append(
                 nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())

@@ -117,7 +117,9 @@ def test_a_kernel_that_died_is_a_channel_error():
     assert channel.dead
 
 
-def test_a_test_function_bound_in_the_kernel_runs_here_until_revoked():
+def test_a_test_function_bound_in_the_kernel_runs_in_a_child_until_revoked():
+    """The reference runs in a child of the grader (forked once per test), never in
+    the kernel nor in the grader's own process."""
     seen = []
 
     def reference(x):
@@ -129,7 +131,9 @@ def test_a_test_function_bound_in_the_kernel_runs_here_until_revoked():
     channel = channel_to(kernel)
     channel.set("reference", reference)
     assert type(kernel.user_ns["reference"]).__name__ == "Callback"
-    assert channel.get("uses_reference")(4) == 50 and seen == [4]
+    assert channel.get("uses_reference")(4) == 50
+    assert channel.get("uses_reference")(5) == 60
+    assert seen == [] and channel.callbacks.forks == 1
     channel.callbacks.forget()
     with pytest.raises(StudentCodeError, match="not a callback of this test"):
         channel.get("uses_reference")(4)
