@@ -61,11 +61,12 @@ def _cut_lines(text: str) -> str:
         end = text.find("\n", start)
         end = len(text) if end < 0 else end + 1
         line = text[start:end]
-        if len(line) > MAX_LINE_CHARS:
-            left_out = len(line) - LINE_HEAD_CHARS - LINE_TAIL_CHARS
+        body = line.removesuffix("\n")
+        if len(body) > MAX_LINE_CHARS:
+            left_out = len(body) - LINE_HEAD_CHARS - LINE_TAIL_CHARS
             line = (
-                f"{line[:LINE_HEAD_CHARS]} … {left_out:,} characters not shown … "
-                f"{line[-LINE_TAIL_CHARS:]}"
+                f"{body[:LINE_HEAD_CHARS]} … {left_out:,} characters not shown … "
+                f"{body[-LINE_TAIL_CHARS:]}{line[len(body) :]}"
             )
         kept.append(line)
         start = end
@@ -77,13 +78,18 @@ class PageBudget:
     """Characters of text output one page has left to show."""
 
     left: int = PAGE_TEXT_CHARS
+    noted: bool = False  # the note that the rest is not shown was given
 
-    def shown(self, text: str) -> str:
-        """`text` cut (cut_text), or a note once the page has shown its share."""
+    def shown(self, text: str) -> str | None:
+        """`text` cut (cut_text); once the page has shown its share, a note the
+        first time and None after (the output is left out)."""
         if self.left <= 0:
+            if self.noted:
+                return None
+            self.noted = True
             return (
-                f"[output not shown: this page has shown {PAGE_TEXT_CHARS:,} "
-                f"characters of output already; {KEPT}]"
+                f"[the rest of the output is not shown: this page has shown "
+                f"{PAGE_TEXT_CHARS:,} characters of output; {KEPT}]"
             )
         cut = cut_text(text)
         self.left -= len(cut)

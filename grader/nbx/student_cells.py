@@ -62,39 +62,46 @@ class StudentCells(NbGraderPreprocessor):
             cell = NotebookNode(
                 cell_type="raw",
                 metadata=cell.metadata,
-                source=note + budget.shown(cell.source),
+                source=note + (budget.shown(cell.source) or ""),
             )
         elif cell.cell_type == "code":
-            cell.outputs = [
+            outputs = (
                 clean_output(output, budget) for output in cell.get("outputs", [])
-            ]
+            )
+            cell.outputs = [output for output in outputs if output is not None]
         return cell, resources
 
 
 def clean_output(
     output: NotebookNode, budget: PageBudget | None = None
-) -> NotebookNode:
-    """One output, reduced to what the page may show."""
+) -> NotebookNode | None:
+    """One output, reduced to what the page may show (None: nothing, the page has
+    shown all the text it shows)."""
     budget = budget or PageBudget()
     kind = output.get("output_type")
     if kind == "stream":
         name = output.get("name") if output.get("name") == "stderr" else "stdout"
         text = budget.shown(_text(output.get("text", "")))
+        if text is None:
+            return None
         return NotebookNode(output_type="stream", name=name, text=text)
     if kind == "error":
         traceback = "\n".join(_text(line) for line in output.get("traceback", []))
+        shown = budget.shown(traceback)
         return NotebookNode(
             output_type="error",
             ename=cut_text(_text(output.get("ename", ""))),
             evalue=cut_text(_text(output.get("evalue", ""))),
-            traceback=[budget.shown(traceback)],
+            traceback=[] if shown is None else [shown],
         )
     if kind not in ("display_data", "execute_result"):
-        return NotebookNode(output_type="stream", name="stdout", text="")
+        return None
     data, kept, metadata = output.get("data", {}), {}, {}
     for mime, value in data.items():
         if mime in TEXT:
-            kept[mime] = budget.shown(_text(value))
+            text = budget.shown(_text(value))
+            if text is not None:
+                kept[mime] = text
         elif mime in (*SANITIZED, SVG):
             kept[mime] = _text(value)
         elif mime in IMAGES and _is_base64(value):
@@ -108,6 +115,8 @@ def clean_output(
         what = "an interactive widget" if WIDGET in data else ", ".join(dropped)
         kept = {"text/plain": f"[{what}: not shown in the feedback]"}
     kept = _markup_shown(kept, budget)
+    if not kept:
+        return None
     cleaned = NotebookNode(output_type=kind, data=kept, metadata=metadata)
     if kind == "execute_result":
         cleaned.execution_count = output.get("execution_count")
@@ -121,7 +130,7 @@ def _markup_shown(kept: dict[str, str], budget: PageBudget) -> dict[str, str]:
     for mime, limit in limits.items():
         if mime in kept and len(kept[mime]) > limit:
             note = MARKUP_NOTE.format(what=f"A {mime} output", size=len(kept[mime]))
-            return {"text/plain": note + budget.shown(kept[mime])}
+            return {"text/plain": note + (budget.shown(kept[mime]) or "")}
     return kept
 
 
