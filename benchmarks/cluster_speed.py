@@ -1,7 +1,7 @@
 """Grading on a Dask cluster: scaling, the cluster against local, the coordinator.
 
     .venv/bin/python benchmarks/cluster_speed.py [--students 10] [--coordinator 100,300]
-        [--before REV] [--coordinator-only]
+        [--before REV] [--coordinator-only] [--repeats 3]
 
 In one run on this machine:
 1. the coordinator's own CPU per student: `grade_class` with a runner that returns a
@@ -47,7 +47,7 @@ from tests.support import write_notebook  # noqa: E402
 
 NOTEBOOKS_PER_STUDENT = len(NOTEBOOKS)
 PROJECTED_NOTEBOOKS = 50_000
-REPEATS = 3
+REPEATS = 3  # runs of each class size, the least counts (--repeats)
 
 
 def write_class(folder: Path, students: int) -> Path:
@@ -147,10 +147,13 @@ def files_of_revision(revision: str, scratch: Path) -> dict[str, bytes]:
 
 
 def coordinator_cpu(
-    scratch: Path, sizes: tuple[int, int], outcomes: dict[str, StudentOutcome]
+    scratch: Path,
+    sizes: tuple[int, int],
+    outcomes: dict[str, StudentOutcome],
+    repeats: int = REPEATS,
 ) -> dict[str, dict[int, tuple[float, float]]]:
     """Coordinator CPU seconds of a whole run, (user, system), per outcome (by
-    label) and class size: the least of REPEATS runs, the outcomes taking turns."""
+    label) and class size: the least of `repeats` runs, the outcomes taking turns."""
     seconds: dict[str, dict[int, tuple[float, float]]] = {}
     for size in sizes:
         submissions = write_class(scratch / f"class-{size}", size)
@@ -159,7 +162,7 @@ def coordinator_cpu(
             label: Canned(outcome, students) for label, outcome in outcomes.items()
         }
         runs: dict[str, list[tuple[float, float]]] = {label: [] for label in outcomes}
-        for repeat in range(REPEATS):  # the least of a few: the machine is shared
+        for repeat in range(repeats):  # the least of a few: the machine is shared
             for label, runner in runners.items():
                 out = scratch / f"out-{size}-{label}-{repeat}"
                 OutFolder(out).prepare(COURSE)  # the course build is once per course
@@ -246,6 +249,7 @@ def main() -> None:
     parser.add_argument(
         "--coordinator-only", action="store_true", help="part 1 only (no cluster)"
     )
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
     sizes = tuple(int(n) for n in args.coordinator.split(","))
     scratch = Path(tempfile.mkdtemp(prefix="cluster-speed-"))
@@ -257,7 +261,7 @@ def main() -> None:
             files = files_of_revision(args.before, scratch / "before")
             before = dataclasses.replace(now, files=files)
             outcomes = {f"before ({args.before})": before, "now": now}
-        cpu = coordinator_cpu(scratch / "coordinator", sizes, outcomes)
+        cpu = coordinator_cpu(scratch / "coordinator", sizes, outcomes, args.repeats)
         per_student, fixed = print_coordinator(sizes, cpu, outcomes)["now"]
         if args.coordinator_only:
             return

@@ -8,6 +8,7 @@ reads the saved file back from disk; its page stays open for the slider tests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,12 +19,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
 import nbformat
+import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -31,6 +33,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Route,
+    sync_playwright,
 )
 
 from grader.course import HELPER_PACKAGE, NOTEBOOKS, RELEASE_DIR, REPO
@@ -231,6 +234,19 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
     )
+
+
+@contextlib.contextmanager
+def headless_chromium() -> Iterator[Browser]:
+    """Debian's Chromium for a module's tests (a missing one fails the test)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass

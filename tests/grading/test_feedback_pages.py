@@ -18,19 +18,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from grader.course import NOTEBOOKS, REPO
 from grader.demo.sample_class import with_mistake
 from grader.demo.submissions import solved
 from tests.browser import (
-    CHROMIUM,
     SCREENSHOTS,
     axe_violations,
-    launch_chromium,
+    headless_chromium,
     offline_context,
 )
-from tests.support import read_csv, run_cli, write_notebook
+from tests.support import grade_with_cli, read_csv, write_notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -53,22 +51,13 @@ def out(tmp_path_factory) -> Path:
     for mistake in MISTAKES:
         stem, notebook = with_mistake(mistake)
         write_notebook(root / "class" / FAILING / f"{stem}.ipynb", notebook)
-    result = run_cli(
-        "grade", root / "class", "--out", root / "out", "--jobs", "2", "--quiet",
-        timeout=900,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return root / "out"
+    return grade_with_cli(root / "class", root / "out")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def page_path(out: Path, student: str, page: str) -> Path:

@@ -41,13 +41,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import sync_playwright
 
 from grader.course import ASSIGNMENT, NOTEBOOKS, SOURCE_DIR
 from grader.demo.submissions import answer_cells, solved
 from grader.kernel.probe import sandbox_problem
 from grader.model import Limits
-from tests.browser import CHROMIUM, SCREENSHOTS, VIEWPORT, launch_chromium
+from tests.browser import SCREENSHOTS, VIEWPORT, headless_chromium
 from tests.grading.test_hostile import grade, students_processes, tree_hash
 from tests.nbx.test_feedback import active_markup
 from tests.support import (
@@ -531,12 +530,8 @@ def test_scripter_outputs_are_shown_inert(graded):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @dataclass
