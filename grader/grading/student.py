@@ -30,7 +30,8 @@ from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
 from ..model import Limits, NotebookGrade, Status
 from ..nbx.config import grading_config
-from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
+from ..nbx.grades import add_notes, gradebook_scores, notebook_grade
+from ..nbx.status import read_record
 from .bundle import CourseBundle
 
 GRADEBOOK_TEMPLATE = "gradebook.template.db"
@@ -121,7 +122,7 @@ def _grade(
     grades = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for stem in job.notebooks:
-            run = run_status(root / "status", stem)
+            run = read_record(root / "status", stem)
             grade = run and notebook_grade(
                 gradebook, ASSIGNMENT, student, stem, autograded, run
             )
@@ -133,8 +134,8 @@ def _grade(
             grade.source = job.sources.get(stem, "")
             grades.append(grade)
             why = (
-                [f"{run[1]} (status: {run[0]})"]
-                if run[0] != Status.OK and run[1]
+                [f"{run.detail} (status: {run.status})"]
+                if run.status != Status.OK and run.detail
                 else []
             )
             add_notes(autograded / f"{stem}.ipynb", [*why, *notes])

@@ -40,6 +40,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets.config import Config
 
+from ..course import is_test
 from .grades import NOTES_KEY, cell_message
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,21 +59,11 @@ class ShortenTestTracebacks(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources, index):
         """Shorten the error outputs of one graded, non-answer cell."""
-        if is_graded_test(cell):
+        if is_test(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
-
-
-def is_graded_test(cell: NotebookNode) -> bool:
-    """A graded code cell that is not an answer: a test cell."""
-    meta = cell.metadata.get("nbgrader", {})
-    return (
-        cell.cell_type == "code"
-        and bool(meta.get("grade"))
-        and not meta.get("solution")
-    )
 
 
 # --- what the student's HTML may keep ---------------------------------------------
@@ -283,7 +274,7 @@ class FeedbackPage(NbGraderPreprocessor):
                 cell_message(cell),
             )
             for cell in nb.cells
-            if is_graded_test(cell)
+            if is_test(cell)
         ]
         nonce = secrets.token_urlsafe(18)
         resources[RESOURCES_KEY] = {
