@@ -18,5 +18,13 @@ kernel_values  what comes back from the kernel: values, handles, exceptions
 callbacks      a graded test's own functions, called back from the kernel
 grades         grades, messages and notes read back from nbgrader's files
 feedback       feedback pages that run nothing a student wrote
+student_cells  what of each cell and output a page shows (inert, cut, smaller)
+sanitize       the one allowlist every piece of a student's HTML passes
+mathml         TeX to MathML when the page is written
+markdown       markdown to HTML, its math as MathML
+highlight      code, lightly coloured
+page_text      long text cut as a terminal cuts it
+images         plots re-encoded smaller for the page
+student_index  feedback/<student>/index.html, a student's first page
 misconceptions the mistakes a failing test names, at its top in the feedback
 """
