@@ -100,14 +100,40 @@ def student_error(error: object, label: str) -> Exception:
 
 
 def write_back(original, after) -> None:
-    """Make a test's argument reflect what the student's function did to its copy."""
+    """Let a test observe what the student's function did to its argument: the
+    argument's new contents, as data of its own kind, never an object to adopt.
+
+    An array takes the new values only at its own shape and dtype; a list or a dict
+    takes new contents only when they are plain data (no object of the notebook).
+    Anything else is left as it was. Graded tests compute their expected values
+    from copies of their own before the call, so what the student wrote into an
+    argument can fail a check on that argument ("w unchanged"), nothing more."""
     if after is None:
         return
     if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
-        if original.shape == after.shape and original.flags.writeable:
+        if (
+            original.shape == after.shape
+            and original.dtype == after.dtype
+            and original.flags.writeable
+        ):
             original[...] = after
-    elif type(original) is list and type(after) is list:
+    elif type(original) is list and type(after) is list and _plain(after):
         original[:] = after
-    elif type(original) is dict and type(after) is dict:
+    elif type(original) is dict and type(after) is dict and _plain(after):
         original.clear()
         original.update(after)
+
+
+def _plain(value) -> bool:
+    """Whether value holds only data (no KernelObject at any depth)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, KernelObject):
+            return False
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return True

@@ -181,3 +181,50 @@ def test_a_runtime_the_student_replaced_is_a_channel_error(answer, message):
     runtime.request = lambda text: answer(runtime, json.loads(text)["id"])
     with pytest.raises(GraderChannelError, match=message):
         f()
+
+
+def test_what_a_function_does_to_its_arguments_is_observed_as_data():
+    """In-place changes reach the test's own argument (so "w unchanged" checks
+    see them), as values of its own shape and dtype."""
+    kernel = InProcessKernel()
+    kernel.define(
+        "def f(w, items, table):\n    w[0] = 9.0\n    items.append(3)\n"
+        "    table['k'] = [1.5]\n    return None"
+    )
+    w, items, table = np.zeros(3), [1, 2], {"a": 1}
+    channel_to(kernel).get("f")(w, items, table)
+    assert w.tolist() == [9.0, 0.0, 0.0] and w.dtype == np.float64
+    assert items == [1, 2, 3] and table == {"a": 1, "k": [1.5]}
+
+
+def faked_arguments(runtime, number):
+    """A runtime the student replaced, answering a call with arguments "after" it
+    that are no longer the test's kind: another shape, dtype, an object."""
+    after = runtime._encode
+    answer = {
+        "id": number,
+        "value": {
+            "result": None,
+            "args": [
+                after(np.zeros(4)),  # another shape
+                after(np.zeros(3, dtype=np.int64)),  # another dtype
+                [runtime._handle_for(print)],  # an object of the notebook
+                {"__dict__": [["k", runtime._handle_for(print)]]},
+            ],
+            "kwargs": {},
+        },
+    }
+    runtime.shell.display_pub.publish(data={runtime.wire.MIME: answer}, metadata={})
+
+
+def test_arguments_changed_into_another_kind_are_not_adopted():
+    kernel = InProcessKernel()
+    kernel.define("def f(*args):\n    return None")
+    channel = channel_to(kernel)
+    f = channel.get("f")
+    runtime = kernel.user_ns["__grader__"]
+    runtime.request = lambda text: faked_arguments(runtime, json.loads(text)["id"])
+    a, b, items, table = np.ones(3), np.ones(3), [1], {"a": 1}
+    f(a, b, items, table)
+    assert a.tolist() == b.tolist() == [1.0, 1.0, 1.0]
+    assert items == [1] and table == {"a": 1}
