@@ -9,7 +9,10 @@ it imports only the standard library, so none of the helper's plots or widgets c
 with it, and a worker grading another copy of the course reads that copy's.
 
 The class report, misconceptions.csv and the feedback pages all name a mistake by
-the label recognise() gives it, so one mistake has one name everywhere.
+the label the catalogue gives it (its label()), so one mistake has one name
+everywhere. They count what the grader's own run of the tests found, as data
+(named_found); recognise() reads a failing test's message back only for stock
+nbgrader, which runs the tests in the student's kernel.
 
 The contracts of the functions students write (backprop_helper/contracts.py, also
 the standard library and numpy only) are read the same way: the grader checks the
@@ -88,6 +91,24 @@ def base_key(key: str, source_dir: Path = SOURCE_DIR) -> str:
 def named_mistakes(message: str, source_dir: Path = SOURCE_DIR) -> list[Named]:
     """The known mistakes a message names, each label once, in order."""
     return named_in(recognised(message, source_dir))
+
+
+def named_found(found: list, source_dir: Path = SOURCE_DIR) -> list[Named]:
+    """The known mistakes among a test's findings held as data (grader.nbx.findings:
+    [key, mistake id or "", reason] each), each label once, in order: the ids the
+    grader's own checks found, never text read back."""
+    module = mistakes_module(source_dir)
+    named: dict[str, Named] = {}
+    for key, mistake_id, reason in found:
+        mistake = module.CATALOGUE.get(mistake_id)
+        if mistake is None:
+            continue
+        label = module.label(mistake, key, reason)
+        named.setdefault(
+            label,
+            Named(label, mistake.id, mistake.notebook, mistake.meaning, mistake.taught),
+        )
+    return list(named.values())
 
 
 def named_in(findings: list) -> list[Named]:

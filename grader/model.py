@@ -77,6 +77,12 @@ class TestResult:
     points: float
     max_points: float
     message: str = ""  # what the failing test printed or raised; "" when it passed
+    # What the failing test's checks found, as data the grader's trusted tests
+    # recorded (grader.nbx.findings): {"found": [[key, mistake id or "", reason],
+    # ...], "compared": {key: [expected, got]}, "headline": the grader's words for
+    # a failure no check explains}. None when the test passed, or ran where the
+    # grader cannot see its checks (stock nbgrader: the message is read instead).
+    findings: dict | None = None
 
 
 @dataclass
@@ -101,7 +107,14 @@ class NotebookGrade:
     def test_rows(self) -> list[dict[str, object]]:
         """The tests.csv rows, one per graded test cell."""
         return [
-            {"student": self.student, "notebook": self.notebook, **asdict(test)}
+            {
+                "student": self.student,
+                "notebook": self.notebook,
+                "test": test.test,
+                "points": test.points,
+                "max_points": test.max_points,
+                "message": test.message,
+            }
             for test in self.tests
         ]
 

@@ -553,6 +553,21 @@ def test_check_failed_carries_the_findings():
         f"backward: dw3: the sign is flipped; dw6: {CATALOGUE['half'].name}; "
         "dw7: different value (off by 4, relative 4); w[1, 2]: the sign is flipped"
     )
+    # every number compared, right and wrong, as (expected, got): data to group
+    # unnamed wrong answers by, never read back from text
+    assert excinfo.value.compared == {
+        "dw3": (1.0, -1.0), "dw6": (0.5, 0.25), "dw7": (1.0, 5.0),
+        "w[0]": (1.0, 1.0), "w[1]": (2.0, -2.0), "w[2]": (3.0, -3.0),
+    }  # fmt: skip
+
+
+def test_a_failure_without_compared_numbers_carries_none():
+    with pytest.raises(CheckFailed) as excinfo:
+        check_values({}, {"loss": 1.0}, what="forward")
+    assert excinfo.value.compared == {}
+    assert excinfo.value.found == (
+        ("loss", None, "missing from what forward returned"),
+    )
 
 
 def test_the_closest_known_value_names_the_mistake():

@@ -407,7 +407,7 @@ def oracle_recognise(message: str) -> list[Recognised]:
         identity = (found.id if found else reason, key)
         if identity not in seen:
             seen.add(identity)
-            results.append(Recognised(found, key, catalogue._label(found, key, reason)))
+            results.append(Recognised(found, key, catalogue.label(found, key, reason)))
 
     for segment in catalogue._segments(message):
         found, taken = [], []

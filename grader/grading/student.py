@@ -170,7 +170,7 @@ def _grade(
                 if run.status != Status.OK and run.detail
                 else []
             )
-            add_notes(autograded / f"{stem}.ipynb", [*why, *notes])
+            add_notes(autograded / f"{stem}.ipynb", [*why, *notes], run.findings)
         scores = gradebook_scores(gradebook, ASSIGNMENT, student)
     if any(grade.status != Status.GRADER_ERROR for grade in grades):
         feedback = api.generate_feedback(ASSIGNMENT, student, force=True)

@@ -82,7 +82,9 @@ def strip_foreign_metadata(
     metadata is not even a dict) is the student's own: it runs as a plain cell,
     worth nothing. nbgrader would fail the whole notebook on a graded cell its
     gradebook does not know: the student's 0 became a grader_error, retried on
-    every run."""
+    every run. The notebook's own "grader" metadata (where the grader keeps its
+    notes and findings, grader.nbx.grades) is the grader's alone: removed too."""
+    notebook.metadata.pop("grader", None)
     course_ids = {grade_id(cell) for cell in course_notebook.released.cells}
     course_ids -= {"", None}
     foreign = [

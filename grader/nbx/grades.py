@@ -11,9 +11,11 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
 from ..model import NotebookGrade, TestResult
+from .findings import empty
 from .status import RunRecord
 
-NOTES_KEY = "grader"  # notebook metadata: {"notes": [...]}, written by add_notes
+# notebook metadata: {"notes": [...], "findings": {grade_id: ...}}, by add_notes
+NOTES_KEY = "grader"
 
 
 def cell_messages(autograded: Path) -> dict[str, str]:
@@ -40,8 +42,12 @@ def cell_message(cell: NotebookNode) -> str:
     return "".join(parts).strip()
 
 
-def add_notes(autograded: Path, notes: list[str]) -> None:
-    """Record the grader's notes (why a run stopped, repairs made) for the feedback.
+def add_notes(
+    autograded: Path, notes: list[str], findings: dict[str, dict] | None = None
+) -> None:
+    """Record the grader's notes (why a run stopped, repairs made) and what the
+    failing tests found (grader.nbx.findings; None: the tests ran in the kernel)
+    for the feedback.
 
     They go into the autograded notebook's metadata, never into a cell: the
     feedback page renders them in the grader's own block (grader.nbx.feedback),
@@ -51,7 +57,10 @@ def add_notes(autograded: Path, notes: list[str]) -> None:
     if not autograded.exists():
         return
     notebook = nbformat.read(autograded, as_version=4)
-    notebook.metadata[NOTES_KEY] = {"notes": [str(note) for note in notes]}
+    record: dict = {"notes": [str(note) for note in notes]}
+    if findings is not None:
+        record["findings"] = findings
+    notebook.metadata[NOTES_KEY] = record
     nbformat.write(notebook, autograded)
 
 
@@ -72,18 +81,26 @@ def notebook_grade(
     messages = cell_messages(autograded / f"{stem}.ipynb")
     order = {name: index for index, name in enumerate(messages)}
     tests = [
-        TestResult(
-            grade.name,
-            float(grade.score),
-            float(grade.max_score),
-            "" if grade.score >= grade.max_score else messages.get(grade.name, ""),
-        )
+        _test_result(grade, messages.get(grade.name, ""), run)
         for grade in sorted(notebook.grades, key=lambda g: order.get(g.name, 0))
     ]
     return NotebookGrade(
         student, stem, float(notebook.score), float(notebook.max_score), run.status,
         run.detail, tests=tests,
     )  # fmt: skip
+
+
+def _test_result(grade, message: str, run: RunRecord) -> TestResult:
+    """One test's result; a failing one with what it found, when the grader ran it
+    (a test that failed without running, or without a check, found nothing)."""
+    if grade.score >= grade.max_score:
+        return TestResult(grade.name, float(grade.score), float(grade.max_score))
+    findings = None
+    if run.findings is not None:
+        findings = run.findings.get(grade.name) or empty()
+    return TestResult(
+        grade.name, float(grade.score), float(grade.max_score), message, findings
+    )
 
 
 def gradebook_scores(

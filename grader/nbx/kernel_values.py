@@ -27,7 +27,14 @@ LINE_CHARS = 200  # a traceback line, a repr
 
 
 class StudentCodeError(Exception):
-    """The student's code raised while a graded test called it."""
+    """The student's code raised while a graded test called it.
+
+    function: what the test called (the grader's label); ename: the exception's
+    name as the kernel sent it (bounded)."""
+
+    def __init__(self, message: str, function: str = "", ename: str = "") -> None:
+        super().__init__(message)
+        self.function, self.ename = function, ename
 
 
 class GraderChannelError(Exception):
@@ -96,7 +103,7 @@ def student_error(error: object, label: str) -> Exception:
     where = where[-2:] if type(where) is list else []
     lines = "; ".join(bounded(line, LINE_CHARS) for line in where if type(line) is str)
     text = f"{label} raised {name}: {message}"
-    return StudentCodeError(f"{text} (at {lines})" if lines else text)
+    return StudentCodeError(f"{text} (at {lines})" if lines else text, label, name)
 
 
 def write_back(original, after) -> None:

@@ -1,11 +1,12 @@
 """The feedback page names the misconception at the top of each failing test.
 
-A hidden test's message names the mistakes it recognised (the course's catalogue,
-grader.catalogue); the class report and misconceptions.csv count the class by
-those names. NameMisconceptions gives each failing test's verdict on the feedback
-page the same names, with what each means and where the notebook teaches it, for
-the template to show above the test's message (grader/nbx/feedback.py renders the
-verdicts; this only adds to them).
+A hidden test names the mistakes it recognised by their ids in the course's
+catalogue (grader.catalogue); the grader records them as data in the autograded
+notebook's metadata (grader.nbx.grades.add_notes), and the class report and
+misconceptions.csv count the class by the same ids. NameMisconceptions gives each
+failing test's verdict on the feedback page the same names, with what each means
+and where the notebook teaches it, for the template to show above the test's
+message (grader/nbx/feedback.py renders the verdicts; this only adds to them).
 
 It runs after FeedbackPage, which gathered the verdicts into
 resources["grader_feedback"]: each verdict (in "tests" and "by_test") gets
@@ -23,9 +24,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config import Config
 
-from ..catalogue import named_mistakes
+from ..catalogue import named_found, named_mistakes
 from ..course import ASSIGNMENT, SOURCE_DIR
 from .feedback import RESOURCES_KEY, FeedbackPage
+from .grades import NOTES_KEY
 
 KEY = "misconceptions"
 
@@ -44,18 +46,24 @@ class NameMisconceptions(NbGraderPreprocessor):
         page = resources.get(RESOURCES_KEY)
         if not page:
             return nb, resources
+        findings = nb.metadata.get(NOTES_KEY, {}).get("findings")
         for verdict in [*page.get("tests", []), *page.get("by_test", {}).values()]:
-            verdict[KEY] = self._named(verdict)
+            verdict[KEY] = self._named(verdict, findings)
         return nb, resources
 
-    def _named(self, verdict: dict) -> list[dict]:
-        """The misconceptions one verdict's message names ([] when it passed)."""
+    def _named(self, verdict: dict, findings: dict | None) -> list[dict]:
+        """The misconceptions one verdict's test found ([] when it passed): from
+        the findings the grader recorded (grader.nbx.grades.add_notes), or read
+        from the message when the tests ran in the kernel (findings None)."""
         if verdict.get("passed", True):
             return []
+        source_dir = Path(self.source_dir)
         try:
-            named = named_mistakes(
-                str(verdict.get("message", "")), Path(self.source_dir)
-            )
+            if isinstance(findings, dict):
+                found = findings.get(str(verdict.get("name")), {}).get("found", [])
+                named = named_found(found, source_dir)
+            else:
+                named = named_mistakes(str(verdict.get("message", "")), source_dir)
         except (OSError, SyntaxError, ImportError) as error:
             # No catalogue, no names: the page still shows the test's message.
             self.log.warning("the mistake catalogue could not be read: %s", error)

@@ -97,7 +97,8 @@ class NotebookRun:
             self.nb, self.kernel.outcome(), self.output_limit, record.status,
             record.detail,
         )  # fmt: skip
-        return RunRecord(status, detail, record.seconds)
+        findings = dict(self.trusted.findings) if self.trusted is not None else None
+        return RunRecord(status, detail, record.seconds, findings)
 
     def _why_lost(self, error: Exception) -> tuple[Status, str]:
         """Status and sentence for a kernel that died or ignored a stop."""

@@ -1,8 +1,9 @@
 """How a notebook's run ended: the executor writes it, the grading stage reads it.
 
 One small JSON file per notebook, outside the student's folder: the status, the
-sentence that says why, and each code cell's seconds (what `python -m grader
-release` keeps of the answer key's run).
+sentence that says why, each code cell's seconds (what `python -m grader
+release` keeps of the answer key's run), and what each failing graded test found,
+as data (grader.nbx.findings; None when the tests ran in the kernel).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class RunRecord:
     status: Status
     detail: str = ""
     seconds: dict[str, float] = field(default_factory=dict)  # cell -> seconds
+    # grade_id -> what that failing test found (grader.nbx.findings); None when the
+    # graded tests ran in the student's kernel (the grader saw no check)
+    findings: dict[str, dict] | None = None
 
 
 class RunRecorder:
@@ -58,7 +62,8 @@ def write_record(status_dir: str | Path, notebook: str, record: RunRecord) -> No
     path = status_path(status_dir, notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"status": str(record.status), "detail": record.detail}
-    path.write_text(json.dumps({**data, "seconds": record.seconds}))
+    data |= {"seconds": record.seconds, "findings": record.findings}
+    path.write_text(json.dumps(data))
 
 
 def read_record(status_dir: str | Path, notebook: str) -> RunRecord | None:
@@ -67,4 +72,8 @@ def read_record(status_dir: str | Path, notebook: str) -> RunRecord | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return RunRecord(Status(data["status"]), data["detail"], data.get("seconds", {}))
+    findings = data.get("findings")
+    return RunRecord(
+        Status(data["status"]), data["detail"], data.get("seconds", {}),
+        findings if isinstance(findings, dict) else None,
+    )  # fmt: skip

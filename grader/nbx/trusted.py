@@ -28,6 +28,7 @@ from nbformat import NotebookNode
 from ..course import Notebook, grade_id, is_test
 from .callbacks import CallbackBreach
 from .cell_limits import STOPPED, CellLimits, hung_functions
+from .findings import findings_of
 from .remote import CallTimedOut, KernelChannel
 
 
@@ -89,6 +90,8 @@ class TrustedTests:
         self.source_dir = str(source_dir)
         self.channel = channel
         self.cell_limits = cell_limits
+        # grade_id -> what each failing test found, as data (grader.nbx.findings)
+        self.findings: dict[str, dict] = {}
 
     def handles(self, cell: NotebookNode) -> bool:
         """Whether a cell is one of the source's graded test cells."""
@@ -131,7 +134,10 @@ class TrustedTests:
             cell.outputs.append(
                 nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())
             )
-        if error is not None:
+        if error is None:
+            self.findings.pop(name, None)
+        else:
+            self.findings[name] = findings_of(error)
             kind = STOPPED if isinstance(error, CallTimedOut) else type(error).__name__
             message = str(error)
             cell.outputs.append(

@@ -6,7 +6,11 @@ points. A class is counted once per student and misconception: two students who
 flipped the sign of dw3 count 2 under "dw3: the sign is flipped", whichever of
 03's tests named it and how often.
 
-- A named mistake counts under its label, in the notebook whose test named it.
+- A named mistake counts under its label, in the notebook whose test named it:
+  the mistake ids the grader's run of the test found, as data (TestResult.findings);
+  a student's own text (an exception spelling "exp: the sign is flipped") names
+  none. Only a test the grader did not run itself (stock nbgrader: findings None)
+  is read from its message (recognise()).
 - A failing test that names no mistake counts under its own message (the first
   line), if its notebook was graded ("ok": a timeout's or a crash's message says
   how the run ended, not what the student misunderstood), unless every value it
@@ -19,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalogue import Named, base_key, named_in, recognised
+from ..catalogue import Named, base_key, named_found, named_in, recognised
 from ..course import SOURCE_DIR
-from ..model import ClassResults, NotebookGrade, Status
+from ..model import ClassResults, NotebookGrade, Status, TestResult
 from .stats import notebook_order, sorted_grades
 from .tables import csv_text
 from .text import first_line
@@ -67,24 +71,39 @@ def notebook_misconceptions(
     for test in grade.tests:
         if test.points >= test.max_points:
             continue
-        findings = recognised(test.message, source_dir)
-        named = named_in(findings)
+        named, keys = test_findings(test, source_dir)
         for mistake in named:
             found.setdefault(mistake.label, mistake)
-        keys = {
-            base_key(finding.key, source_dir)
-            for finding in findings
-            if finding.key and (finding.mistake is not None or not named)
-        }
         if named:
             named_keys.update(keys)
         else:
-            unnamed.append((first_line(test.message), keys))
+            headline = (test.findings or {}).get("headline")
+            unnamed.append((headline or first_line(test.message), keys))
     if grade.status == Status.OK:
         for line, keys in unnamed:
             if not (keys and keys <= named_keys):
                 found.setdefault(line, None)
     return found
+
+
+def test_findings(test: TestResult, source_dir: Path) -> tuple[list[Named], set[str]]:
+    """The known mistakes a failing test found, and the keys it found wrong (those
+    of its named mistakes, or all when it named none): from the findings the grader
+    recorded, or read from the message for a test it did not run."""
+    if test.findings is None:  # stock nbgrader: the message is all there is
+        read = recognised(test.message, source_dir)
+        named = named_in(read)
+        found = [(r.key, bool(r.mistake)) for r in read]
+    else:
+        entries = test.findings.get("found", [])
+        named = named_found(entries, source_dir)
+        found = [(key, bool(mistake_id)) for key, mistake_id, _ in entries]
+    keys = {
+        base_key(key, source_dir)
+        for key, is_named in found
+        if key and (is_named or not named)
+    }
+    return named, keys
 
 
 def class_misconceptions(

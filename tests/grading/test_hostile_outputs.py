@@ -515,7 +515,10 @@ def test_forged_notes_stay_in_the_notebook_part(graded):
     assert "regraded by hand" not in verdict(page)
     assert "Notes from the grader" not in verdict(page)
     assert "regraded by hand" in html_text(notebook_part(page))
-    assert graded.autograded(FORGER, SIG).metadata.get("grader") == {"notes": []}
+    grader = graded.autograded(FORGER, SIG).metadata["grader"]
+    assert grader["notes"] == []
+    # only the grader's findings: the wrong derivative's test, as data
+    assert list(grader["findings"]) == ["test_sigmoid_derivative"]
 
 
 def test_scripter_outputs_are_shown_inert(graded):

@@ -42,6 +42,13 @@ def test_a_students_own_cell_loses_its_nbgrader_metadata(metadata):
     ]
 
 
+def test_the_graders_own_metadata_is_never_the_students():
+    notebook = solved(SIG)
+    notebook.metadata["grader"] = {"notes": ["regraded: 4 / 4"], "findings": {}}
+    strip_foreign_metadata(notebook, COURSE.notebook(SIG))
+    assert "grader" not in notebook.metadata
+
+
 def test_the_courses_cells_keep_theirs():
     notebook = solved(SIG)
     before = [dict(cell.metadata) for cell in notebook.cells]

@@ -15,6 +15,9 @@ from traitlets.config import Config
 from grader.catalogue import mistakes_module
 from grader.course import REPO, SOURCE_DIR
 from grader.nbx.feedback import FeedbackPage, configure_feedback
+from grader.nbx.findings import findings_of
+from grader.nbx.grades import NOTES_KEY
+from grader.nbx.kernel_values import StudentCodeError
 from grader.nbx.misconceptions import NameMisconceptions, configure_misconceptions
 from tests.notebook_code import CellRun, run_cells
 from tests.planted import PLANTED
@@ -146,3 +149,34 @@ def test_a_key_a_students_output_wrote_is_escaped():
     )
     assert "<img" not in box
     assert f"Misconception: {hostile}: the sign is flipped." in html_text(box)
+
+
+def test_the_findings_the_grader_recorded_name_the_misconceptions():
+    """With the grader's findings in the notebook's metadata (add_notes), the page
+    names what the tests found, not what their messages spell: a student's
+    exception text spelling a mistake's label names nothing."""
+    spelled = graded_test_cell(
+        "test_sigmoid_derivative", 0, 1,
+        nbformat.v4.new_output(
+            "error", ename="StudentCodeError",
+            evalue="sigmoid_derivative raised ValueError: exp: the sign is flipped",
+            traceback=[],
+        ),
+    )  # fmt: skip
+    run = hidden_runs("bwd-tanh-prime")["test_backward_upper"]
+    found = cell_of(run, 2)
+    notebook = nbformat.v4.new_notebook(cells=[spelled, found])
+    notebook.metadata[NOTES_KEY] = {
+        "notes": [],
+        "findings": {
+            "test_sigmoid_derivative": findings_of(
+                StudentCodeError("x", "sigmoid_derivative", "ValueError")
+            ),
+            "test_backward_upper": findings_of(run.error),
+        },
+    }
+    page = render(notebook)
+    assert "Misconception:" not in verdict_box(page, "test_sigmoid_derivative")
+    assert "Misconception: 1 − tanh instead of 1 − tanh²" in html_text(
+        verdict_box(page, "test_backward_upper")
+    )

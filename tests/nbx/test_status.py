@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grader.model import Status
 from grader.nbx.status import RunRecord, RunRecorder, read_record, write_record
 
@@ -24,8 +26,14 @@ def test_the_first_event_sets_the_status_and_each_sentence_is_said_once():
     )
 
 
-def test_a_record_is_read_back_as_written(tmp_path):
-    record = RunRecord(Status.MEMORY_LIMIT, "used more than", {"setup": 1.25})
+@pytest.mark.parametrize(
+    "findings",
+    [None, {"test_f": {"found": [["dw3", "sign-flipped", "the sign is flipped"]],
+                       "compared": {"dw3": [1.0, -1.0]}, "headline": ""}}],
+    ids=["tests-in-the-kernel", "findings"],
+)  # fmt: skip
+def test_a_record_is_read_back_as_written(tmp_path, findings):
+    record = RunRecord(Status.MEMORY_LIMIT, "used more than", {"setup": 1.25}, findings)
     write_record(tmp_path / "status", "01_sigmoid", record)
     assert read_record(tmp_path / "status", "01_sigmoid") == record
     assert read_record(tmp_path / "status", "02_forward_propagation") is None

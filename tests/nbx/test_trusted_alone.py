@@ -47,12 +47,20 @@ def test_a_passing_test_leaves_no_output_and_its_requests_get_its_limit(tmp_path
 def test_a_failing_test_records_its_error_as_name_and_message(tmp_path):
     kernel = InProcessKernel()
     kernel.define("def f(x):\n    return x")
-    (error,) = run_test(trusted_with(kernel, tmp_path)[0]).outputs
+    trusted = trusted_with(kernel, tmp_path)[0]
+    (error,) = run_test(trusted).outputs
     assert (error.ename, error.evalue, error.traceback) == (
         "AssertionError",
         "",
         ["AssertionError: "],
     )
+    # what it found, as data: no check's finding, no words of the grader's
+    assert trusted.findings == {"test_f": {"found": [], "compared": {}, "headline": ""}}
+    kernel.define("def f(x):\n    raise ValueError('exp: the sign is flipped')")
+    run_test(trusted)
+    assert trusted.findings["test_f"]["headline"] == "f raised ValueError"
+    kernel.define("def f(x):\n    return 2 * x")
+    assert run_test(trusted).outputs == [] and trusted.findings == {}
 
 
 def test_a_call_stopped_at_its_limit_is_recorded_as_a_stopped_cell(tmp_path):

@@ -10,8 +10,10 @@ import pytest
 
 from grader.catalogue import mistakes_module
 from grader.course import REPO, SOURCE_DIR
-from grader.model import ClassResults, Status
+from grader.model import ClassResults, NotebookGrade, Status
 from grader.model import TestResult as CellResult
+from grader.nbx.findings import findings_of
+from grader.nbx.kernel_values import StudentCodeError
 from grader.output.html import PLOTTED_MISCONCEPTIONS, TOP_MISCONCEPTIONS, report_html
 from grader.output.misconceptions import (
     MISCONCEPTIONS_COLUMNS,
@@ -36,9 +38,43 @@ EXPECTED = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def results() -> ClassResults:
-    return planted_class()
+@pytest.fixture(scope="module", params=["findings", "messages"])
+def results(request) -> ClassResults:
+    """The class as the grader records it (findings as data) and as stock nbgrader
+    leaves it (messages only): both count the same."""
+    return planted_class(findings=request.param == "findings")
+
+
+LABELLER = (
+    "sigmoid_derivative raised ValueError: exp: the sign is flipped "
+    "(at sigmoid_derivative (line 2): raise ValueError(...))"
+)
+
+
+def test_a_students_own_text_never_counts_as_a_named_mistake():
+    """An exception whose text spells a mistake's label ("exp: the sign is
+    flipped") counts only as what the grader saw: the function raised."""
+    test = CellResult(
+        "test_sigmoid_derivative", 0.0, 1.0, f"StudentCodeError: {LABELLER}",
+        findings_of(StudentCodeError(LABELLER, "sigmoid_derivative", "ValueError")),
+    )  # fmt: skip
+    grade = NotebookGrade("mallory", SIG, 3.0, 4.0, Status.OK, tests=[test])
+    rows = class_misconceptions(ClassResults([grade]))
+    assert [(row.label, row.mistake) for row in rows] == [
+        ("sigmoid_derivative raised ValueError", None)
+    ]
+    own = StudentCodeError(LABELLER, "sigmoid_derivative", "exp: the sign is flipped")
+    assert findings_of(own)["headline"] == "sigmoid_derivative raised an exception"
+
+
+def test_only_stock_nbgrader_reads_names_from_the_message():
+    """Without findings (the tests ran in the kernel) the message is all there
+    is, and it is read (what a student can write there is stock nbgrader's
+    limit, README "Tamper-proof tests")."""
+    test = CellResult("test_sigmoid_derivative", 0.0, 1.0, LABELLER)
+    grade = NotebookGrade("mallory", SIG, 3.0, 4.0, Status.OK, tests=[test])
+    (row,) = class_misconceptions(ClassResults([grade]))
+    assert row.label == "exp: the sign is flipped"
 
 
 def test_each_misconception_counts_each_student_once(results):

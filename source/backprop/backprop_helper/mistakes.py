@@ -47,6 +47,9 @@ Recognised(mistake, key, label):
              KEY without its element indices ("w: the sign is flipped"); "KEY:
              REASON" when mistake is None ("dw3: different value", without by how
              much). A student counts once per label.
+label(mistake, key, reason) gives that label for a finding held as data (the
+grader counts the findings its own run of the tests recorded, and reads text back
+with recognise() only when the tests ran in the student's kernel).
 """
 
 from __future__ import annotations
@@ -400,7 +403,7 @@ def base_key(key: str) -> str:
     return key.split("[", 1)[0].strip()
 
 
-def _label(found: Mistake | None, key: str, reason: str) -> str:
+def label(found: Mistake | None, key: str, reason: str) -> str:
     """What a class report counts (see the module docstring)."""
     if found is None:
         return finding(base_key(key), reason)
@@ -504,7 +507,7 @@ def recognise(message: str) -> list[Recognised]:
         identity = (found.id if found else reason, key)
         if identity not in seen:
             seen.add(identity)
-            results.append(Recognised(found, key, _label(found, key, reason)))
+            results.append(Recognised(found, key, label(found, key, reason)))
 
     names = [name for name in _NAMES_LONGEST_FIRST if name in message]
     for segment in _segments(message):
