@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from dataclasses import astuple
 from pathlib import Path
 
 from .authoring.nbgrader_run import NbgraderError
@@ -33,6 +34,7 @@ from .kernel.probe import MODES, SandboxUnavailable
 from .model import ClassResults, Limits
 from .output.stats import student_totals
 from .output.terminal import counts_lines, summary_table
+from .student_text import TERMINAL, safe_text
 
 SUMMARY_STUDENTS = 40  # a larger class's summary shows its problem students only
 
@@ -84,7 +86,8 @@ def grade_command(args: argparse.Namespace) -> int:
     if results.unmapped:
         print(f"\n{len(results.unmapped)} file(s) could not be matched to a student:")
         for item in results.unmapped[:SUMMARY_STUDENTS]:
-            print(f"  {item.source}: {item.reason}")
+            source, reason = (safe_text(text, TERMINAL) for text in astuple(item))
+            print(f"  {source}: {reason}")
         if len(results.unmapped) > SUMMARY_STUDENTS:
             print(f"  … all of them in {args.out / 'report.html'}")
     for note in notes:

@@ -11,7 +11,7 @@ safe_text(text, sink):
 - control and format characters (escape sequences, carriage returns, NULs,
   bidirectional overrides, line separators, lone surrogates) are shown as visible
   escapes ("\\x1b", "\\u202e"), except the ones the sink keeps (newlines and tabs
-  in files; none on the terminal);
+  in files, a Windows line end as a newline; none on the terminal);
 - the text is cut to the sink's length, with a marker saying how much was cut;
 - where a spreadsheet reads it (CSV files), text it would run as a formula gets a
   leading "'" (OWASP's advice).
@@ -45,6 +45,7 @@ class Sink:
     limit: int  # characters, the cut marker included
     keep: str = ""  # control characters kept as they are ("\n\t")
     formulas: bool = False  # defuse text a spreadsheet would run
+    spaces: str = ""  # control characters shown as a space (a name on one line)
 
 
 # One line of a terminal: the summary, the unmapped files, the notes.
@@ -52,6 +53,8 @@ TERMINAL = Sink("terminal", 300)
 # A cell of grades.csv, tests.csv, misconceptions.csv and the LMS files: a
 # spreadsheet cell holds 32,767 characters, Python's csv module reads 131,072.
 CSV = Sink("csv", 32_000, keep="\n\t", formulas=True)
+# A cell of an LMS's grade import (a student's name on one line).
+LMS = Sink("lms", 1000, formulas=True, spaces="\n\t\r")
 # Text on a page (the class report, feedback): the template escapes markup.
 HTML = Sink("html", 100_000, keep="\n\t")
 # A log file an instructor reads in a terminal or an editor.
@@ -70,8 +73,10 @@ def safe_text(text: object, sink: Sink) -> str:
     """`text` made safe for `sink` (see the module docstring); linear in its length
     (and at most the sink's limit is ever escaped)."""
     text = text if isinstance(text, str) else str(text)
+    if "\n" in sink.keep:  # a Windows line end is a line end
+        text = text.replace("\r\n", "\n")
     marker = CUT_MARKER.format(count=len(text))
-    shown = _escaped(text[: sink.limit], sink.keep)
+    shown = _escaped(text[: sink.limit], sink.keep, sink.spaces)
     if len(text) > sink.limit or len(shown) > sink.limit:
         shown = shown[: max(sink.limit - len(marker), 0)] + marker
     if sink.formulas and shown.startswith(FORMULA_STARTS):
@@ -79,14 +84,19 @@ def safe_text(text: object, sink: Sink) -> str:
     return shown
 
 
-def _escaped(text: str, keep: str) -> str:
+def _escaped(text: str, keep: str, spaces: str) -> str:
     """Every character of ESCAPED_CATEGORIES but those in `keep`, as a visible
-    escape."""
+    escape (those in `spaces` as a space)."""
+    if spaces:
+        return _pattern(keep).sub(lambda match: _escape(match, spaces), text)
     return _pattern(keep).sub(_escape, text)
 
 
-def _escape(match: re.Match) -> str:
-    code = ord(match.group(0))
+def _escape(match: re.Match, spaces: str = "") -> str:
+    char = match.group(0)
+    if char in spaces:
+        return " "
+    code = ord(char)
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

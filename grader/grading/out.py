@@ -20,6 +20,7 @@ from ..authoring.release import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
 from ..intake.errors import InputError
+from ..student_text import LOG, safe_text
 from .bundle import CourseBundle
 from .gradebook import copy_gradebook, sqlite_url
 from .lock import OutLock
@@ -201,7 +202,8 @@ class OutFolder:
             with open(target, "wb") as file:
                 file.write(content)
         if outcome.log:
-            write_atomically(self.root / log_path(student), outcome.log)
+            log = safe_text(outcome.log, LOG)  # student text: an instructor reads it
+            write_atomically(self.root / log_path(student), log)
 
     def feedback(self, student: str, stem: str) -> str:
         """The feedback page of a student's notebook relative to OUT, "" if none."""

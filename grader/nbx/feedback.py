@@ -40,6 +40,7 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreproce
 from traitlets.config import Config
 
 from ..course import is_test
+from ..student_text import HTML, safe_text
 from .grades import NOTES_KEY, cell_message
 from .highlight import code_html
 from .markdown import markdown_math
@@ -132,7 +133,7 @@ class FeedbackPage(NbGraderPreprocessor):
                 cell.metadata.nbgrader["grade_id"],
                 float(cell.metadata.nbgrader.get("score") or 0),
                 float(cell.metadata.nbgrader.get("points") or 0),
-                cut_text(cell_message(cell)),
+                safe_text(cut_text(cell_message(cell)), HTML),
             )
             for cell in nb.cells
             if is_test(cell)

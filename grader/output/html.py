@@ -3,7 +3,9 @@
 This module works out what the report says (as plain values); the template says
 how it looks. The Jinja2 environment autoescapes every interpolation, so student
 text (ids, messages, details, file names, feedback paths) never becomes markup:
-nothing here escapes by hand and nothing is marked safe. The page is one file:
+nothing here escapes by hand and nothing is marked safe; and it passes every value
+through grader.student_text's HTML sink first (control characters shown as
+escapes, length bounded), the grader's drawn images excepted. The page is one file:
 CSS in the template, plots as PNG data URIs, no script, nothing fetched.
 """
 
@@ -14,9 +16,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from ..course import ASSIGNMENT
 from ..model import ClassResults, NotebookGrade, Status
+from ..student_text import HTML, safe_text
 from . import plots
 from .misconceptions import Misconception, class_misconceptions
 from .stats import (
@@ -46,9 +50,19 @@ OPEN_ROWS = 50  # a list of students or files longer than this starts collapsed
 TOP_MISCONCEPTIONS = 25  # rows shown open; the rest in a collapsed table below
 PLOTTED_MISCONCEPTIONS = 15  # bars in the misconceptions chart
 
+
+def _shown(value: object) -> object:
+    """What a {{ }} shows: text made safe for a page (before it is escaped); the
+    template's own markup (its macros' output) and drawn images as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup | plots.DataUri):
+        return safe_text(value, HTML)
+    return value
+
+
 ENVIRONMENT = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=True,  # every {{ }} is HTML-escaped, in text and in attributes
+    finalize=_shown,  # and first made safe: control characters, length
     undefined=StrictUndefined,  # a misspelt name fails the render, not blank
     trim_blocks=True,
     lstrip_blocks=True,

@@ -25,10 +25,11 @@ What each import reads (README: "Grades back into the LMS", with the sources):
 The assignment's name and the ids the grader cannot know (Canvas's assignment id,
 Blackboard's column id) come from course.toml's [lms] table (LmsSettings).
 
-Every text cell is made safe for the spreadsheet an instructor may open it in:
-control characters (newlines, tabs) become spaces and text a spreadsheet would run
-as a formula gets a leading "'" (grader.output.tables.defuse_formula); the csv
-module quotes the rest. Comments hold only the grader's own words and numbers.
+Every text cell is made safe for the LMS and the spreadsheet an instructor may
+open it in (grader.student_text, sink LMS): newlines and tabs become spaces, other
+control characters visible escapes, and text a spreadsheet would run as a formula
+gets a leading "'"; the csv module quotes the rest. Comments hold only the
+grader's own words and numbers.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from pathlib import Path
 from ..course import course_settings
 from ..intake.errors import InputError
 from ..model import ClassResults, Identity, NotebookGrade, Status
+from ..student_text import LMS, safe_text
 from .stats import (
     format_points,
     grade_table,
@@ -52,7 +54,6 @@ from .stats import (
     short_name,
     student_totals,
 )
-from .tables import defuse_formula
 
 LMS_FOLDER = "lms"
 FILES = {"canvas": "canvas.csv", "moodle": "moodle.csv", "blackboard": "blackboard.csv"}
@@ -79,7 +80,6 @@ NOT_GRADED_YET = (
     "Not graded yet: the grader failed on a notebook (grader_error); run the grade "
     "command again"
 )
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DIGITS = re.compile(r"\d+")
 NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f|\[\]]")
 
@@ -159,10 +159,10 @@ class StudentTotal:
 
 
 def cell(value: object) -> object:
-    """A text cell made safe: control characters as spaces, formulas defused."""
+    """A text cell made safe for an LMS import (grader.student_text)."""
     if not isinstance(value, str):
         return value
-    return defuse_formula(CONTROL.sub(" ", value))
+    return safe_text(value, LMS)
 
 
 def notebook_summary(grade: NotebookGrade) -> str:

@@ -39,14 +39,18 @@ NOTEBOOK_COLOURS = dict(zip(NOTEBOOKS, ("#4c72b0", "#dd8452", "#55a868", "#c44e5
 OTHER_COLOUR = "#8c8c8c"
 
 
-def png_data_uri(figure: Figure) -> str:
+class DataUri(str):
+    """An image the grader drew, inline: a page shows it whole (not student text)."""
+
+
+def png_data_uri(figure: Figure) -> DataUri:
     """The figure as an inline PNG (no Software/URL metadata in the file)."""
     buffer = io.BytesIO()
     figure.savefig(
         buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None}
     )
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"data:image/png;base64,{encoded}"
+    return DataUri(f"data:image/png;base64,{encoded}")
 
 
 def plot_label(text: str) -> str:

@@ -4,10 +4,13 @@ Spreadsheets, LMS imports and scripts read these files, so their columns
 (GRADES_COLUMNS, TESTS_COLUMNS), row order (student, then course notebook order;
 tests in cell order), number format ("4", "2.5", "0.333"), quoting and "\\r\\n"
 line ends (the csv module's defaults) do not change. Every text column (all but
-the four numbers) is defused: text a spreadsheet would run as a formula gets a
-leading "'". Students control more of it than it seems: what their code printed,
-their file names, their ids (a folder named "-2-3" was computed as -5) and so the
-feedback paths.
+the four numbers) is made safe for a CSV cell (grader.student_text, sink CSV):
+control characters shown as escapes (newlines and tabs kept), cut to 32,000
+characters with a marker (a spreadsheet cell holds 32,767; Python's csv module
+reads 131,072), and text a spreadsheet would run as a formula gets a leading "'".
+Students control more of it than it seems: what their code printed, their file
+names, their ids (a folder named "-2-3" was computed as -5) and so the feedback
+paths.
 """
 
 from __future__ import annotations
@@ -17,28 +20,23 @@ import io
 from collections.abc import Iterable
 
 from ..model import GRADES_COLUMNS, TESTS_COLUMNS, ClassResults, NotebookGrade
+from ..student_text import CSV, safe_text
 from .stats import format_points, sorted_grades
 
 # The only columns written as they are: numbers the grader formats itself.
 NUMBER_COLUMNS = ("score", "max_score", "points", "max_points")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defuse_formula(text: str) -> str:
-    """Text a spreadsheet would run as a formula, prefixed with ' (OWASP's advice)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
     """A CSV document with a header; the csv module quotes commas and newlines, and
-    text cells that a spreadsheet would take for a formula are defused."""
+    every text cell is made safe for CSV (grader.student_text)."""
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(columns))
     writer.writeheader()
     for row in rows:
         writer.writerow(
             {
-                key: defuse_formula(value)
+                key: safe_text(value, CSV)
                 if key not in NUMBER_COLUMNS and isinstance(value, str)
                 else value
                 for key, value in row.items()

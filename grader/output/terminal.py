@@ -2,8 +2,8 @@
 
 One line per student with each notebook's score (or status word) and the total,
 then the number of notebooks per status. It fits a 100-column terminal; student
-ids lose their control characters, so no id can move the cursor or clear the
-screen.
+ids show their control characters as visible escapes (grader.student_text), so no
+id can move the cursor or clear the screen.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 
 from ..model import ClassResults, NotebookGrade, Status
+from ..student_text import TERMINAL, safe_text
 from .stats import (
     NO_SUBMISSIONS,
     format_points,
@@ -21,7 +22,7 @@ from .stats import (
     status_counts,
     student_totals,
 )
-from .text import display_width, printable, shorten
+from .text import display_width, shorten
 
 TERMINAL_COLUMNS = 100  # the summary table fits this wide a terminal
 STUDENT_COLUMNS = 20  # widest student id in the table before it is cut
@@ -55,7 +56,7 @@ def student_lines(results: ClassResults) -> list[str]:
     for student, by_notebook in grade_table(results).items():
         lines.append(
             [
-                shorten(printable(student), STUDENT_COLUMNS),
+                shorten(safe_text(student, TERMINAL), STUDENT_COLUMNS),
                 *(summary_cell(by_notebook.get(notebook)) for notebook in notebooks),
                 format_points(totals[student]),
             ]

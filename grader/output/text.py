@@ -1,7 +1,8 @@
 """Student text made fit to show: its first line, its width, its control characters.
 
 Messages, student ids and file names come from students: these functions decide
-what of them a reader sees, never how it is escaped (the template does that).
+what of them a reader sees; what makes them safe for where they go is
+grader.student_text, and markup is the template's to escape.
 """
 
 from __future__ import annotations
@@ -32,13 +33,6 @@ def char_width(char: str) -> int:
 def display_width(text: str) -> int:
     """Terminal columns `text` takes: wide East Asian characters 2, combining 0."""
     return sum(char_width(char) for char in text)
-
-
-def printable(text: str) -> str:
-    """`text` with control and format characters (escapes, newlines) as "?"."""
-    return "".join(
-        "?" if unicodedata.category(char).startswith("C") else char for char in text
-    )
 
 
 def shorten(text: str, width: int) -> str:

@@ -49,7 +49,7 @@ from grader.demo.sample_class import notebook_bytes
 from grader.demo.submissions import solved, with_edits
 from grader.intake.names import safe_student_id
 from grader.kernel.probe import sandbox_problem
-from grader.output.tables import FORMULA_STARTS
+from grader.student_text import FORMULA_STARTS
 from tests.grading.test_hostile import hostile_args, students_processes
 from tests.intake.zips import MIB, archive, deflated, honest, zeros
 from tests.support import read_csv, write_notebook

@@ -18,6 +18,7 @@ from grader.model import (
 )
 from grader.model import TestResult as CellResult
 from grader.output import tables
+from grader.student_text import CSV, safe_text
 
 from .sample import (
     ALICE,
@@ -51,7 +52,9 @@ def read_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
 def test_csv_files_are_byte_for_byte_what_the_grader_has_always_written(render, golden):
     """The golden files hold what grader/report.py wrote for contract_class before
     the split (quoting, "\\r\\n" line ends, number format, order, defusing), with
-    the one change since: student ids are defused like every text column."""
+    two changes since: student ids are defused like every text column, and control
+    characters but newlines and tabs are shown as escapes (a lone "\\r" as "\\x0d":
+    it could overwrite a line in a terminal)."""
     assert render(contract_class()).encode("utf-8") == (GOLDEN / golden).read_bytes()
 
 
@@ -154,8 +157,8 @@ def test_tests_csv_has_one_row_per_test_cell_and_keeps_multiline_messages(result
     """tests.csv round-trips: columns, one row per test, messages with , and \\n."""
     columns, rows = read_csv(tables.tests_csv(results))
     assert columns == list(TESTS_COLUMNS)
-    expected = [
-        (grade.student, grade.notebook, test.test, test.message)
+    expected = [  # messages as the CSV sink shows them (control characters)
+        (grade.student, grade.notebook, test.test, safe_text(test.message, CSV))
         for grade in results.grades
         for test in grade.tests
     ]
@@ -183,14 +186,16 @@ def test_tests_csv_keeps_cell_order_within_a_notebook(results):
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_csv_defuses_student_text_a_spreadsheet_would_run(start):
     """A message, detail or source that starts like a formula gets a leading ', so a
-    spreadsheet shows it as text; scores are left alone."""
+    spreadsheet shows it as text (a carriage return is shown as an escape, which
+    no spreadsheet runs); scores are left alone."""
     text = f'{start}HYPERLINK("http://evil.example", "click")'
     grade = NotebookGrade(ALICE, SIGMOID, 1.0, 3.0, Status.OK, text, text)
     grade.tests = [CellResult("test_sigmoid_values", 0.0, 1.0, text)]
     results = ClassResults([grade], [])
     (row,) = read_csv(tables.grades_csv(results))[1]
     (test,) = read_csv(tables.tests_csv(results))[1]
-    assert row["detail"] == row["source"] == test["message"] == "'" + text
+    shown = "\\x0d" + text[1:] if start == "\r" else "'" + text
+    assert row["detail"] == row["source"] == test["message"] == shown
     assert (row["student"], row["score"], test["points"]) == (ALICE, "1", "0")
 
 

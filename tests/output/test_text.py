@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.output.text import display_width, first_line, printable, shorten
+from grader.output.text import display_width, first_line, shorten
 
 
 @pytest.mark.parametrize(
@@ -45,9 +45,3 @@ def test_long_text_is_cut_to_the_width_with_an_ellipsis(text):
 def test_text_that_fits_is_left_whole(text):
     """Up to the width nothing is cut."""
     assert shorten(text, 20) == text
-
-
-def test_printable_replaces_control_and_format_characters():
-    """Escapes, newlines, tabs and zero-width format characters become "?"."""
-    assert printable("eve\x1b[2J\nx\t\u200by") == "eve?[2J?x??y"
-    assert printable("zoë 李") == "zoë 李"
