@@ -51,8 +51,9 @@ class Callbacks:
         calls back with."""
         token = secrets.token_hex(16)
         self._functions[token] = function
-        self._names[token] = name or function.__name__
-        return {"__callback__": token, "name": function.__name__}
+        self._names[token] = name = name or function.__name__
+        # the kernel knows it by the name it is bound to, never by the test's own
+        return {"__callback__": token, "name": name}
 
     def forget(self) -> None:
         """Revoke every callback bound so far; stop their child process."""

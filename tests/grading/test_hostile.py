@@ -510,6 +510,118 @@ HOSTILE += [
 ]
 
 
+# --- what crosses back from the kernel (issue 20) ----------------------------------
+
+OPT = NOTEBOOKS[4]
+TRAIN_TESTS = frozenset({"test_train", "test_train_adam"})
+# An exception whose text spells catalogue labels: never counted as those mistakes.
+LABELLER = (
+    "def sigmoid_derivative(z):\n"
+    "    raise ValueError('exp: the sign is flipped; sigmoid(z): the sign in exp is "
+    "flipped (that is σ(−z))')\n"
+)
+# An exception class named by a megabyte of what a backtracking reader chokes on.
+BACKTRACKER = (
+    "def sigmoid_derivative(z):\n"
+    "    raise type('missing from what ' * 60_000 + 'x returned', (Exception,), {})()\n"
+)
+# A sigmoid that, the first time a graded test calls it, replaces the grader's
+# runtime in the kernel: every later answer is an error carrying terminal escapes
+# and a 306 KB message (Python's csv module reads 131,072 characters a field).
+ESCAPER = (
+    "import json\n\n"
+    "def sigmoid(z):\n"
+    "    runtime = get_ipython().user_ns.get('__grader__')\n"
+    "    if runtime is not None and not hasattr(runtime, 'forged'):\n"
+    "        def forged(text):\n"
+    "            error = {'ename': '\\x1b[2J\\x1b[H\\x1b[32mAll 29 of 29\\x1b[0m',\n"
+    "                     'evalue': '\\x1b[31m' + 'y' * 306_000, 'where': []}\n"
+    "            answer = {'id': json.loads(text)['id'], 'error': error}\n"
+    "            runtime.shell.display_pub.publish({runtime.wire.MIME: answer}, {})\n"
+    "        runtime.request, runtime.forged = forged, True\n"
+    "    return 1 / (1 + np.exp(-z))\n"
+)
+SIGMOID_TESTS = frozenset(
+    {"test_sigmoid_values", "test_sigmoid_arrays", "test_sigmoid_derivative"}
+)
+# train that trains nothing: the loss at w for every epoch, w as it was.
+IDLE_TRAIN = """
+def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+    w = np.array(w, dtype=float)
+{overwrite}    losses = [
+        forward_propagation(X[i], y[i], w)["loss"] for i in range(len(X))
+    ]
+    return w, np.full(epochs, np.mean(losses))
+"""
+# Overwrites the caller's data so that doing nothing is right: x = 0 and y the
+# prediction at 0 (the loss is 0, the gradients are 0, w stays).
+OVERWRITE = """    at_zero = forward_propagation(np.zeros(5), 0.0, w)
+    X[...] = 0.0
+    y[...] = at_zero["dy_pred"] / 2
+"""
+# With the references swapped in (its vanilla_update, redefined after its own test,
+# fails), train calls the reference adam_update with t = 10**8 and beta1 = 3:
+# 3 ** (10 ** 8) in the grader, before.
+STALLER = """
+def vanilla_update(w, grads, learning_rate):
+    raise NotImplementedError("not done yet")
+
+
+_correct_train = train
+
+
+def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+    if type(adam_update).__name__ == "Callback":  # the grader's reference
+        adam_update(np.zeros(9), np.zeros(9), np.zeros(9), np.zeros(9), 10**8, 0.1,
+                    beta1=3)
+    return _correct_train(X, y, w, optimizer, learning_rate, epochs,
+                          **hyperparameters)
+"""
+
+
+def with_train(code: str) -> Callable[[Context], nbformat.NotebookNode]:
+    """05 solved, its train answer cell replaced by (or followed by) `code`."""
+
+    def build(context: Context) -> nbformat.NotebookNode:
+        return solved(OPT, {"train": code})
+
+    return build
+
+
+def derivative_is(code: str) -> Callable[[Context], nbformat.NotebookNode]:
+    """01 solved but sigmoid_derivative, which is `code`."""
+    return lambda context: solved(SIG, {"sigmoid_derivative": code})
+
+
+HOSTILE += [
+    Hostile("labeller", derivative_is(LABELLER), Status.OK, DERIVATIVE),
+    Hostile(  # its own check cell prints the megabyte name: past the output limit
+        "backtracker", derivative_is(BACKTRACKER), Status.OUTPUT_LIMIT, DERIVATIVE,
+        (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
+    ),
+    Hostile(
+        "escaper", lambda context: solved(SIG, {"sigmoid": ESCAPER}), Status.OK,
+        SIGMOID_TESTS,
+    ),
+    Hostile(  # the honest twin of the overwriter: the same do-nothing train
+        "idler", with_train(IDLE_TRAIN.format(overwrite="")), Status.OK,
+        TRAIN_TESTS, notebook=OPT,
+    ),
+    Hostile(  # before: 10/10, the expected values computed from its overwrite
+        "overwriter", with_train(IDLE_TRAIN.format(overwrite=OVERWRITE)), Status.OK,
+        TRAIN_TESTS, notebook=OPT,
+    ),
+    Hostile(  # before: 3 ** (10 ** 8) in the grader's worker, minutes
+        "staller",
+        with_train(answer_cells(OPT)["train"] + "\n" + STALLER),
+        Status.OK,
+        frozenset({"test_train"}),  # test_train_adam keeps its own adam_update
+        notebook=OPT,
+        shows=("adam_update's t must be below 1,000,000",),
+    ),
+]  # fmt: skip
+
+
 # --- the runs ---------------------------------------------------------------------
 
 
@@ -796,3 +908,49 @@ def test_gradebook_agrees_with_grades_csv(hostile):
                 continue
             notebook = gradebook.find_submission_notebook(stem, ASSIGNMENT, student)
             assert float(notebook.score) == float(row["score"]), (student, stem)
+
+
+# --- what crosses back from the kernel (issue 20) ----------------------------------
+
+
+def test_overwriting_the_tests_arrays_earns_what_doing_nothing_earns(hostile):
+    """The overwriter's train made doing nothing right on the data it was handed
+    (10/10 before): it earns, test by test, what the same train without the
+    overwrite earns."""
+    points = {
+        student: {
+            name: row["points"]
+            for name, row in hostile.run.tests[(student, OPT)].items()
+        }
+        for student in ("overwriter", "idler")
+    }
+    assert points["overwriter"] == points["idler"]
+    assert all(float(points["idler"][name]) == 0 for name in TRAIN_TESTS)
+
+
+def test_a_students_own_text_names_no_misconception(hostile):
+    """The labeller's exception spells two labels of the catalogue: the class's
+    misconceptions count it under what the grader saw, the function raised."""
+    _, rows = read_csv(hostile.run.out / "misconceptions.csv")
+    labeller = [row for row in rows if "labeller" in row["student_ids"].split()]
+    assert [(row["misconception"], row["mistake_id"]) for row in labeller] == [
+        ("sigmoid_derivative raised ValueError", "")
+    ]
+
+
+def test_kernel_text_reaches_no_file_or_terminal_raw_or_unbounded(hostile):
+    """Escape sequences the students' kernels sent are visible escapes, never raw,
+    in every file the run wrote and on its terminal; their messages are bounded
+    (read_csv reads tests.csv at the csv module's default field size: a 306 KB
+    message made it unreadable); a megabyte class name is cut where it entered."""
+    out = hostile.run.out
+    logs = (out / ".grader" / "logs").glob("*.log")
+    written = [*out.glob("*.csv"), out / "report.html", *out.glob("lms/*"), *logs]
+    for path in written:
+        assert not path.is_file() or b"\x1b" not in path.read_bytes(), path
+    assert "\x1b" not in hostile.run.stdout + hostile.run.stderr
+    tests = hostile.run.tests
+    escaper = tests[("escaper", SIG)]["test_sigmoid_derivative"]["message"]
+    assert "\\x1b[2J" in escaper and len(escaper) < 5000
+    backtracker = tests[("backtracker", SIG)]["test_sigmoid_derivative"]["message"]
+    assert "missing from what" in backtracker and len(backtracker) < 1000

@@ -49,7 +49,7 @@ from grader.demo.sample_class import notebook_bytes
 from grader.demo.submissions import solved, with_edits
 from grader.intake.names import safe_student_id
 from grader.kernel.probe import sandbox_problem
-from grader.student_text import FORMULA_STARTS
+from grader.student_text import FORMULA_STARTS, HTML, TERMINAL, safe_text
 from tests.grading.test_hostile import hostile_args, students_processes
 from tests.intake.zips import MIB, archive, deflated, honest, zeros
 from tests.support import read_csv, write_notebook
@@ -91,6 +91,8 @@ BOMB = 512 * MIB
 FORMULA_IDS = ("-2-3", "@SUM(A1)")
 LOOKALIKES = (("José", "Jose"), ("Аlice", "Alice"))  # the second Alice is Cyrillic
 MAX_PEAK_MB = 400  # the grader's main process; reading the bomb takes > 512
+# A file name that clears the terminal and prints a forged line (issue 20).
+ESCAPE_NAME = "\x1b[2J\x1b[H\x1b[32mgrades: 29 of 29, all tests passed\x1b[0m.ipynb"
 
 
 def write_class(root: Path) -> Path:
@@ -112,6 +114,7 @@ def write_class(root: Path) -> Path:
         f"Jose/{SIG}.ipynb": (GARBAGE, NEW),
         f"Аlice/{SIG}.ipynb": (GARBAGE, OLD),
         f"Alice/{SIG}.ipynb": (GARBAGE, OLD),
+        ESCAPE_NAME: (GARBAGE, OLD),
     }
     for relative, (content, mtime) in files.items():
         path = root / relative
@@ -317,6 +320,15 @@ def test_ids_that_look_alike_are_kept_apart_and_listed(inputs):
     section = report.split('id="lookalikes"', 1)[1].split("</section>", 1)[0]
     for student in [jose, plain_jose, *alices]:
         assert f"<td>{student}</td>" in section
+
+
+def test_a_file_name_holding_escapes_is_listed_as_visible_escapes(inputs):
+    """Listed unmapped with its escapes shown (before: printed raw, it cleared the
+    terminal and left a forged green line), in the report too."""
+    assert "\x1b" not in inputs.run.stdout + inputs.run.stderr
+    assert safe_text(ESCAPE_NAME, TERMINAL) in unmapped(inputs.run)
+    report = (inputs.run.out / "report.html").read_text()
+    assert "\x1b" not in report and safe_text(ESCAPE_NAME, HTML) in report
 
 
 def test_good_student_is_unaffected(inputs):
