@@ -11,6 +11,11 @@ there (nbclient issue #312, open): about one slider cell in fifty waited the who
 
 Each new poll first checks the socket itself, so polling in slices bounds the cost
 of a missed signal to one slice.
+
+Every channel also drops a message it cannot read (CheckedChannel): a kernel is the
+student's, and one that sends JSON nested 100,000 deep (or not JSON, or a bad
+signature) made jupyter_client raise inside nbclient's loop: the notebook became a
+grader_error, retried on every run. Dropped, it is as if never sent.
 """
 
 from __future__ import annotations
@@ -26,7 +31,31 @@ from traitlets import Type
 SLICE = 0.25  # seconds: the longest a missed signal can delay a reply
 
 
-class SlicedPollChannel(AsyncZMQSocketChannel):
+# What jupyter_client raises on a message it cannot read (JSON, nesting, UTF-8,
+# signature, missing parts).
+UNREADABLE = (ValueError, RecursionError, TypeError, KeyError, IndexError)
+
+
+class CheckedChannel(AsyncZMQSocketChannel):
+    """An async channel that drops a message it cannot read, as if never sent."""
+
+    async def get_msg(  # type: ignore[override]
+        self, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The next readable message; Empty once `timeout` seconds pass (None: wait
+        forever)."""
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - monotonic())
+            if not await self.socket.poll(None if left is None else int(left * 1000)):
+                raise Empty
+            try:
+                return await self._recv()
+            except UNREADABLE:
+                continue  # the kernel's garbage: wait on for the next message
+
+
+class SlicedPollChannel(CheckedChannel):
     """An async channel whose get_msg waits in polls of at most SLICE seconds."""
 
     async def get_msg(  # type: ignore[override]
@@ -44,10 +73,14 @@ class SlicedPollChannel(AsyncZMQSocketChannel):
 
 
 class SlicedPollClient(AsyncKernelClient):
-    """An async kernel client whose shell channel is a SlicedPollChannel; the
-    grader's own client builds on it, other kernel managers take CLIENT_CLASS."""
+    """An async kernel client whose shell channel is a SlicedPollChannel and whose
+    other channels are CheckedChannels; the grader's own client builds on it, other
+    kernel managers take CLIENT_CLASS."""
 
     shell_channel_class = Type(SlicedPollChannel)
+    iopub_channel_class = Type(CheckedChannel)
+    stdin_channel_class = Type(CheckedChannel)
+    control_channel_class = Type(CheckedChannel)
 
 
 # For AsyncKernelManager.client_class (config or an nbgrader command line).

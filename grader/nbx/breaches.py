@@ -93,7 +93,10 @@ def death_detail(kernel: KernelOutcome | None) -> str:
     died_by = kernel.died_by if kernel else None
     if died_by is None:
         return "the kernel died (a crash, os._exit, or out of memory)"
-    name = signal.Signals(died_by).name
+    try:
+        name = signal.Signals(died_by).name
+    except ValueError:  # an exit code read as one (bwrap's 128 + n): no such signal
+        return f"the kernel died (exit code {died_by + 128} or signal {died_by})"
     what = {
         signal.SIGSEGV: "a crash",
         signal.SIGBUS: "a crash",

@@ -544,6 +544,16 @@ ESCAPER = (
 SIGMOID_TESTS = frozenset(
     {"test_sigmoid_values", "test_sigmoid_arrays", "test_sigmoid_derivative"}
 )
+# A display whose content no reader can read: JSON nested 100,000 deep, signed with
+# the kernel's own key (jupyter_client raised inside nbclient's loop: grader_error).
+DEEPENER = (
+    "session = get_ipython().kernel.session\n"
+    "packed = session.pack\n"
+    "deep = b'[' * 100_000 + b']' * 100_000\n"
+    "session.pack = lambda o: deep if 'data' in o else packed(o)\n"
+    "get_ipython().display_pub.publish({{'text/plain': 'x'}}, metadata={{}})\n"
+    "session.pack = packed"
+)
 # train that trains nothing: the loss at w for every epoch, w as it was.
 IDLE_TRAIN = """
 def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
@@ -595,6 +605,7 @@ def derivative_is(code: str) -> Callable[[Context], nbformat.NotebookNode]:
 
 HOSTILE += [
     Hostile("labeller", derivative_is(LABELLER), Status.OK, DERIVATIVE),
+    Hostile("deepener", derivative_first(DEEPENER), Status.OK, frozenset()),
     Hostile(  # its own check cell prints the megabyte name: past the output limit
         "backtracker", derivative_is(BACKTRACKER), Status.OUTPUT_LIMIT, DERIVATIVE,
         (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),

@@ -19,7 +19,7 @@ import zmq.asyncio
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.session import Session
 
-from grader.kernel.channels import SLICE, SlicedPollChannel
+from grader.kernel.channels import SLICE, CheckedChannel, SlicedPollChannel
 from grader.kernel.manager import GraderKernelManager
 
 TIMEOUT = 3.0  # seconds the client waits for the reply
@@ -93,3 +93,52 @@ def test_the_sliced_channel_still_times_out_when_nothing_comes(tmp_path):
 def test_grading_kernels_get_the_sliced_shell_channel():
     client = GraderKernelManager().client()
     assert client.shell_channel_class is SlicedPollChannel
+
+
+def unreadable_contents() -> list[bytes]:
+    """Contents a kernel can sign and send that no reader can read."""
+    return [
+        b"[" * 100_000 + b"]" * 100_000,  # JSON nested past any recursion limit
+        b"{not json",
+        b"\xff\xfe",  # not UTF-8
+    ]
+
+
+@pytest.mark.parametrize("channel_class", [CheckedChannel, SlicedPollChannel])
+def test_a_message_no_one_can_read_is_dropped_and_the_next_one_comes(
+    tmp_path, channel_class
+):
+    """A kernel's unreadable message (it made jupyter_client raise inside nbclient's
+    loop: the notebook became a grader_error) is as if never sent."""
+
+    async def receive() -> list[str]:
+        context, peer_context = zmq.asyncio.Context(), zmq.Context()
+        kernel = peer_context.socket(zmq.PUB)
+        client = context.socket(zmq.SUB)
+        try:
+            kernel.bind(f"ipc://{tmp_path}/iopub")
+            client.connect(f"ipc://{tmp_path}/iopub")
+            client.setsockopt(zmq.SUBSCRIBE, b"")
+            await asyncio.sleep(0.2)  # the subscription is in place
+            session = Session(key=b"secret")
+            for content in unreadable_contents():
+                header = session.msg_header("display_data")
+                parts = [session.pack(header), b"{}", b"{}", content]
+                kernel.send_multipart([b"<IDS|MSG>", session.sign(parts), *parts])
+            session.send(kernel, session.msg("stream", content={"text": "after"}))
+            channel = channel_class(client, session)
+            first = await channel.get_msg(timeout=5)
+            return [first["msg_type"], first["content"]["text"]]
+        finally:
+            client.close(linger=0)
+            kernel.close(linger=0)
+            context.term()
+            peer_context.term()
+
+    assert asyncio.run(receive()) == ["stream", "after"]
+
+
+def test_every_channel_of_a_grading_kernel_drops_what_it_cannot_read():
+    client = GraderKernelManager().client()
+    for kind in ("iopub", "stdin", "control", "shell"):
+        assert issubclass(getattr(client, f"{kind}_channel_class"), CheckedChannel)

@@ -89,6 +89,15 @@ def test_a_crash_names_its_signal():
     assert "os._exit" in death_detail(None)
 
 
+def test_an_exit_code_that_names_no_signal_is_said_as_it_is():
+    """A sandboxed kernel's os._exit(200) leaves bwrap with 200, read as signal 72,
+    which does not exist: said as it is (it raised, and the notebook became a
+    grader_error retried on every run)."""
+    assert death_detail(kernel(72)) == (
+        "the kernel died (exit code 200 or signal 72)"
+    )
+
+
 def test_a_survived_breach_becomes_the_status_with_its_cell():
     nb = notebook_with(error("MemoryError"))
     status, detail = survived_breach(nb, kernel(), OutputLimit(0), Status.OK, "")
