@@ -7,7 +7,8 @@ notebook_run   NotebookRun: one notebook's run, made fresh for each; what a stop
 cell_limits    each cell's time limit, from the answer key's time for it; what a
                stop says; which function hung a cell
 recovery       after a stop or a death: what still runs, what runs again, restarts
-output_limit   output counted as it arrives and dropped past the limit
+output_limit   output counted as it arrives and dropped past the limit; the grader's
+               own answer taken for the channel
 kernel_watch   what the executor sees of a kernel: its sandbox, a cut connection
 breaches       which limit a run hit: a status and a sentence naming it
 notes          what the executor writes into a student's cells
@@ -16,6 +17,9 @@ trusted        graded test cells run in the grader's process
 remote         the conversation with the runtime in the student's kernel
 kernel_values  what comes back from the kernel: values, handles, exceptions
 callbacks      a graded test's own functions, called back from the kernel
+references     those functions run in a child process under the notebook's limits,
+               on arguments checked against the course's contracts
+findings       what a failing graded test found, as data (never text read back)
 grades         grades, messages and notes read back from nbgrader's files
 feedback       feedback pages that run nothing a student wrote
 student_cells  what of each cell and output a page shows (inert, cut, smaller)

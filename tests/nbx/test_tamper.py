@@ -2,8 +2,11 @@
 
 Each tampering student hands in 02_forward_propagation with a wrong loss (no square)
 plus one trick aimed at the hidden tests. Both engines grade the same class: stock
-`nbgrader autograde` shows the trick works there (the attack is real), and the
-grader's `grade_class`, whose hidden tests run in its own process, still gives 0.
+`nbgrader autograde` shows the trick works there (the trick earns more than the same
+wrong answer handed in honestly: the attack is real), and the grader's
+`grade_class`, whose hidden tests run in its own process, gives the trick no more
+than the honest wrong answer earns, test by test (a wrong loss still earns the
+robustness test's points: its value is the other test's).
 """
 
 from __future__ import annotations
@@ -183,12 +186,16 @@ def ours(tmp_path_factory) -> dict[str, dict[str, tuple[float, str]]]:
 
 
 @pytest.mark.parametrize("trick", TRICKS, ids=lambda trick: trick.student)
-def test_trick_earns_nothing_from_the_grader(ours, trick):
-    """The wrong answer loses both graded cells, whatever the trick patched."""
+def test_trick_earns_no_more_than_the_same_honest_wrong_answer(ours, trick):
+    """Test by test, the trick earns at most what the wrong answer handed in
+    honestly earns, and loses what it loses, saying why, whatever it patched."""
+    honest = ours["honest-wrong"]
     for test in TESTS:
         points, message = ours[trick.student][test]
-        assert points == 0, f"{test} gave {points} points to {trick.student}"
-        assert message, f"{test} lost its points without saying why"
+        assert points <= honest[test][0], f"{test} gave {points} to {trick.student}"
+        if honest[test][0] == 0:
+            assert message, f"{test} lost its points without saying why"
+    assert ours[trick.student]["test_forward_values"][0] == 0
 
 
 @pytest.mark.parametrize(
@@ -198,16 +205,20 @@ def test_trick_earns_nothing_from_the_grader(ours, trick):
 )
 def test_trick_does_fool_stock_nbgrader(stock, trick):
     """The attack is real: stock nbgrader's in-kernel tests give the wrong answer
-    points (so the test above is not passing for a trivial reason)."""
-    assert sum(stock[trick.student].values()) > 0, stock[trick.student]
+    more points with the trick than without it (so the test above is not passing
+    for a trivial reason)."""
+    tricked, honest = stock[trick.student], stock["honest-wrong"]
+    assert sum(tricked.values()) > sum(honest.values()), (tricked, honest)
 
 
 def test_honest_work_is_graded_the_same_by_both_engines(stock, ours):
-    """The key gets full marks and the honest wrong answer gets 0, in both engines."""
-    assert stock["key"] == {test: ours["key"][test][0] for test in TESTS}
+    """The key gets full marks, and the honest wrong answer the same points in both
+    engines: 0 for the values, the robustness test's (its value is the other
+    test's)."""
+    for student in ("key", "honest-wrong"):
+        assert stock[student] == {test: ours[student][test][0] for test in TESTS}
     assert all(points > 0 for points in stock["key"].values())
-    assert sum(stock["honest-wrong"].values()) == 0
-    assert all(ours["honest-wrong"][test][0] == 0 for test in TESTS)
+    assert stock["honest-wrong"]["test_forward_values"] == 0
 
 
 def test_the_grader_names_the_mistake_not_the_trick(ours):
