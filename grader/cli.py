@@ -27,10 +27,9 @@ from .demo.sample_class import build_sample_class
 from .grading.cluster import ClusterError
 from .grading.grade import grade_class
 from .grading.lock import OutInUse
-from .intake.errors import InputError
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
-from .model import ClassResults, Limits
+from .model import ClassResults, InputError, Limits
 from .output.stats import student_totals
 from .output.terminal import counts_lines, summary_table
 

@@ -16,11 +16,9 @@ from tqdm.auto import tqdm
 
 from ..course import COURSE, Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
-from ..intake.errors import InputError
 from ..intake.identity import lms_identities
-from ..intake.repair import zero
 from ..kernel.probe import use_sandbox
-from ..model import ClassResults, Limits, NotebookGrade, Status
+from ..model import ClassResults, InputError, Limits, NotebookGrade, Status
 from ..output.write import write_outputs
 from .gradebook import ClassGradebook
 from .out import OutFolder
@@ -201,7 +199,13 @@ class Plan:
         """A worker failed on this student: each notebook a grader_error."""
         detail = f"the grader failed on this student: {_describe(error)}"[:500]
         rows = [
-            zero(job.student, stem, self.course, Status.GRADER_ERROR, detail)
+            NotebookGrade.zero(
+                job.student,
+                stem,
+                self.course.max_score(stem),
+                Status.GRADER_ERROR,
+                detail,
+            )
             for stem in sorted({item.notebook for item in job.submissions})
         ]
         log = "".join(traceback.format_exception(error)) if error else detail
@@ -296,8 +300,8 @@ def _all_notebooks(
     rows = []
     for stem in course.notebooks:
         missing = "no file for this notebook was found"
-        grade = by_stem.get(stem) or zero(
-            student, stem, course, Status.MISSING, missing
+        grade = by_stem.get(stem) or NotebookGrade.zero(
+            student, stem, course.max_score(stem), Status.MISSING, missing
         )
         grade.feedback = folder.feedback(student, stem)
         rows.append(grade)

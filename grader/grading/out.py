@@ -19,7 +19,7 @@ from pathlib import Path
 from ..authoring.release import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
-from ..intake.errors import InputError
+from ..model import InputError
 from .bundle import CourseBundle
 from .gradebook import copy_gradebook, sqlite_url
 from .lock import OutLock

@@ -28,7 +28,7 @@ from ..intake.collect import Submission
 from ..intake.repair import CleanNotebooks, clean_notebooks
 from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
-from ..model import Limits, NotebookGrade, Status
+from ..model import Limits, NotebookGrade, Scores, Status
 from ..nbx.config import grading_config
 from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
 from .bundle import CourseBundle
@@ -39,9 +39,6 @@ GRADEBOOK_TEMPLATE = "gradebook.template.db"
 def log_path(student: str) -> str:
     """Where nbgrader's log of a student is kept, relative to OUT."""
     return f".grader/logs/{student}.log"
-
-
-Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
 
 
 @dataclass

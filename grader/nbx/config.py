@@ -16,8 +16,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course import CELL_LIMIT_FLOOR, CONFIG_NAME
-from ..kernel.command import MB
-from ..model import Limits
+from ..model import MB, Limits
 from .execute import ResilientExecute
 from .feedback import configure_feedback
 from .misconceptions import configure_misconceptions

@@ -10,7 +10,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
-from ..model import NotebookGrade, Status, TestResult
+from ..model import NotebookGrade, Scores, Status, TestResult
 from .status import read_record
 
 NOTES_KEY = "grader"  # notebook metadata: {"notes": [...]}, written by add_notes
@@ -92,9 +92,7 @@ def notebook_grade(
     )  # fmt: skip
 
 
-def gradebook_scores(
-    gradebook: Gradebook, assignment: str, student: str
-) -> dict[tuple[str, str], tuple[float | None, float | None, bool]]:
+def gradebook_scores(gradebook: Gradebook, assignment: str, student: str) -> Scores:
     """(notebook, grade_id) -> (auto_score, manual_score, needs_manual_grade) of
     every graded cell of the student's submission."""
     found = {}

@@ -42,8 +42,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..course import course_settings
-from ..intake.errors import InputError
-from ..model import ClassResults, Identity, NotebookGrade, Status
+from ..model import ClassResults, Identity, InputError, NotebookGrade, Status
 from .stats import (
     format_points,
     grade_table,

@@ -31,8 +31,14 @@ from grader.course import ASSIGNMENT, NOTEBOOKS, SOURCE_DIR
 from grader.demo.sample_class import build_sample_class, colab_download, notebook_bytes
 from grader.demo.submissions import answer_cells, solved, with_edits
 from grader.grading.grade import grade_class
-from grader.intake.errors import InputError
-from grader.model import GRADES_COLUMNS, TESTS_COLUMNS, ClassResults, Limits, Status
+from grader.model import (
+    GRADES_COLUMNS,
+    TESTS_COLUMNS,
+    ClassResults,
+    InputError,
+    Limits,
+    Status,
+)
 from tests.support import (
     gradebook_submissions,
     hidden_test_lines,

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader.intake.errors import InputError
-from grader.model import ClassResults, Identity, Status
+from grader.model import ClassResults, Identity, InputError, Status
 from grader.output.lms import (
     BLACKBOARD_COMMENT,
     CANVAS_COLUMNS,
