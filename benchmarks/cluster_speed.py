@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from grader.course import COURSE, NOTEBOOKS  # noqa: E402
 from grader.demo.submissions import solved  # noqa: E402
 from grader.grading.grade import grade_class  # noqa: E402
-from grader.grading.out import OutFolder  # noqa: E402
+from grader.grading.outfolder import OutFolder  # noqa: E402
 from grader.grading.student import StudentOutcome, grade_student  # noqa: E402
 from tests.grading.cluster_support import dask_cluster  # noqa: E402
 from tests.support import write_notebook  # noqa: E402

@@ -36,7 +36,7 @@ from grader.authoring.release import make_course
 from grader.course import COURSE, HELPER_PACKAGE, SOURCE_DIR
 from grader.demo.sample_class import build_benchmark_class
 from grader.grading.grade import grade_class
-from grader.grading.out import OutFolder
+from grader.grading.outfolder import OutFolder
 from grader.kernel.channels import CLIENT_CLASS
 
 SLICED_SHELL = Config({"AsyncKernelManager": {"client_class": CLIENT_CLASS}})

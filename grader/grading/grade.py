@@ -21,7 +21,7 @@ from ..kernel.probe import use_sandbox
 from ..model import ClassResults, InputError, Limits, NotebookGrade, Status
 from ..output.write import write_outputs
 from .gradebook import ClassGradebook
-from .out import OutFolder
+from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
 from .student import StudentJob, StudentOutcome, log_path
