@@ -60,13 +60,13 @@ def write_class(folder: Path, students: int) -> Path:
 class Capture:
     """Grades the first job for real (in this process) and keeps its outcome."""
 
-    def __init__(self, course) -> None:
-        self.course = course
+    def __init__(self, bundle) -> None:
+        self.bundle = bundle
         self.outcome: StudentOutcome | None = None
 
-    def run(self, jobs):
+    def run(self, jobs, warn):
         for job in jobs:
-            self.outcome = grade_student(job, self.course)
+            self.outcome = grade_student(job, self.bundle)
             yield job, self.outcome, None
 
 
@@ -79,7 +79,7 @@ class Canned:
             student: pickle.dumps(renamed(outcome, student)) for student in students
         }
 
-    def run(self, jobs):
+    def run(self, jobs, warn):
         for job in jobs:
             yield job, pickle.loads(self.blobs[job.student]), None
 
@@ -104,7 +104,7 @@ def coordinator_cpu(
     the bytes of files one student's outcome carries."""
     one = write_class(scratch / "one", 1)
     capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
-    grade_class(one, scratch / "capture", progress=False, runner=capture)
+    grade_class(one, scratch / "capture", course=COURSE, progress=False, runner=capture)
     assert capture.outcome is not None and capture.outcome.files, "no files captured"
     student_bytes = sum(len(data) for data in capture.outcome.files.values())
     seconds = {}
@@ -116,7 +116,7 @@ def coordinator_cpu(
             out = scratch / f"out-{size}-{repeat}"
             OutFolder(out).prepare(COURSE)  # the course build is once per course
             start = os.times()
-            grade_class(submissions, out, progress=False, runner=runner)
+            grade_class(submissions, out, course=COURSE, progress=False, runner=runner)
             end = os.times()
             runs.append((end.user - start.user, end.system - start.system))
             shutil.rmtree(out)

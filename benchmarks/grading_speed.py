@@ -81,7 +81,7 @@ def time_grader(class_dir: Path, scratch: Path, jobs: int) -> float:
     out.mkdir(parents=True, exist_ok=True)
     OutFolder(out).prepare(COURSE)
     start = time.perf_counter()
-    grade_class(class_dir, out, jobs=jobs, progress=False)
+    grade_class(class_dir, out, workers=jobs, course=COURSE, progress=False)
     return time.perf_counter() - start
 
 

@@ -175,6 +175,37 @@ class ClassResults:
         return sorted({grade.student for grade in self.grades})
 
 
+@dataclass(frozen=True)
+class NoSandbox:
+    """Students' code is graded without the sandbox, and why (--sandbox auto)."""
+
+    problem: str  # why the sandbox does not work there
+    worker: str = ""  # the Dask worker's address; "" for this machine
+
+
+@dataclass(frozen=True)
+class RefusedWorker:
+    """A Dask worker that is never given a student, and why."""
+
+    worker: str
+    why: str
+
+
+RunWarning = NoSandbox | RefusedWorker
+
+
+@dataclass
+class RunReport:
+    """What one grading run did: the class's results, and what its summary says
+    beside them (grader.output.terminal words it)."""
+
+    results: ClassResults
+    warnings: list[RunWarning] = field(default_factory=list)  # as they came
+    # students graded without the sandbox they were to have (their worker had
+    # none), sorted
+    unsandboxed: list[str] = field(default_factory=list)
+
+
 def _limit(default: int | None, help: str):
     """A Limits field: its default and the help text its flag shows."""
     return field(default=default, metadata={"help": help})

@@ -40,13 +40,14 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
 from ..course import COURSE
-from ..kernel.probe import SandboxUnavailable, loud, sandbox_problem, to_stderr
+from ..kernel.probe import SandboxUnavailable, sandbox_problem
+from ..model import NoSandbox, RefusedWorker, RunWarning
 from .bundle import CourseBundle
 from .runner import Finished, WorkerDied, remove_stale_scratch
 from .student import StudentJob, StudentOutcome, grade_student
@@ -114,7 +115,7 @@ _pool: ProcessPoolExecutor | None = None
 _scratch: str | None = None  # this worker's scratch folder for students' courses
 
 
-def grade_on_worker(job: StudentJob, course: CourseBundle) -> StudentOutcome:
+def grade_on_worker(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
     """A Dask task: grade one student in this worker's own pool of processes."""
     global _pool
     if _pool is None:
@@ -133,11 +134,11 @@ def grade_on_worker(job: StudentJob, course: CourseBundle) -> StudentOutcome:
             threads, mp_context=multiprocessing.get_context("spawn"),
             initializer=watch_parent, initargs=(os.getpid(), scratch),
         )  # fmt: skip
-    return _pool.submit(_grade_in_pool, job, course).result()
+    return _pool.submit(_grade_in_pool, job, bundle).result()
 
 
-def _grade_in_pool(job: StudentJob, course: CourseBundle) -> StudentOutcome:
-    return grade_student(job, course, _scratch)
+def _grade_in_pool(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
+    return grade_student(job, bundle, _scratch)
 
 
 def watch_parent(parent: int, scratch: str | None = None) -> None:
@@ -167,21 +168,24 @@ class DaskRunner:
     """Students graded on the workers of a running Dask scheduler."""
 
     def __init__(
-        self, address: str, course: CourseBundle, *, sandbox: str = "auto", warn=None
+        self, address: str, bundle: CourseBundle, *, sandbox: str = "auto"
     ) -> None:
         self.address = address
-        self.course = course
+        self.bundle = bundle
         self.sandbox = sandbox
-        self.warn = warn or to_stderr
         self.here = identity()
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
-        self.notes: list[str] = []  # for the summary
+        self.warn: Callable[[RunWarning], None] = lambda warning: None
 
-    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
-        """Grade every job on the cluster; yield each as it finishes."""
+    def run(
+        self, jobs: list[StudentJob], warn: Callable[[RunWarning], None]
+    ) -> Generator[Finished, None, None]:
+        """Grade every job on the cluster; yield each as it finishes; refused
+        workers and workers without a sandbox go to `warn`."""
         if not jobs:
             return
+        self.warn = warn
         from distributed import Client
 
         # The client's own log (reconnection attempts with their tracebacks) is
@@ -200,7 +204,7 @@ class DaskRunner:
         finally:
             client.close()
 
-    def _run(self, client, jobs: list[StudentJob]) -> Iterator[Finished]:
+    def _run(self, client, jobs: list[StudentJob]) -> Generator[Finished, None, None]:
         from distributed import as_completed
 
         queue = deque(jobs)
@@ -208,7 +212,7 @@ class DaskRunner:
         restricted: dict = {}  # future -> the workers it may run on
         retried: dict[str, int] = {}  # student -> times given back to the queue
         done = as_completed(loop=client.loop)
-        course = None
+        scattered = None  # the bundle, on the workers
         reviewed = waiting = lost = 0.0
         while queue or running:
             now = time.monotonic()
@@ -247,14 +251,14 @@ class DaskRunner:
                     queue.appendleft(running.pop(future))
                     del restricted[future]
                     future.cancel()
-            if course is None or course.status != "finished":
+            if scattered is None or scattered.status != "finished":
                 # once, to every worker (later ones fetch it; again if it was lost)
-                course = client.scatter(self.course, broadcast=True, hash=False)
+                scattered = client.scatter(self.bundle, broadcast=True, hash=False)
             capacity = TASKS_PER_THREAD * sum(self.approved.values())
             while queue and len(running) < capacity:
                 job = queue.popleft()
                 future = client.submit(
-                    grade_on_worker, job, course, pure=False,
+                    grade_on_worker, job, scattered, pure=False,
                     key=f"grade-{job.student}-{uuid.uuid4().hex[:8]}",
                     workers=list(self.approved), allow_other_workers=False,
                 )  # fmt: skip
@@ -327,23 +331,10 @@ class DaskRunner:
                     f"{worker}: {report['sandbox']}"
                 )
             if report["sandbox"] and self.sandbox == "auto":
-                self.warn(
-                    loud(
-                        f"WARNING: worker {worker} grades WITHOUT a sandbox: "
-                        f"{report['sandbox']}.\nStudents' code runs there as the "
-                        "worker's user, with its files and network. Install "
-                        "bubblewrap there,\nor pass --sandbox required to refuse "
-                        "such workers."
-                    )
-                )
-                self.notes.append(
-                    f"worker {worker} has no sandbox ({report['sandbox']}): its "
-                    "students were graded without it"
-                )
+                self.warn(NoSandbox(report["sandbox"], worker))
             self.approved[worker] = max(1, workers[worker].get("nthreads", 1))
 
     def _refuse(self, worker: str, why: str) -> None:
         """Never use this worker; say so now and in the summary."""
         self.refused[worker] = why
-        self.warn(f"refused worker {worker}: {why}")
-        self.notes.append(f"refused worker {worker}: {why}")
+        self.warn(RefusedWorker(worker, why))

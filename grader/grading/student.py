@@ -44,7 +44,7 @@ def log_path(student: str) -> str:
 @dataclass
 class StudentJob:
     """What a worker needs to grade one student (the course comes with the job or,
-    sent once per worker, as grade_student's `course`)."""
+    sent once per worker, as grade_student's `bundle`)."""
 
     student: str
     submissions: list[Submission]  # the student's files as handed in
@@ -54,7 +54,7 @@ class StudentJob:
     # --sandbox auto on a cluster: a worker without a working sandbox grades
     # without it (the outcome says so) instead of failing.
     sandbox_fallback: bool = False
-    course: CourseBundle | None = None
+    bundle: CourseBundle | None = None
 
 
 @dataclass
@@ -70,16 +70,16 @@ class StudentOutcome:
 
 
 def grade_student(
-    job: StudentJob, course: CourseBundle | None = None, scratch: str | None = None
+    job: StudentJob, bundle: CourseBundle | None = None, scratch: str | None = None
 ) -> StudentOutcome:
     """Clean the student's files, then autograde and make feedback for them in a
     private course (a temporary folder, in `scratch` when given)."""
-    bundle = course or job.course
+    bundle = bundle or job.bundle
     if bundle is None:
-        raise ValueError("grade_student needs the course: in the job or as `course`")
+        raise ValueError("grade_student needs the course: in the job or as `bundle`")
     folder = bundle.folder()
-    model = Course(folder)
-    clean = clean_notebooks(job.student, job.submissions, model)
+    course = Course(folder)
+    clean = clean_notebooks(job.student, job.submissions, course)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
     if not clean.notebooks:
         return StudentOutcome(job.student, clean.ungraded, {}, {}, sandboxed=sandbox)
@@ -87,17 +87,19 @@ def grade_student(
         root = _prepare(job.student, clean.notebooks, folder, Path(temp))
         config = grading_config(root, folder, job.limits)
         with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
-            outcome = _grade(job.student, clean, model, root, config)
+            outcome = _grade(job.student, clean, course, root, config)
     outcome.grades += clean.ungraded
     outcome.sandboxed = sandbox
     return outcome
 
 
-def _prepare(student: str, notebooks: dict[str, str], course: Path, root: Path) -> Path:
+def _prepare(
+    student: str, notebooks: dict[str, str], course_folder: Path, root: Path
+) -> Path:
     """Lay out the private course: config, source, gradebook, submitted notebooks."""
-    shutil.copy2(course / CONFIG_NAME, root / CONFIG_NAME)
-    shutil.copytree(course / "source", root / "source")
-    shutil.copy2(course / GRADEBOOK_TEMPLATE, root / "gradebook.db")
+    shutil.copy2(course_folder / CONFIG_NAME, root / CONFIG_NAME)
+    shutil.copytree(course_folder / "source", root / "source")
+    shutil.copy2(course_folder / GRADEBOOK_TEMPLATE, root / "gradebook.db")
     submitted = root / "submitted" / student / ASSIGNMENT
     submitted.mkdir(parents=True)
     for stem, text in notebooks.items():

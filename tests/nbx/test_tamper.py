@@ -16,6 +16,7 @@ import pytest
 
 from grader.authoring import stock as stock_autograde
 from grader.authoring.release import make_course
+from grader.course import COURSE
 from grader.demo.submissions import answer_cells, solved
 from grader.grading.grade import grade_class
 
@@ -174,7 +175,9 @@ def ours(tmp_path_factory) -> dict[str, dict[str, tuple[float, str]]]:
     for student, notebook in submissions().items():
         (folder / "class" / student).mkdir(parents=True)
         nbformat.write(notebook, folder / "class" / student / f"{FWD}.ipynb")
-    results = grade_class(folder / "class", folder / "out", progress=False)
+    results = grade_class(
+        folder / "class", folder / "out", course=COURSE, progress=False
+    ).results
     return {
         row.student: {test.test: (test.points, test.message) for test in row.tests}
         for row in results.grades
