@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import hashlib
 import json
 import tomllib
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.utils import is_grade, is_locked, is_solution
+
+from .files import tree_hash
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "backprop"
@@ -215,24 +216,13 @@ class Course:
     def source_hash(self) -> str:
         """SHA-256 over what the answer key's times depend on: the source folder's
         files but the times file itself."""
-        return self._hash(exclude=TIMES_FILE, config=False)
+        return tree_hash(self.source_dir, skip=TIMES_FILE).hexdigest()
 
     def fingerprint(self) -> str:
         """SHA-256 over the source folder's files (paths and bytes) and the config:
         grades made with one course are only reused with the same fingerprint."""
-        return self._hash(exclude=None, config=True)
-
-    def _hash(self, exclude: str | None, config: bool) -> str:
-        digest = hashlib.sha256()
-        for path in sorted(self.source_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                relative = str(path.relative_to(self.source_dir))
-                if relative == exclude:
-                    continue
-                digest.update(relative.encode() + b"\0")
-                digest.update(path.read_bytes())
-        if config:
-            digest.update(self.config_file.read_bytes())
+        digest = tree_hash(self.source_dir)
+        digest.update(self.config_file.read_bytes())
         return digest.hexdigest()
 
 

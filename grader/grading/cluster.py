@@ -29,7 +29,6 @@ process.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -46,6 +45,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from ..course import COURSE
+from ..files import tree_hash
 from ..kernel.probe import SandboxUnavailable, sandbox_problem
 from ..model import NoSandbox, RefusedWorker, RunWarning
 from .bundle import CourseBundle
@@ -72,12 +72,7 @@ class ClusterError(RuntimeError):
 
 def grader_fingerprint(root: Path = GRADER) -> str:
     """SHA-256 over the grader package's files (paths and bytes)."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return tree_hash(root).hexdigest()
 
 
 def identity() -> dict[str, str]:

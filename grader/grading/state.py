@@ -21,10 +21,13 @@ from ..model import Limits, NotebookGrade, Status, TestResult
 
 
 def student_key(
-    submissions: list[Submission], course_hash: str, limits: Limits, sandbox: bool
+    submissions: list[Submission],
+    course_fingerprint: str,
+    limits: Limits,
+    sandbox: bool,
 ) -> str:
     """What a student's grades depend on: their files, the course, the limits."""
-    digest = hashlib.sha256(course_hash.encode())
+    digest = hashlib.sha256(course_fingerprint.encode())
     digest.update(json.dumps(asdict(limits), sort_keys=True).encode())
     digest.update(b"sandbox" if sandbox else b"no sandbox")
     for item in sorted(submissions, key=lambda s: s.notebook):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from ..course import ASSIGNMENT, CONFIG_NAME, Course
+from ..files import tree_files
 from ..intake.collect import Submission
 from ..intake.repair import CleanNotebooks, clean_notebooks
 from ..kernel.probe import sandbox_problem
@@ -167,9 +168,8 @@ def _files(root: Path, student: str) -> dict[str, bytes]:
     pages as OUT/feedback/<student>/<notebook>.html."""
     files = {}
     for step in ("submitted", "autograded"):
-        for path in sorted((root / step / student).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
+        for relative, path in tree_files(root / step / student):
+            files[f"{step}/{student}/{relative}"] = path.read_bytes()
     for page in sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html")):
         files[f"feedback/{student}/{page.name}"] = page.read_bytes()
     return files
