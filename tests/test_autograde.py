@@ -19,7 +19,7 @@ import pytest
 from backprop_helper.mistakes import recognise
 
 from grader.authoring import stock as stock_autograde
-from grader.authoring.release import make_course
+from grader.authoring.prepared import make_course
 from grader.course import COURSE, NOTEBOOKS
 from grader.demo.submissions import solved, untouched
 from grader.grading.grade import grade_class
@@ -50,7 +50,7 @@ def all_submissions() -> dict[str, dict[str, object]]:
 
 def grade_with_stock(folder, submissions):
     """Stock `nbgrader autograde` in a scratch course: student -> stem -> result."""
-    root = make_course(folder)
+    root = make_course(folder, COURSE)
     for student, notebooks in submissions.items():
         stock_autograde.submit(root, student, notebooks)
     stock_autograde.autograde(root)

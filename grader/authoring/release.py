@@ -7,26 +7,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..course import COURSE, Course
-from .nbgrader_run import run_nbgrader
+from ..course import COURSE
+from .prepared import make_course
 from .setup_cell import stale_setup_cells, write_setup_cells
 from .timing import stale_times, write_times
-
-
-def make_course(root: Path, course: Course = COURSE) -> Path:
-    """Set up a course at `root` (config, source, generated assignment); return root.
-
-    The generated course has gradebook.db (the assignment, no students) and release/.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(course.config_file, root / course.config_file.name)
-    shutil.copytree(
-        course.source_dir,
-        root / "source" / course.assignment,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    run_nbgrader(root, "generate_assignment", course.assignment, "--force")
-    return root
 
 
 def build_release(workdir: Path) -> Path:
@@ -34,8 +18,9 @@ def build_release(workdir: Path) -> Path:
 
     workdir: an empty directory that becomes a throwaway course root (so the real
     course gets no gradebook.db and a failed run leaves the committed release alone).
+    The release is made by nbgrader itself, never taken from the cache.
     """
-    return make_course(workdir) / "release" / COURSE.assignment
+    return make_course(workdir, COURSE, cached=False) / "release" / COURSE.assignment
 
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:

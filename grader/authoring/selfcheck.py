@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..course import NOTEBOOKS, RELEASE_DIR, SOURCE_DIR
+from ..course import COURSE, NOTEBOOKS, RELEASE_DIR, SOURCE_DIR
 from . import stock
-from .release import make_course
+from .prepared import make_course
 
 ANSWERS, UNTOUCHED = "instructor-answers", "untouched-release"
 
@@ -50,7 +50,7 @@ def run_selfcheck(workdir: Path) -> SelfCheck:
     """Grade both sample students with stock nbgrader in a course under workdir."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    root = make_course(workdir)
+    root = make_course(workdir, COURSE)
     for student, folder in ((ANSWERS, SOURCE_DIR), (UNTOUCHED, RELEASE_DIR)):
         notebooks = {
             stem: nbformat.read(folder / f"{stem}.ipynb", as_version=4)

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..authoring.release import make_course
+from ..authoring.prepared import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
 from ..model import InputError

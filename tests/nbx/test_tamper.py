@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from grader.authoring import stock as stock_autograde
-from grader.authoring.release import make_course
+from grader.authoring.prepared import make_course
 from grader.course import COURSE
 from grader.demo.submissions import answer_cells, solved
 from grader.grading.grade import grade_class
@@ -155,7 +155,7 @@ def submissions() -> dict[str, nbformat.NotebookNode]:
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory) -> dict[str, dict[str, float]]:
     """student -> graded cell -> points, by stock nbgrader autograde."""
-    root = make_course(tmp_path_factory.mktemp("stock"))
+    root = make_course(tmp_path_factory.mktemp("stock"), COURSE)
     for student, notebook in submissions().items():
         stock_autograde.submit(root, student, {FWD: notebook})
     stock_autograde.autograde(root)
