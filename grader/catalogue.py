@@ -3,9 +3,10 @@
 The catalogue lives with the course, in the helper students receive
 (source/backprop/backprop_helper/mistakes.py): the notebooks' checks and the hidden
 tests name mistakes from it, and its recognise() reads the names back from a failing
-test's message. The grader loads that one file by its path, once per course folder:
-it imports only the standard library, so none of the helper's plots or widgets come
-with it, and a worker grading another copy of the course reads that copy's.
+test's message. The grader loads that one file by its path, once per course folder
+(`source_dir`, the source folder of the course being graded: OUT's copy, or a
+worker's): it imports only the standard library, so none of the helper's plots or
+widgets come with it.
 
 The class report, misconceptions.csv and the feedback pages all name a mistake by
 the label recognise() gives it, so one mistake has one name everywhere.
@@ -21,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from .course import HELPER_PACKAGE, SOURCE_DIR
+from .course import HELPER_PACKAGE
 
 MISTAKES_FILE = "mistakes.py"
 
@@ -38,7 +39,7 @@ class Named:
 
 
 @cache
-def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
+def mistakes_module(source_dir: Path) -> ModuleType:
     """The course's backprop_helper/mistakes.py under `source_dir`, loaded by path.
 
     Raises FileNotFoundError when the course has no catalogue.
@@ -55,17 +56,17 @@ def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
     return module
 
 
-def recognised(message: str, source_dir: Path = SOURCE_DIR) -> list:
+def recognised(message: str, source_dir: Path) -> list:
     """recognise(message) of the course's catalogue: its Recognised findings."""
     return mistakes_module(source_dir).recognise(message)
 
 
-def base_key(key: str, source_dir: Path = SOURCE_DIR) -> str:
+def base_key(key: str, source_dir: Path) -> str:
     """A finding's key without element indices, as the catalogue reads it."""
     return mistakes_module(source_dir).base_key(key)
 
 
-def named_mistakes(message: str, source_dir: Path = SOURCE_DIR) -> list[Named]:
+def named_mistakes(message: str, source_dir: Path) -> list[Named]:
     """The known mistakes a message names, each label once, in order."""
     return named_in(recognised(message, source_dir))
 

@@ -37,7 +37,7 @@ from .output.terminal import run_summary, warning_text
 def release_command(args: argparse.Namespace) -> int:
     """Regenerate the release, or with --check report whether it is stale."""
     if args.check:
-        stale = stale_release_files()
+        stale = stale_release_files(COURSE)
         for line in stale:
             print(f"release/backprop is stale: {line}")
         if stale:
@@ -45,14 +45,14 @@ def release_command(args: argparse.Namespace) -> int:
             return 1
         print("release/backprop is what generate_assignment produces now.")
         return 0
-    print(f"wrote {write_release(measure=args.measure)}")
+    print(f"wrote {write_release(COURSE, measure=args.measure)}")
     return 0
 
 
 def selfcheck_command(args: argparse.Namespace) -> int:
     """Autograde the answers and the untouched release with stock nbgrader."""
     print(f"Grading the instructor's answers and the untouched release in {args.out} …")
-    check = run_selfcheck(args.out)
+    check = run_selfcheck(COURSE, args.out)
     print(check.table())
     if check.ok:
         print("OK: the answers earn every point, the untouched release earns none.")
@@ -64,7 +64,7 @@ def selfcheck_command(args: argparse.Namespace) -> int:
 
 def wheel_command(args: argparse.Namespace) -> int:
     """Build the helper's wheel (publish it at course.toml's helper_url)."""
-    print(f"wrote {build_helper_wheel(args.out)}")
+    print(f"wrote {build_helper_wheel(COURSE, args.out)}")
     return 0
 
 

@@ -1,10 +1,16 @@
 """The course: where it lives, and one model of its notebooks, each parsed once.
 
 A Course is a folder laid out as an nbgrader course (nbgrader_config.py,
-source/ASSIGNMENT/, optionally release/ASSIGNMENT/): the repository itself, or the
-copy the grader keeps in OUT. `Course.notebook(stem)` answers every question about
-one notebook (its cells and their roles, points, setup code, hidden tests, the names
-its answer cells bind); cell roles come from nbgrader's own `nbgrader.utils`.
+source/ASSIGNMENT/, optionally release/ASSIGNMENT/ and course.toml): the repository
+itself, or the copy the grader keeps in OUT. `Course.notebook(stem)` answers every
+question about one notebook (its cells and their roles, points, setup code, hidden
+tests, the names its answer cells bind); cell roles come from nbgrader's own
+`nbgrader.utils`.
+
+Every stage is given the Course it works on. COURSE, the repository's own, and the
+paths below it (SOURCE_DIR, RELEASE_DIR, CONFIG_FILE) are for the command line,
+the demo classes, the tests and the benchmarks: no stage reaches for them (a test,
+tests/test_layers.py, checks).
 """
 
 from __future__ import annotations
@@ -43,16 +49,7 @@ TIMES_FILE = "cell_times.json"
 # A cell may take this many times the answer key's time for it, and at least FLOOR s.
 CELL_LIMIT_FACTOR = 20
 CELL_LIMIT_FLOOR = 10.0
-SOURCE_DIR = REPO / "source" / ASSIGNMENT
-RELEASE_DIR = REPO / "release" / ASSIGNMENT
-CONFIG_FILE = REPO / CONFIG_NAME
-COURSE_FILE = REPO / "course.toml"
-
-
-def course_settings() -> dict:
-    """The course's online addresses from course.toml (see the comments there)."""
-    with COURSE_FILE.open("rb") as file:
-        return tomllib.load(file)
+SETTINGS_NAME = "course.toml"  # where the course lives online, its LMS columns
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -168,14 +165,23 @@ class Course:
     """An nbgrader course folder with this assignment; notebooks parsed on demand,
     once each."""
 
-    def __init__(self, root: Path = REPO, assignment: str = ASSIGNMENT) -> None:
+    def __init__(self, root: Path, assignment: str = ASSIGNMENT) -> None:
         self.root = Path(root)
         self.assignment = assignment
         self.source_dir = self.root / "source" / assignment
         self.release_dir = self.root / "release" / assignment
         self.config_file = self.root / CONFIG_NAME
+        self.settings_file = self.root / SETTINGS_NAME
         self.notebooks = NOTEBOOKS
         self._parsed: dict[str, Notebook] = {}
+
+    def settings(self) -> dict:
+        """The course's course.toml (see the comments there): where it lives
+        online, its LMS columns; {} when it has none. Read each time."""
+        if not self.settings_file.is_file():
+            return {}
+        with self.settings_file.open("rb") as file:
+            return tomllib.load(file)
 
     def notebook(self, stem: str) -> Notebook:
         """One notebook of the course (KeyError for a stem it does not have)."""
@@ -226,5 +232,9 @@ class Course:
         return digest.hexdigest()
 
 
-# The repository's own course, for the tools that author and grade it.
-COURSE = Course()
+# The repository's own course, and its folders: what the command line grades and
+# authors (and the demo classes, the tests and the benchmarks use).
+COURSE = Course(REPO)
+SOURCE_DIR = COURSE.source_dir
+RELEASE_DIR = COURSE.release_dir
+CONFIG_FILE = COURSE.config_file

@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-import grader.authoring.setup_cell
-import grader.course
 from grader.authoring import wheel
 from grader.authoring.setup_cell import (
     GRADE_ID,
@@ -22,19 +20,19 @@ from grader.authoring.setup_cell import (
 )
 from grader.course import (
     ASSIGNMENT,
-    COURSE_FILE,
+    COURSE,
     HELPER_PACKAGE,
     NOTEBOOKS,
     RELEASE_DIR,
     REPO,
     SOURCE_DIR,
-    course_settings,
+    Course,
 )
 
 
-def colab_link(stem: str) -> str:
+def colab_link(stem: str, course: Course = COURSE) -> str:
     """The "Open in Colab" address of one released notebook, from course.toml."""
-    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    base = course.settings()["colab"]["notebook_base_url"].rstrip("/")
     return f"{base}/release/{ASSIGNMENT}/{stem}.ipynb"
 
 
@@ -66,7 +64,7 @@ def test_first_cell_is_the_current_setup_cell(path):
     course.toml renders now."""
     cell = first_cell(path)
     assert cell.cell_type == "code"
-    assert cell.source == setup_source()
+    assert cell.source == setup_source(COURSE)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES)
@@ -83,8 +81,8 @@ def test_setup_cell_is_a_locked_ungraded_nbgrader_cell(path):
 def test_setup_cell_installs_course_toml_helper_url_without_dependencies():
     """The cell's default address is course.toml's helper_url, BACKPROP_HELPER_URL
     overrides it, and pip installs only that file (--no-deps), quietly."""
-    source = setup_source()
-    assert DEFAULT_URL.findall(source) == [course_settings()["colab"]["helper_url"]]
+    source = setup_source(COURSE)
+    assert DEFAULT_URL.findall(source) == [COURSE.settings()["colab"]["helper_url"]]
     (install,) = [line for line in source.splitlines() if "%pip install" in line]
     assert install.split() == [
         "%pip", "install", "--quiet", "--no-deps", "{HELPER_URL}"
@@ -100,27 +98,33 @@ def test_helper_url_names_the_wheel_that_make_wheel_builds():
     name = project["name"].replace("-", "_")
     expected = f"{name}-{project['version']}-py3-none-any.whl"
     assert wheel.wheel_name() == expected
-    url = course_settings()["colab"]["helper_url"]
+    url = COURSE.settings()["colab"]["helper_url"]
     assert PurePosixPath(urlsplit(url).path).name == expected
 
 
 def test_no_setup_cell_is_stale():
     """stale_setup_cells() finds nothing: the committed notebooks match course.toml."""
-    assert stale_setup_cells() == []
+    assert stale_setup_cells(COURSE) == []
 
 
 @pytest.fixture
-def edited_course(tmp_path, monkeypatch):
-    """A function that writes a copy of course.toml with one key of [colab] changed
-    and makes grader.course read it instead of the real file."""
+def edited_course(tmp_path):
+    """A function that makes a copy of the course (its source notebooks and
+    course.toml) with one key of [colab] changed."""
 
-    def edit(key: str, value: str) -> None:
-        text = COURSE_FILE.read_text()
-        old = course_settings()["colab"][key]
+    def edit(key: str, value: str) -> Course:
+        text = COURSE.settings_file.read_text()
+        old = COURSE.settings()["colab"][key]
         assert text.count(f'"{old}"') == 1
-        copy = tmp_path / "course.toml"
-        copy.write_text(text.replace(f'"{old}"', f'"{value}"'))
-        monkeypatch.setattr(grader.course, "COURSE_FILE", copy)
+        (tmp_path / COURSE.settings_file.name).write_text(
+            text.replace(f'"{old}"', f'"{value}"')
+        )
+        shutil.copytree(
+            SOURCE_DIR,
+            tmp_path / "source" / ASSIGNMENT,
+            ignore=shutil.ignore_patterns(HELPER_PACKAGE),
+        )
+        return Course(tmp_path)
 
     return edit
 
@@ -128,47 +132,43 @@ def edited_course(tmp_path, monkeypatch):
 def test_new_helper_url_makes_every_setup_cell_stale(edited_course):
     """Changing course.toml's helper_url changes the rendered cell, and
     stale_setup_cells() then reports every source notebook."""
-    edited_course("helper_url", NEW_HELPER_URL)
-    assert DEFAULT_URL.findall(setup_source()) == [NEW_HELPER_URL]
-    assert stale_setup_cells() == [f"{stem}.ipynb" for stem in NOTEBOOKS]
+    course = edited_course("helper_url", NEW_HELPER_URL)
+    assert DEFAULT_URL.findall(setup_source(course)) == [NEW_HELPER_URL]
+    assert stale_setup_cells(course) == [f"{stem}.ipynb" for stem in NOTEBOOKS]
 
 
 def test_new_notebook_base_url_changes_links_but_not_setup_cells(edited_course):
     """notebook_base_url feeds only the Colab links: changing it leaves every setup
     cell current and moves colab_link to the new base."""
-    edited_course("notebook_base_url", NEW_BASE_URL + "/")
-    assert stale_setup_cells() == []
-    assert colab_link("01_sigmoid") == (
+    course = edited_course("notebook_base_url", NEW_BASE_URL + "/")
+    assert stale_setup_cells(course) == []
+    assert colab_link("01_sigmoid", course) == (
         f"{NEW_BASE_URL}/release/{ASSIGNMENT}/01_sigmoid.ipynb"
     )
 
 
-def test_write_setup_cells_refreshes_every_notebook_once(
-    edited_course, tmp_path, monkeypatch
-):
-    """On a copy of the source notebooks: after a URL change write_setup_cells()
-    rewrites each notebook's first cell in place (no second setup cell), the
-    copies are then current, and a second call changes nothing."""
-    copy = tmp_path / "source"
-    shutil.copytree(SOURCE_DIR, copy, ignore=shutil.ignore_patterns(HELPER_PACKAGE))
-    monkeypatch.setattr(grader.authoring.setup_cell, "SOURCE_DIR", copy)
-    edited_course("helper_url", NEW_HELPER_URL)
+def test_write_setup_cells_refreshes_every_notebook_once(edited_course):
+    """On a copy of the course: after a URL change write_setup_cells() rewrites
+    each source notebook's first cell in place (no second setup cell), the copies
+    are then current, and a second call changes nothing."""
+    course = edited_course("helper_url", NEW_HELPER_URL)
+    copy = course.source_dir
     before = {stem: len(first_nb(copy, stem).cells) for stem in NOTEBOOKS}
 
-    assert write_setup_cells() == [f"{stem}.ipynb" for stem in NOTEBOOKS]
-    assert stale_setup_cells() == []
-    assert write_setup_cells() == []
+    assert write_setup_cells(course) == [f"{stem}.ipynb" for stem in NOTEBOOKS]
+    assert stale_setup_cells(course) == []
+    assert write_setup_cells(course) == []
     for stem in NOTEBOOKS:
         cells = first_nb(copy, stem).cells
         assert len(cells) == before[stem]
-        assert cells[0].source == setup_source()
+        assert cells[0].source == setup_source(course)
         assert cells[0].metadata["nbgrader"]["grade_id"] == GRADE_ID
 
 
 def test_colab_link_points_at_the_released_notebook():
     """colab_link(stem) is notebook_base_url + /release/backprop/<stem>.ipynb, a file
     that exists in the repository."""
-    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    base = COURSE.settings()["colab"]["notebook_base_url"].rstrip("/")
     for stem in NOTEBOOKS:
         link = colab_link(stem)
         assert link.startswith(base + "/")

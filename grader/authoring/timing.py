@@ -17,7 +17,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from ..course import COURSE, HELPER_PACKAGE, TIMES_FILE, Course
+from ..course import HELPER_PACKAGE, TIMES_FILE, Course
 from ..files import write_atomically
 from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
@@ -33,7 +33,7 @@ class AnswerKeyFailed(RuntimeError):
     """The answer key does not run cleanly: its times would mean nothing."""
 
 
-def measure(course: Course = COURSE, rounds: int = ROUNDS) -> dict[str, dict]:
+def measure(course: Course, rounds: int = ROUNDS) -> dict[str, dict]:
     """stem -> cell -> the slowest of `rounds` runs of the answer key, in seconds."""
     slowest: dict[str, dict[str, float]] = {stem: {} for stem in course.notebooks}
     with tempfile.TemporaryDirectory(prefix="grader-timing-") as scratch:
@@ -69,7 +69,7 @@ def _run(course: Course, stem: str, cwd: Path, status: Path, config) -> dict:
     return record.seconds
 
 
-def write_times(course: Course = COURSE, rounds: int = ROUNDS) -> Path:
+def write_times(course: Course, rounds: int = ROUNDS) -> Path:
     """Measure the answer key and write TIMES_FILE; its path."""
     seconds = measure(course, rounds)
     record = {
@@ -88,7 +88,7 @@ def write_times(course: Course = COURSE, rounds: int = ROUNDS) -> Path:
     return path
 
 
-def stale_times(course: Course = COURSE) -> list[str]:
+def stale_times(course: Course) -> list[str]:
     """Why the course's cell times do not belong to its source ([] when they do)."""
     measured = course.measured
     if not measured:

@@ -7,9 +7,10 @@ broadcast), each task is one student (their submitted bytes in, a StudentOutcome
 data only, out), and the grading command alone writes OUT and the gradebook.
 
 Every worker is checked before it gets a student, and again for each worker that
-joins later: its course, the grader's code and the versions of the packages grading
-depends on must be the coordinator's (`identity`), or it is refused, named, and
-never used (tasks are restricted to the approved workers). The sandbox is probed on
+joins later: the course of the checkout it runs in must be the course being graded,
+and the grader's code and the versions of the packages grading depends on the
+coordinator's (`identity`), or it is refused, named, and never used (tasks are
+restricted to the approved workers). The sandbox is probed on
 each worker: `--sandbox required` fails the run on a worker without one; under
 `auto` such a worker is named in a loud warning and in the summary, and grades
 without it (each such student is named, and graded again once the sandbox is there).
@@ -44,7 +45,7 @@ from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
-from ..course import COURSE
+from ..course import Course
 from ..files import tree_hash
 from ..kernel.probe import SandboxUnavailable, sandbox_problem
 from ..model import NoSandbox, RefusedWorker, RunWarning
@@ -54,6 +55,7 @@ from .student import StudentJob, StudentOutcome, grade_student
 
 PACKAGES = ("numpy", "ipykernel", "nbgrader", "nbclient", "jupyter_client")
 GRADER = Path(__file__).resolve().parent.parent  # the grader package
+CHECKOUT = GRADER.parent  # the project checkout a worker was started in
 CONNECT_TIMEOUT = "20s"
 REVIEW_SECONDS = 1.0  # how often new workers are looked for
 NO_WORKER_SECONDS = 300.0  # how long to wait for a usable worker
@@ -75,11 +77,11 @@ def grader_fingerprint(root: Path = GRADER) -> str:
     return tree_hash(root).hexdigest()
 
 
-def identity() -> dict[str, str]:
-    """What a worker must share with the coordinator: the course, the grader's code,
-    Python and the packages grading depends on."""
+def identity(course_fingerprint: str) -> dict[str, str]:
+    """What a worker must share with the coordinator: the course (its
+    fingerprint), the grader's code, Python and the packages grading depends on."""
     found = {
-        "course": COURSE.fingerprint(),
+        "course": course_fingerprint,
         "grader code": grader_fingerprint(),
         "python": platform.python_version(),
     }
@@ -88,9 +90,10 @@ def identity() -> dict[str, str]:
 
 
 def worker_report() -> dict[str, str]:
-    """Run on each worker (Client.run): its identity and why its sandbox does not
-    work ("" when it works)."""
-    return {**identity(), "sandbox": sandbox_problem() or ""}
+    """Run on each worker (Client.run): its identity, with the course of its
+    checkout, and why its sandbox does not work ("" when it works)."""
+    checkout = Course(CHECKOUT).fingerprint()
+    return {**identity(checkout), "sandbox": sandbox_problem() or ""}
 
 
 def differences(here: dict[str, str], there: dict[str, str]) -> list[str]:
@@ -163,12 +166,17 @@ class DaskRunner:
     """Students graded on the workers of a running Dask scheduler."""
 
     def __init__(
-        self, address: str, bundle: CourseBundle, *, sandbox: str = "auto"
+        self,
+        address: str,
+        course: Course,
+        bundle: CourseBundle,
+        *,
+        sandbox: str = "auto",
     ) -> None:
         self.address = address
         self.bundle = bundle
         self.sandbox = sandbox
-        self.here = identity()
+        self.here = identity(course.fingerprint())
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
         self.warn: Callable[[RunWarning], None] = lambda warning: None

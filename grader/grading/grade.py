@@ -29,6 +29,7 @@ from ..model import (
     RunWarning,
     Status,
 )
+from ..output.lms import LmsSettings
 from ..output.write import write_outputs
 from .gradebook import ClassGradebook
 from .outfolder import OutFolder
@@ -119,7 +120,7 @@ def grade_class(
             if scheduler is not None:
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
-                runner = DaskRunner(scheduler, bundle, sandbox=sandbox)
+                runner = DaskRunner(scheduler, course, bundle, sandbox=sandbox)
             else:
                 runner = LocalRunner(workers or os.cpu_count() or 1, bundle)
         coordinator = Coordinator(
@@ -131,7 +132,11 @@ def grade_class(
                 runner, gradebook, progress=progress,
                 on_student_done=on_student_done, on_warning=on_warning,
             )  # fmt: skip
-        write_outputs(report.results, folder.root)
+        results = report.results
+        # The mistakes are named from OUT's copy of the course, as the feedback
+        # pages name them; the LMS columns come from the graded course.
+        lms = LmsSettings.from_course(course) if results.identities else None
+        write_outputs(results, folder.root, Course(folder.course_folder), lms=lms)
     report.warnings[:0] = warnings  # this machine's came first
     return report
 

@@ -78,15 +78,15 @@ def grade_student(
     bundle = bundle or job.bundle
     if bundle is None:
         raise ValueError("grade_student needs the course: in the job or as `bundle`")
-    folder = bundle.folder()
-    course = Course(folder)
+    course_root = bundle.folder()
+    course = Course(course_root)
     clean = clean_notebooks(job.student, job.submissions, course)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
     if not clean.notebooks:
         return StudentOutcome(job.student, clean.ungraded, {}, {}, sandboxed=sandbox)
     with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
-        root = _prepare(job.student, clean.notebooks, folder, Path(temp))
-        config = grading_config(root, folder, job.limits)
+        root = _prepare(job.student, clean.notebooks, course_root, Path(temp))
+        config = grading_config(root, course_root, job.limits)
         with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
             outcome = _grade(job.student, clean, course, root, config)
     outcome.grades += clean.ungraded

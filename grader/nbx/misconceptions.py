@@ -24,7 +24,7 @@ from traitlets import Unicode
 from traitlets.config import Config
 
 from ..catalogue import named_mistakes
-from ..course import ASSIGNMENT, SOURCE_DIR
+from ..course import ASSIGNMENT
 from .feedback import RESOURCES_KEY, FeedbackPage
 
 KEY = "misconceptions"
@@ -34,9 +34,10 @@ class NameMisconceptions(NbGraderPreprocessor):
     """Add the misconceptions each failing test named to its verdict."""
 
     source_dir = Unicode(
-        str(SOURCE_DIR),
-        help="The course's source folder: its backprop_helper/mistakes.py is the "
-        "catalogue the hidden tests name mistakes from.",
+        "",
+        help="The graded course's source folder: its backprop_helper/mistakes.py is "
+        "the catalogue the hidden tests name mistakes from (configure_misconceptions "
+        "sets it; without it, no names).",
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict):
@@ -50,7 +51,7 @@ class NameMisconceptions(NbGraderPreprocessor):
 
     def _named(self, verdict: dict) -> list[dict]:
         """The misconceptions one verdict's message names ([] when it passed)."""
-        if verdict.get("passed", True):
+        if verdict.get("passed", True) or not self.source_dir:
             return []
         try:
             named = named_mistakes(
@@ -63,9 +64,9 @@ class NameMisconceptions(NbGraderPreprocessor):
         return [asdict(mistake) for mistake in named]
 
 
-def configure_misconceptions(config: Config, course: Path) -> None:
+def configure_misconceptions(config: Config, course_root: Path) -> None:
     """Run NameMisconceptions right after FeedbackPage in GenerateFeedback, with
-    the catalogue of the course folder `course` (its source/<assignment>/)."""
+    the catalogue of the course folder `course_root` (its source/<assignment>/)."""
     preprocessors = list(config.GenerateFeedback.preprocessors)
     if NameMisconceptions not in preprocessors:
         where = (
@@ -75,4 +76,6 @@ def configure_misconceptions(config: Config, course: Path) -> None:
         )
         preprocessors.insert(where, NameMisconceptions)
     config.GenerateFeedback.preprocessors = preprocessors
-    config.NameMisconceptions.source_dir = str(Path(course) / "source" / ASSIGNMENT)
+    config.NameMisconceptions.source_dir = str(
+        Path(course_root) / "source" / ASSIGNMENT
+    )
