@@ -10,15 +10,16 @@ real ones are graded in tests/grading/test_grade.py (and test_database.py).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 
 import pytest
 
-from grader.course import COURSE, NOTEBOOKS
+from grader.course import ASSIGNMENT, CONFIG_NAME, COURSE, NOTEBOOKS, Course
 from grader.grading import grade
-from grader.grading.grade import SAME_FAILURE, Coordinator
+from grader.grading.grade import SAME_FAILURE, Coordinator, grade_class
 from grader.grading.outfolder import OutFolder
 from grader.grading.student import StudentJob, StudentOutcome, log_path
 from grader.intake.collect import Collection, Submission
@@ -30,6 +31,8 @@ from grader.model import (
     RunWarning,
     Status,
 )
+from grader.model import TestResult as CellResult
+from tests.support import read_csv
 
 SIG, FWD = NOTEBOOKS[:2]
 STUDENTS = ("alice", "bob", "carol")
@@ -276,3 +279,50 @@ def test_the_runners_warnings_reach_the_report_and_the_caller_when_they_come(
         on_warning=heard.append,
     )  # fmt: skip
     assert report.warnings == [refused]
+
+
+# --- grade_class with a fake runner: the course it is given -----------------------
+
+NAMED = "the sign in exp is flipped (that is σ(−z))"
+RENAMED = "exp with its sign flipped (σ(−z) instead of σ(z))"
+
+
+@pytest.fixture(scope="module")
+def section_b(tmp_path_factory) -> Course:
+    """A copy of the course whose catalogue names sigmoid-sign-flipped otherwise
+    and whose course.toml names the LMS column "Backprop, section B"."""
+    root = tmp_path_factory.mktemp("section-b")
+    shutil.copy2(COURSE.config_file, root / CONFIG_NAME)
+    shutil.copytree(COURSE.source_dir, root / "source" / ASSIGNMENT)
+    catalogue = root / "source" / ASSIGNMENT / "backprop_helper" / "mistakes.py"
+    text = catalogue.read_text()
+    assert text.count(NAMED) == 1
+    catalogue.write_text(text.replace(NAMED, RENAMED))
+    (root / "course.toml").write_text('[lms]\nassignment = "Backprop, section B"\n')
+    return Course(root)
+
+
+def test_the_report_and_lms_files_come_from_the_course_graded(section_b, tmp_path):
+    """misconceptions.csv names the mistake by the graded course's catalogue (OUT's
+    copy, as the feedback pages do), not the repository's, and the Canvas file
+    names the graded course's LMS column."""
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
+    message = f"sigmoid(z): s: {RENAMED}"
+
+    def named(job: StudentJob) -> StudentOutcome:
+        test = CellResult("test_sigmoid_values", 0.0, 1.0, message)
+        row = NotebookGrade(job.student, SIG, 3.0, 4.0, Status.OK, tests=[test])
+        return StudentOutcome(job.student, [row], {}, {}, "graded")
+
+    out = tmp_path / "out"
+    grade_class(
+        submissions, out, course=section_b, runner=FakeRunner(named), progress=False
+    )
+    _, rows = read_csv(out / "misconceptions.csv")
+    assert [(r["misconception"], r["mistake_id"]) for r in rows] == [
+        (RENAMED, "sigmoid-sign-flipped")
+    ]
+    header = (out / "lms" / "canvas.csv").read_text().splitlines()[0]
+    assert header.endswith(',"Backprop, section B"')
