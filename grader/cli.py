@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument(
         "--measure",
         action="store_true",
-        help="measure the answer key's time per cell again (done anyway when the "
-        "source changed since it was measured)",
+        help="time every notebook's answer key again, cell by cell (done anyway "
+        "for the notebooks whose code changed since they were timed)",
     )
     release.set_defaults(handler=release_command)
 

@@ -202,14 +202,24 @@ class Course:
 
     @cached_property
     def measured(self) -> dict:
-        """The answer key's times (TIMES_FILE): {"source": hash, "seconds": {stem:
-        {cell: seconds}}}; empty when the course was never measured."""
+        """The answer key's times (TIMES_FILE): {"notebooks": {stem: {"source":
+        timing_fingerprint(stem), "seconds": {cell: seconds}}}}; empty when the
+        course was never measured."""
         path = self.source_dir / TIMES_FILE
         return json.loads(path.read_text()) if path.exists() else {}
 
     def reference_seconds(self, stem: str) -> dict[str, float]:
         """cell (grade_id) -> seconds the answer key needed for it, as measured."""
-        return dict(self.measured.get("seconds", {}).get(stem, {}))
+        entry = self.measured.get("notebooks", {}).get(stem, {})
+        return dict(entry.get("seconds", {}))
+
+    def timing_fingerprint(self, stem: str) -> str:
+        """SHA-256 over what a notebook's answer-key times depend on: the helper
+        package it imports and the notebook itself."""
+        digest = tree_hash(self.source_dir / HELPER_PACKAGE)
+        digest.update(f"\0{stem}.ipynb\0".encode())
+        digest.update((self.source_dir / f"{stem}.ipynb").read_bytes())
+        return digest.hexdigest()
 
     def cell_limits(self, stem: str) -> dict[str, float]:
         """cell -> its time limit: CELL_LIMIT_FACTOR times the answer key's time,
@@ -218,11 +228,6 @@ class Course:
             cell: max(CELL_LIMIT_FLOOR, CELL_LIMIT_FACTOR * seconds)
             for cell, seconds in self.reference_seconds(stem).items()
         }
-
-    def source_hash(self) -> str:
-        """SHA-256 over what the answer key's times depend on: the source folder's
-        files but the times file itself."""
-        return tree_hash(self.source_dir, skip=TIMES_FILE).hexdigest()
 
     def fingerprint(self) -> str:
         """SHA-256 over the source folder's files (paths and bytes) and the config:

@@ -40,12 +40,11 @@ def tree_files(folder: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def tree_hash(folder: Path, skip: str = "") -> hashlib._Hash:
-    """SHA-256 over the files under `folder`, each its relative path and its bytes
-    (`skip`: one relative path left out); more may be added to it."""
+def tree_hash(folder: Path) -> hashlib._Hash:
+    """SHA-256 over the files under `folder`, each its relative path and its bytes;
+    more may be added to it."""
     digest = hashlib.sha256()
     for relative, path in tree_files(folder):
-        if relative != skip:
-            digest.update(relative.encode() + b"\0")
-            digest.update(path.read_bytes())
+        digest.update(relative.encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest

@@ -46,8 +46,8 @@ def write_release(course: Course, measure: bool = False) -> Path:
     """Regenerate the course's release from its source; return its path.
 
     First writes the setup cell from course.toml into every source notebook; last,
-    measures the answer key's time per cell (grader.authoring.timing) when the
-    source changed since it was measured, or when `measure` asks for it.
+    times the answer key of each notebook whose code changed since it was timed
+    (grader.authoring.timing), of every notebook when `measure` asks for it.
     """
     write_setup_cells(course)
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +56,7 @@ def write_release(course: Course, measure: bool = False) -> Path:
             shutil.rmtree(course.release_dir)
         shutil.copytree(built, course.release_dir)
     if measure or stale_times(course):
-        write_times(course)
+        write_times(course, every=measure)
     return course.release_dir
 
 
