@@ -50,6 +50,8 @@ TIMES_FILE = "cell_times.json"
 CELL_LIMIT_FACTOR = 20
 CELL_LIMIT_FLOOR = 10.0
 SETTINGS_NAME = "course.toml"  # where the course lives online, its LMS columns
+# The ungraded tour, outside the assignment (it opens with the Colab setup cell too).
+START_HERE_NAME = "notebooks/00_start_here.ipynb"
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -172,6 +174,7 @@ class Course:
         self.release_dir = self.root / "release" / assignment
         self.config_file = self.root / CONFIG_NAME
         self.settings_file = self.root / SETTINGS_NAME
+        self.start_here = self.root / START_HERE_NAME
         self.notebooks = NOTEBOOKS
         self._parsed: dict[str, Notebook] = {}
 
@@ -243,3 +246,4 @@ COURSE = Course(REPO)
 SOURCE_DIR = COURSE.source_dir
 RELEASE_DIR = COURSE.release_dir
 CONFIG_FILE = COURSE.config_file
+START_HERE = COURSE.start_here

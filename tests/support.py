@@ -35,6 +35,16 @@ def run_cli(
     )  # fmt: skip
 
 
+def grade_with_cli(submissions: Path, out: Path, jobs: int = 2) -> Path:
+    """`python -m grader grade SUBMISSIONS --out OUT --jobs N --quiet`, which must
+    succeed; OUT."""
+    result = run_cli(
+        "grade", submissions, "--out", out, "--jobs", jobs, "--quiet", timeout=900
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
 def limit_flags(limits: Limits) -> list[str]:
     """The grade command's flags that set `limits` (a None field: left at its
     default)."""

@@ -9,7 +9,9 @@ stock `nbgrader autograde` (hidden tests run in the student's kernel) and the gr
   catalogue's name (read back with backprop_helper.mistakes.recognise), and keeps the
   rest of its credit;
 - correct answers written differently (pure Python, vectorized, lists): full marks;
-- correct work next to wrong functions pasted from earlier notebooks: full marks.
+- correct work next to wrong functions pasted from earlier notebooks: full marks;
+- work that overwrites the arrays a graded test hands it: what the same work scores
+  without the overwrite.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from grader.demo.submissions import solved, untouched
 from grader.grading.grade import grade_class
 from tests.planted import (
     CORRECT_VARIANTS,
+    INPUT_OVERWRITES,
     PLANTED,
     STAGE_INDEPENDENCE,
     variant_answers,
@@ -45,6 +48,11 @@ def all_submissions() -> dict[str, dict[str, object]]:
         found[student] = {stem: solved(stem, variant_answers(answers))}
     for (student, stem), answers in STAGE_INDEPENDENCE.items():
         found[student] = {stem: solved(stem, answers())}
+    for case in INPUT_OVERWRITES:
+        found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
+        found[case.honest] = {
+            case.notebook: solved(case.notebook, case.honest_answers())
+        }
     return found
 
 
@@ -128,3 +136,18 @@ def test_correct_work_gets_full_marks(graded, student, stem):
     result = graded[student][stem]
     failing = {t.test: t.message for t in result.tests if t.points < t.max_points}
     assert not failing and result.score == result.max_score > 0
+
+
+@pytest.mark.parametrize("case", INPUT_OVERWRITES, ids=lambda case: case.student)
+def test_overwriting_the_tests_inputs_gains_no_point(graded, case):
+    """Overwriting in place the arrays a graded test hands in (the data made to fit
+    what the answer returns) scores what the same answer without the overwrite
+    scores, test by test: expected values never come from what the student's code
+    can touch."""
+
+    def points(student: str) -> dict[str, float]:
+        return {test.test: test.points for test in graded[student][case.notebook].tests}
+
+    honest = points(case.honest)
+    assert all(honest[gid] == 0 for gid in case.lost), honest
+    assert points(case.student) == honest

@@ -22,7 +22,9 @@ README = GRADER.parent / "README.md"
 HEADING = "### How the grader is built"
 LINE = re.compile(r"^(?P<name>[\w_]+)\s+(?P<kind>->|=)\s*(?P<rest>.*)$")
 # What the command line grades and authors: no stage reaches for it.
-CHECKOUT_NAMES = {"COURSE", "REPO", "SOURCE_DIR", "RELEASE_DIR", "CONFIG_FILE"}
+CHECKOUT_NAMES = {
+    "COURSE", "REPO", "SOURCE_DIR", "RELEASE_DIR", "CONFIG_FILE", "START_HERE",
+}  # fmt: skip
 MAY_PICK_THE_CHECKOUT = {"cli", "demo", "course"}
 
 
@@ -58,26 +60,47 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def grader_imports(path: Path, module: str) -> list[tuple[str, list[str]]]:
+def grader_imports(
+    path: Path, module: str, types: bool = True
+) -> list[tuple[str, list[str]]]:
     """(the grader module imported, the names taken from it) of every import in the
-    file at `path` (the module `module`); relative imports resolved."""
+    file at `path` (the module `module`); relative imports resolved. types: the
+    imports under `if TYPE_CHECKING:` too (they never run)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in import_nodes(ast.parse(path.read_text()), types):
         if isinstance(node, ast.Import):
             found += [(alias.name, []) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            names = [alias.name for alias in node.names]
-            if node.level and not node.module:  # from .. import inside
-                found += [(f"{target}.{name}", []) for name in names]
-            else:
-                found.append((target, names))
+            continue
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        names = [alias.name for alias in node.names]
+        if node.level and not node.module:  # from .. import inside
+            found += [(f"{target}.{name}", []) for name in names]
+        else:
+            found.append((target, names))
     return [(name, names) for name, names in found if name.split(".")[0] == "grader"]
+
+
+def import_nodes(tree: ast.AST, types: bool) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement in `tree`, in functions too; without those under
+    `if TYPE_CHECKING:` unless `types`."""
+    found = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif (
+            isinstance(node, ast.If)
+            and not types
+            and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        ):
+            found += import_nodes(ast.Module(body=node.orelse, type_ignores=[]), types)
+        else:
+            found += import_nodes(node, types)
+    return found
 
 
 def against_the_layers(
@@ -134,9 +157,12 @@ def test_every_module_imports_only_what_its_layer_allows(path):
 
 
 def test_the_modules_import_no_cycle():
-    """Within packages too: no module imports one that imports it back."""
+    """Within packages too: no module imports one that imports it back when it
+    runs (an import for type checking only is not run)."""
     graph = {
-        module_name(path): {name for name, _ in grader_imports(path, module_name(path))}
+        module_name(path): {
+            name for name, _ in grader_imports(path, module_name(path), types=False)
+        }
         for path in MODULES
     }
     state: dict[str, str] = {}
@@ -164,6 +190,11 @@ def test_the_modules_import_no_cycle():
         ("grader.output.write", "from ..course import SOURCE_DIR", "reaches for"),
         ("grader.nbx.config", "import grader.cli", "imports grader.cli"),
         ("grader.model", "from .course import Course", "imports grader.course"),
+        (
+            "grader.output.write",
+            "if TYPE_CHECKING:\n    from ..grading.grade import RunReport",
+            "(grading)",
+        ),
     ],
 )
 def test_the_rule_catches_an_import_against_the_layers(

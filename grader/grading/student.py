@@ -31,10 +31,13 @@ from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
 from ..model import Limits, NotebookGrade, Scores, Status
 from ..nbx.config import grading_config
-from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
+from ..nbx.grades import add_notes, gradebook_scores, notebook_grade
+from ..nbx.status import read_record
+from ..nbx.student_index import index_path, student_index
 from .bundle import CourseBundle
 
 GRADEBOOK_TEMPLATE = "gradebook.template.db"
+NOT_HANDED_IN = "no file for this notebook was found"
 
 
 def log_path(student: str) -> str:
@@ -83,15 +86,48 @@ def grade_student(
     clean = clean_notebooks(job.student, job.submissions, course)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
     if not clean.notebooks:
-        return StudentOutcome(job.student, clean.ungraded, {}, {}, sandboxed=sandbox)
-    with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
-        root = _prepare(job.student, clean.notebooks, course_root, Path(temp))
-        config = grading_config(root, course_root, job.limits)
-        with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
-            outcome = _grade(job.student, clean, course, root, config)
-    outcome.grades += clean.ungraded
+        outcome = StudentOutcome(job.student, clean.ungraded, {}, {})
+    else:
+        with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
+            root = _prepare(job.student, clean.notebooks, course_root, Path(temp))
+            config = grading_config(root, course_root, job.limits)
+            with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
+                outcome = _grade(job.student, clean, course, root, config)
+        outcome.grades += clean.ungraded
     outcome.sandboxed = sandbox
+    _add_index(outcome, course)
     return outcome
+
+
+def course_rows(
+    student: str, graded: list[NotebookGrade], course: Course
+) -> list[NotebookGrade]:
+    """One row per notebook of the course, in order: the graded ones, the rest
+    as missing."""
+    by_stem = {grade.notebook: grade for grade in graded}
+    return [
+        by_stem.get(stem)
+        or NotebookGrade.zero(
+            student, stem, course.max_score(stem), Status.MISSING, NOT_HANDED_IN
+        )
+        for stem in course.notebooks
+    ]
+
+
+def _add_index(outcome: StudentOutcome, course: Course) -> None:
+    """The student's own page (feedback/<student>/index.html) among the files."""
+    student = outcome.student
+    folder_prefix = f"feedback/{student}/"
+    pages = {
+        Path(path).stem for path in outcome.files if path.startswith(folder_prefix)
+    }
+    page = student_index(
+        student,
+        course_rows(student, outcome.grades, course),
+        pages,
+        course,
+    )
+    outcome.files[index_path(student)] = page.encode("utf-8")
 
 
 def _prepare(
@@ -121,7 +157,7 @@ def _grade(
     grades = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for stem in job.notebooks:
-            run = run_status(root / "status", stem)
+            run = read_record(root / "status", stem)
             grade = run and notebook_grade(
                 gradebook, ASSIGNMENT, student, stem, autograded, run
             )
@@ -133,8 +169,8 @@ def _grade(
             grade.source = job.sources.get(stem, "")
             grades.append(grade)
             why = (
-                [f"{run[1]} (status: {run[0]})"]
-                if run[0] != Status.OK and run[1]
+                [f"{run.detail} (status: {run.status})"]
+                if run.status != Status.OK and run.detail
                 else []
             )
             add_notes(autograded / f"{stem}.ipynb", [*why, *notes])

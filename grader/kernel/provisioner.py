@@ -7,8 +7,8 @@ grading config makes it the default (`KernelProvisionerFactory.
 default_provisioner_name`). It starts each kernel in the StudentSandbox open in
 this context (grader.kernel.sandbox), or, when none is, in one of its own with the
 grader's default limits (Limits(); a fresh kernel, not forked), sandboxed when its
-`sandbox` setting says so. After the kernel ended, `outcome()`
-says what happened to it, for the grader's statuses (grader.nbx.limits).
+`sandbox` setting says so. After the kernel ended, `outcome()` says what happened
+to it, for the grader's statuses (grader.nbx.breaches).
 """
 
 from __future__ import annotations

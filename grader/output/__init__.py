@@ -11,6 +11,7 @@ run. The modules, in the order they build on each other:
 - `plots`: the report's figures as inline PNG;
 - `html`: the report, rendered from `templates/report.html` with autoescaping;
 - `lms`: the grade imports of Canvas, Moodle and Blackboard;
+- `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;
 - `write`: the one function that writes the files;
 - `terminal`: the summary table, the notes and warnings the command prints.
 """

@@ -61,7 +61,8 @@ def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
         "",
         f"grades:   {out / GRADES_FILE}",
         f"tests:    {out / TESTS_FILE}",
-        f"feedback: {out / 'feedback'}/<student>/<notebook>.html",
+        f"feedback: {out / 'feedback'}/<student>/index.html (a page per student, "
+        "linking one per notebook)",
         f"report:   {out / REPORT_FILE}",
         f"gradebook (nbgrader export / formgrader from {out}): "
         + (db or "gradebook.db"),

@@ -1,5 +1,6 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, and OUT/lms/ for a class downloaded from an LMS.
+report.html, and OUT/lms/ for a class downloaded from an LMS (with the feedback
+pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
 by its owner only: they hold every student's grades.
@@ -16,6 +17,7 @@ from ..model import ClassResults
 from .html import report_html
 from .lms import LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
+from .moodle_feedback import write_moodle_feedback
 from .tables import grades_csv, tests_csv
 
 GRADES_FILE = "grades.csv"
@@ -33,7 +35,7 @@ def write_outputs(
     now: datetime | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
-    OUT/lms/ (grader.output.lms).
+    OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
 
     course: the course as graded (OUT's copy: its catalogue names the class's
     mistakes); lms: the LMS settings (the graded course's course.toml; default:
@@ -45,6 +47,7 @@ def write_outputs(
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
     write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
+    write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
         write_atomically,
