@@ -206,7 +206,8 @@ def test_the_summary_ends_with_where_the_outputs_are():
     assert lines[-5:] == [
         f"grades:   {OUT}/grades.csv",
         f"tests:    {OUT}/tests.csv",
-        f"feedback: {OUT}/feedback/<student>/<notebook>.html",
+        f"feedback: {OUT}/feedback/<student>/index.html (a page per student, "
+        "linking one per notebook)",
         f"report:   {OUT}/report.html",
         f"gradebook (nbgrader export / formgrader from {OUT}): gradebook.db",
     ]
