@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from grader.course import COURSE, NOTEBOOKS  # noqa: E402
 from grader.demo.submissions import solved  # noqa: E402
 from grader.grading.grade import grade_class  # noqa: E402
-from grader.grading.out import OutFolder  # noqa: E402
+from grader.grading.outfolder import OutFolder  # noqa: E402
 from grader.grading.student import StudentOutcome, grade_student  # noqa: E402
 from tests.grading.cluster_support import dask_cluster  # noqa: E402
 from tests.support import write_notebook  # noqa: E402
@@ -65,13 +65,13 @@ def write_class(folder: Path, students: int) -> Path:
 class Capture:
     """Grades the first job for real (in this process) and keeps its outcome."""
 
-    def __init__(self, course) -> None:
-        self.course = course
+    def __init__(self, bundle) -> None:
+        self.bundle = bundle
         self.outcome: StudentOutcome | None = None
 
-    def run(self, jobs):
+    def run(self, jobs, warn):
         for job in jobs:
-            self.outcome = grade_student(job, self.course)
+            self.outcome = grade_student(job, self.bundle)
             yield job, self.outcome, None
 
 
@@ -84,7 +84,7 @@ class Canned:
             student: pickle.dumps(renamed(outcome, student)) for student in students
         }
 
-    def run(self, jobs):
+    def run(self, jobs, warn):
         for job in jobs:
             yield job, pickle.loads(self.blobs[job.student]), None
 
@@ -106,7 +106,7 @@ def captured_outcome(scratch: Path) -> StudentOutcome:
     """One solved student graded for real by this grader, as a worker returns it."""
     one = write_class(scratch / "one", 1)
     capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
-    grade_class(one, scratch / "capture", progress=False, runner=capture)
+    grade_class(one, scratch / "capture", course=COURSE, progress=False, runner=capture)
     assert capture.outcome is not None and capture.outcome.files, "no files captured"
     return capture.outcome
 
@@ -114,17 +114,22 @@ def captured_outcome(scratch: Path) -> StudentOutcome:
 # Run in a copy of another revision's tree, with that tree first on sys.path: its
 # grader grades one solved student and pickles the files it would send.
 CAPTURE_FILES = """
-import pickle, sys
+import inspect, pickle, sys
 from pathlib import Path
 sys.path.insert(0, ".")
 from benchmarks.cluster_speed import Capture, write_class
 from grader.course import COURSE
 from grader.grading.grade import grade_class
-from grader.grading.out import OutFolder
+try:
+    from grader.grading.outfolder import OutFolder
+except ImportError:  # a revision from before grading/out.py was renamed
+    from grader.grading.out import OutFolder
+given = inspect.signature(grade_class).parameters
+course = {"course": COURSE} if "course" in given else {}
 scratch = Path(sys.argv[1])
 capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
 grade_class(write_class(scratch / "one", 1), scratch / "capture", progress=False,
-            runner=capture)
+            runner=capture, **course)
 Path(sys.argv[2]).write_bytes(pickle.dumps(capture.outcome.files))
 """
 
@@ -172,7 +177,9 @@ def coordinator_cpu(
                 OutFolder(out).prepare(COURSE)  # the course build is once per course
                 os.sync()
                 start = os.times()
-                grade_class(submissions, out, progress=False, runner=runner)
+                grade_class(
+                    submissions, out, course=COURSE, progress=False, runner=runner
+                )
                 end = os.times()
                 runs[label].append((end.user - start.user, end.system - start.system))
                 shutil.rmtree(out)

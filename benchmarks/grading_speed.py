@@ -32,11 +32,11 @@ from traitlets.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grader.authoring import stock as stock_autograde
-from grader.authoring.release import make_course
+from grader.authoring.prepared import make_course
 from grader.course import COURSE, HELPER_PACKAGE, SOURCE_DIR
 from grader.demo.sample_class import build_benchmark_class
 from grader.grading.grade import grade_class
-from grader.grading.out import OutFolder
+from grader.grading.outfolder import OutFolder
 from grader.kernel.channels import CLIENT_CLASS
 
 SLICED_SHELL = Config({"AsyncKernelManager": {"client_class": CLIENT_CLASS}})
@@ -63,7 +63,7 @@ def time_floor(class_dir: Path, scratch: Path) -> tuple[float, int]:
 
 def time_stock(class_dir: Path, scratch: Path) -> float:
     """Seconds for stock, sequential `nbgrader autograde` on the whole class."""
-    root = make_course(scratch / "stock")
+    root = make_course(scratch / "stock", COURSE)
     for student in sorted(p for p in class_dir.iterdir() if p.is_dir()):
         notebooks = {
             path.stem: nbformat.read(path, as_version=4)
@@ -81,7 +81,7 @@ def time_grader(class_dir: Path, scratch: Path, jobs: int) -> float:
     out.mkdir(parents=True, exist_ok=True)
     OutFolder(out).prepare(COURSE)
     start = time.perf_counter()
-    grade_class(class_dir, out, jobs=jobs, progress=False)
+    grade_class(class_dir, out, workers=jobs, course=COURSE, progress=False)
     return time.perf_counter() - start
 
 

@@ -4,9 +4,10 @@ grader reads them.
 The catalogue lives with the course, in the helper students receive
 (source/backprop/backprop_helper/mistakes.py): the notebooks' checks and the hidden
 tests name mistakes from it, and its recognise() reads the names back from a failing
-test's message. The grader loads that one file by its path, once per course folder:
-it imports only the standard library, so none of the helper's plots or widgets come
-with it, and a worker grading another copy of the course reads that copy's.
+test's message. The grader loads that one file by its path, once per course folder
+(`source_dir`, the source folder of the course being graded: OUT's copy, or a
+worker's): it imports only the standard library, so none of the helper's plots or
+widgets come with it.
 
 The class report, misconceptions.csv and the feedback pages all name a mistake by
 the label the catalogue gives it (its label()), so one mistake has one name
@@ -29,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from .course import HELPER_PACKAGE, SOURCE_DIR
+from .course import HELPER_PACKAGE
 
 MISTAKES_FILE = "mistakes.py"
 CONTRACTS_FILE = "contracts.py"
@@ -47,7 +48,7 @@ class Named:
 
 
 @cache
-def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
+def mistakes_module(source_dir: Path) -> ModuleType:
     """The course's backprop_helper/mistakes.py under `source_dir`, loaded by path.
 
     Raises FileNotFoundError when the course has no catalogue.
@@ -56,7 +57,7 @@ def mistakes_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
 
 
 @cache
-def contracts_module(source_dir: Path = SOURCE_DIR) -> ModuleType:
+def contracts_module(source_dir: Path) -> ModuleType:
     """The course's backprop_helper/contracts.py under `source_dir`, loaded by path.
 
     Raises FileNotFoundError when the course states no contracts.
@@ -78,22 +79,22 @@ def _helper_module(source_dir: Path, file: str, what: str) -> ModuleType:
     return module
 
 
-def recognised(message: str, source_dir: Path = SOURCE_DIR) -> list:
+def recognised(message: str, source_dir: Path) -> list:
     """recognise(message) of the course's catalogue: its Recognised findings."""
     return mistakes_module(source_dir).recognise(message)
 
 
-def base_key(key: str, source_dir: Path = SOURCE_DIR) -> str:
+def base_key(key: str, source_dir: Path) -> str:
     """A finding's key without element indices, as the catalogue reads it."""
     return mistakes_module(source_dir).base_key(key)
 
 
-def named_mistakes(message: str, source_dir: Path = SOURCE_DIR) -> list[Named]:
+def named_mistakes(message: str, source_dir: Path) -> list[Named]:
     """The known mistakes a message names, each label once, in order."""
     return named_in(recognised(message, source_dir))
 
 
-def named_found(found: list, source_dir: Path = SOURCE_DIR) -> list[Named]:
+def named_found(found: list, source_dir: Path) -> list[Named]:
     """The known mistakes among a test's findings held as data (grader.nbx.findings:
     [key, mistake id or "", reason] each), each label once, in order: the ids the
     grader's own checks found, never text read back."""

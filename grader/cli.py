@@ -17,32 +17,27 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from dataclasses import astuple
 from pathlib import Path
 
 from .authoring.nbgrader_run import NbgraderError
 from .authoring.release import stale_release_files, write_release
 from .authoring.selfcheck import run_selfcheck
 from .authoring.wheel import build_helper_wheel
+from .course import COURSE
 from .demo.sample_class import build_sample_class
 from .grading.cluster import ClusterError
 from .grading.grade import grade_class
 from .grading.lock import OutInUse
-from .intake.errors import InputError
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
-from .model import ClassResults, Limits
-from .output.stats import student_totals
-from .output.terminal import counts_lines, summary_table
-from .student_text import TERMINAL, safe_text
-
-SUMMARY_STUDENTS = 40  # a larger class's summary shows its problem students only
+from .model import InputError, Limits, RunWarning
+from .output.terminal import run_summary, warning_text
 
 
 def release_command(args: argparse.Namespace) -> int:
     """Regenerate the release, or with --check report whether it is stale."""
     if args.check:
-        stale = stale_release_files()
+        stale = stale_release_files(COURSE)
         for line in stale:
             print(f"release/backprop is stale: {line}")
         if stale:
@@ -50,14 +45,14 @@ def release_command(args: argparse.Namespace) -> int:
             return 1
         print("release/backprop is what generate_assignment produces now.")
         return 0
-    print(f"wrote {write_release(measure=args.measure)}")
+    print(f"wrote {write_release(COURSE, measure=args.measure)}")
     return 0
 
 
 def selfcheck_command(args: argparse.Namespace) -> int:
     """Autograde the answers and the untouched release with stock nbgrader."""
     print(f"Grading the instructor's answers and the untouched release in {args.out} …")
-    check = run_selfcheck(args.out)
+    check = run_selfcheck(COURSE, args.out)
     print(check.table())
     if check.ok:
         print("OK: the answers earn every point, the untouched release earns none.")
@@ -69,65 +64,26 @@ def selfcheck_command(args: argparse.Namespace) -> int:
 
 def wheel_command(args: argparse.Namespace) -> int:
     """Build the helper's wheel (publish it at course.toml's helper_url)."""
-    print(f"wrote {build_helper_wheel(args.out)}")
+    print(f"wrote {build_helper_wheel(COURSE, args.out)}")
     return 0
 
 
 def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions into OUT; print a summary and where things are."""
     limits = Limits(**{name: getattr(args, name) for name, _, _ in Limits.settings()})
-    notes: list[str] = []
-    results = grade_class(
-        args.submissions, args.out, jobs=args.jobs, pattern=args.pattern,
-        limits=limits, sandbox=args.sandbox, progress=not args.quiet,
-        scheduler=args.scheduler, db=args.db, notes=notes,
+    report = grade_class(
+        args.submissions, args.out, course=COURSE, workers=args.jobs,
+        pattern=args.pattern, limits=limits, sandbox=args.sandbox,
+        progress=not args.quiet, on_warning=print_warning,
+        scheduler=args.scheduler, db=args.db,
     )  # fmt: skip
-    print(short_summary(results, args.out))
-    if results.unmapped:
-        print(f"\n{len(results.unmapped)} file(s) could not be matched to a student:")
-        for item in results.unmapped[:SUMMARY_STUDENTS]:
-            source, reason = (safe_text(text, TERMINAL) for text in astuple(item))
-            print(f"  {source}: {reason}")
-        if len(results.unmapped) > SUMMARY_STUDENTS:
-            print(f"  … all of them in {args.out / 'report.html'}")
-    for note in notes:
-        print(f"\nNOTE: {note}")
-    print(f"\ngrades:   {args.out / 'grades.csv'}")
-    print(f"tests:    {args.out / 'tests.csv'}")
-    print(
-        f"feedback: {args.out / 'feedback'}/<student>/index.html (a page per student, "
-        "linking one per notebook)"
-    )
-    print(f"report:   {args.out / 'report.html'}")
-    if args.db:
-        print(f"gradebook (nbgrader export / formgrader from {args.out}): {args.db}")
-    else:
-        print(f"gradebook (nbgrader export / formgrader from {args.out}): gradebook.db")
+    print(run_summary(report, args.out, args.db))
     return 0
 
 
-def short_summary(results: ClassResults, out: Path) -> str:
-    """The summary table; for a large class, its problem students only: those with
-    a notebook not ok, then the lowest totals, SUMMARY_STUDENTS at most."""
-    students = results.students
-    if len(students) <= SUMMARY_STUDENTS:
-        return summary_table(results)
-    totals = student_totals(results)
-    trouble = {g.student for g in results.grades if g.status not in ("ok", "missing")}
-    ranked = sorted(students, key=lambda s: (s not in trouble, totals[s], s))
-    shown = set(ranked[:SUMMARY_STUDENTS])
-    subset = ClassResults([g for g in results.grades if g.student in shown], [])
-    table = summary_table(subset).split("\n\n")[0]
-    return "\n".join(
-        [
-            f"{len(students)} students; below, the {SUMMARY_STUDENTS} with a notebook "
-            "that could not be graded fully or the lowest totals (every student: "
-            f"{out / 'grades.csv'}, {out / 'report.html'})",
-            table,
-            "",
-            *counts_lines(results),
-        ]
-    )
+def print_warning(warning: RunWarning) -> None:
+    """A warning on stderr, at once."""
+    print(warning_text(warning), file=sys.stderr, flush=True)
 
 
 def sample_class_command(args: argparse.Namespace) -> int:
@@ -166,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument(
         "--measure",
         action="store_true",
-        help="measure the answer key's time per cell again (done anyway when the "
-        "source changed since it was measured)",
+        help="time every notebook's answer key again, cell by cell (done anyway "
+        "for the notebooks whose code changed since they were timed)",
     )
     release.set_defaults(handler=release_command)
 

@@ -1,17 +1,22 @@
 """The course: where it lives, and one model of its notebooks, each parsed once.
 
 A Course is a folder laid out as an nbgrader course (nbgrader_config.py,
-source/ASSIGNMENT/, optionally release/ASSIGNMENT/): the repository itself, or the
-copy the grader keeps in OUT. `Course.notebook(stem)` answers every question about
-one notebook (its cells and their roles, points, setup code, hidden tests, the names
-its answer cells bind); cell roles come from nbgrader's own `nbgrader.utils`.
+source/ASSIGNMENT/, optionally release/ASSIGNMENT/ and course.toml): the repository
+itself, or the copy the grader keeps in OUT. `Course.notebook(stem)` answers every
+question about one notebook (its cells and their roles, points, setup code, hidden
+tests, the names its answer cells bind); cell roles come from nbgrader's own
+`nbgrader.utils`.
+
+Every stage is given the Course it works on. COURSE, the repository's own, and the
+paths below it (SOURCE_DIR, RELEASE_DIR, CONFIG_FILE) are for the command line,
+the demo classes, the tests and the benchmarks: no stage reaches for them (a test,
+tests/test_layers.py, checks).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import hashlib
 import json
 import tomllib
 from dataclasses import dataclass
@@ -20,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.utils import is_grade, is_locked, is_solution
+
+from .files import tree_hash
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "backprop"
@@ -42,18 +49,9 @@ TIMES_FILE = "cell_times.json"
 # A cell may take this many times the answer key's time for it, and at least FLOOR s.
 CELL_LIMIT_FACTOR = 20
 CELL_LIMIT_FLOOR = 10.0
-SOURCE_DIR = REPO / "source" / ASSIGNMENT
-RELEASE_DIR = REPO / "release" / ASSIGNMENT
+SETTINGS_NAME = "course.toml"  # where the course lives online, its LMS columns
 # The ungraded tour, outside the assignment (it opens with the Colab setup cell too).
-START_HERE = REPO / "notebooks" / "00_start_here.ipynb"
-CONFIG_FILE = REPO / CONFIG_NAME
-COURSE_FILE = REPO / "course.toml"
-
-
-def course_settings() -> dict:
-    """The course's online addresses from course.toml (see the comments there)."""
-    with COURSE_FILE.open("rb") as file:
-        return tomllib.load(file)
+START_HERE_NAME = "notebooks/00_start_here.ipynb"
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -169,14 +167,24 @@ class Course:
     """An nbgrader course folder with this assignment; notebooks parsed on demand,
     once each."""
 
-    def __init__(self, root: Path = REPO, assignment: str = ASSIGNMENT) -> None:
+    def __init__(self, root: Path, assignment: str = ASSIGNMENT) -> None:
         self.root = Path(root)
         self.assignment = assignment
         self.source_dir = self.root / "source" / assignment
         self.release_dir = self.root / "release" / assignment
         self.config_file = self.root / CONFIG_NAME
+        self.settings_file = self.root / SETTINGS_NAME
+        self.start_here = self.root / START_HERE_NAME
         self.notebooks = NOTEBOOKS
         self._parsed: dict[str, Notebook] = {}
+
+    def settings(self) -> dict:
+        """The course's course.toml (see the comments there): where it lives
+        online, its LMS columns; {} when it has none. Read each time."""
+        if not self.settings_file.is_file():
+            return {}
+        with self.settings_file.open("rb") as file:
+            return tomllib.load(file)
 
     def notebook(self, stem: str) -> Notebook:
         """One notebook of the course (KeyError for a stem it does not have)."""
@@ -197,14 +205,24 @@ class Course:
 
     @cached_property
     def measured(self) -> dict:
-        """The answer key's times (TIMES_FILE): {"source": hash, "seconds": {stem:
-        {cell: seconds}}}; empty when the course was never measured."""
+        """The answer key's times (TIMES_FILE): {"notebooks": {stem: {"source":
+        timing_fingerprint(stem), "seconds": {cell: seconds}}}}; empty when the
+        course was never measured."""
         path = self.source_dir / TIMES_FILE
         return json.loads(path.read_text()) if path.exists() else {}
 
     def reference_seconds(self, stem: str) -> dict[str, float]:
         """cell (grade_id) -> seconds the answer key needed for it, as measured."""
-        return dict(self.measured.get("seconds", {}).get(stem, {}))
+        entry = self.measured.get("notebooks", {}).get(stem, {})
+        return dict(entry.get("seconds", {}))
+
+    def timing_fingerprint(self, stem: str) -> str:
+        """SHA-256 over what a notebook's answer-key times depend on: the helper
+        package it imports and the notebook itself."""
+        digest = tree_hash(self.source_dir / HELPER_PACKAGE)
+        digest.update(f"\0{stem}.ipynb\0".encode())
+        digest.update((self.source_dir / f"{stem}.ipynb").read_bytes())
+        return digest.hexdigest()
 
     def cell_limits(self, stem: str) -> dict[str, float]:
         """cell -> its time limit: CELL_LIMIT_FACTOR times the answer key's time,
@@ -214,29 +232,18 @@ class Course:
             for cell, seconds in self.reference_seconds(stem).items()
         }
 
-    def source_hash(self) -> str:
-        """SHA-256 over what the answer key's times depend on: the source folder's
-        files but the times file itself."""
-        return self._hash(exclude=TIMES_FILE, config=False)
-
     def fingerprint(self) -> str:
         """SHA-256 over the source folder's files (paths and bytes) and the config:
         grades made with one course are only reused with the same fingerprint."""
-        return self._hash(exclude=None, config=True)
-
-    def _hash(self, exclude: str | None, config: bool) -> str:
-        digest = hashlib.sha256()
-        for path in sorted(self.source_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                relative = str(path.relative_to(self.source_dir))
-                if relative == exclude:
-                    continue
-                digest.update(relative.encode() + b"\0")
-                digest.update(path.read_bytes())
-        if config:
-            digest.update(self.config_file.read_bytes())
+        digest = tree_hash(self.source_dir)
+        digest.update(self.config_file.read_bytes())
         return digest.hexdigest()
 
 
-# The repository's own course, for the tools that author and grade it.
-COURSE = Course()
+# The repository's own course, and its folders: what the command line grades and
+# authors (and the demo classes, the tests and the benchmarks use).
+COURSE = Course(REPO)
+SOURCE_DIR = COURSE.source_dir
+RELEASE_DIR = COURSE.release_dir
+CONFIG_FILE = COURSE.config_file
+START_HERE = COURSE.start_here

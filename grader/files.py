@@ -1,8 +1,10 @@
-"""Writing the grader's files: whole or not at all."""
+"""The grader's files: written whole or not at all; a folder's files walked and
+hashed in one fixed order."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -38,3 +40,23 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     with atomic_file(path) as file:
         file.write(data)
+
+
+def tree_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every file under `folder` but Python's caches: (its path relative to the
+    folder, with "/", and its path), in one fixed order."""
+    return [
+        (path.relative_to(folder).as_posix(), path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.relative_to(folder).parts
+    ]
+
+
+def tree_hash(folder: Path) -> hashlib._Hash:
+    """SHA-256 over the files under `folder`, each its relative path and its bytes;
+    more may be added to it."""
+    digest = hashlib.sha256()
+    for relative, path in tree_files(folder):
+        digest.update(relative.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest

@@ -2,12 +2,20 @@
 
 Every stage speaks these types: intake reports Unmapped files, a worker returns
 NotebookGrades, grading merges them into ClassResults, and output writes them out.
+InputError is the one error every stage may raise about what the instructor gave.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+
+MB = 2**20  # bytes in the MB of the limits and of the sizes the grader reports
+
+
+class InputError(Exception):
+    """What the instructor gave cannot be used (SUBMISSIONS, OUT, --pattern, --db,
+    course.toml): the message says what is wrong and what to do (exit code 2)."""
 
 
 class Status(StrEnum):
@@ -99,6 +107,19 @@ class NotebookGrade:
     feedback: str = ""  # path of the feedback HTML relative to OUT, "" if none
     tests: list[TestResult] = field(default_factory=list)
 
+    @classmethod
+    def zero(
+        cls,
+        student: str,
+        notebook: str,
+        max_score: float,
+        status: Status,
+        detail: str,
+        source: str = "",
+    ) -> NotebookGrade:
+        """A row worth nothing: the notebook could not be graded, and why."""
+        return cls(student, notebook, 0.0, max_score, status, detail, source)
+
     def to_row(self) -> dict[str, object]:
         """The grades.csv row."""
         row = asdict(self)
@@ -127,6 +148,11 @@ class NotebookGrade:
         """The grade that to_dict gave."""
         tests = [TestResult(**test) for test in data.get("tests", [])]
         return cls(**{**data, "status": Status(data["status"]), "tests": tests})
+
+
+# A student's scores in nbgrader's gradebook: (notebook, grade_id) ->
+# (auto_score, manual_score, needs_manual_grade).
+Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
 
 
 @dataclass
@@ -160,6 +186,37 @@ class ClassResults:
     def students(self) -> list[str]:
         """Every student with at least one row, sorted."""
         return sorted({grade.student for grade in self.grades})
+
+
+@dataclass(frozen=True)
+class NoSandbox:
+    """Students' code is graded without the sandbox, and why (--sandbox auto)."""
+
+    problem: str  # why the sandbox does not work there
+    worker: str = ""  # the Dask worker's address; "" for this machine
+
+
+@dataclass(frozen=True)
+class RefusedWorker:
+    """A Dask worker that is never given a student, and why."""
+
+    worker: str
+    why: str
+
+
+RunWarning = NoSandbox | RefusedWorker
+
+
+@dataclass
+class RunReport:
+    """What one grading run did: the class's results, and what its summary says
+    beside them (grader.output.terminal words it)."""
+
+    results: ClassResults
+    warnings: list[RunWarning] = field(default_factory=list)  # as they came
+    # students graded without the sandbox they were to have (their worker had
+    # none), sorted
+    unsandboxed: list[str] = field(default_factory=list)
 
 
 def _limit(default: int | None, help: str):

@@ -21,8 +21,8 @@ import pytest
 from backprop_helper.mistakes import recognise
 
 from grader.authoring import stock as stock_autograde
-from grader.authoring.release import make_course
-from grader.course import NOTEBOOKS
+from grader.authoring.prepared import make_course
+from grader.course import COURSE, NOTEBOOKS
 from grader.demo.submissions import solved, untouched
 from grader.grading.grade import grade_class
 from tests.planted import (
@@ -58,7 +58,7 @@ def all_submissions() -> dict[str, dict[str, object]]:
 
 def grade_with_stock(folder, submissions):
     """Stock `nbgrader autograde` in a scratch course: student -> stem -> result."""
-    root = make_course(folder)
+    root = make_course(folder, COURSE)
     for student, notebooks in submissions.items():
         stock_autograde.submit(root, student, notebooks)
     stock_autograde.autograde(root)
@@ -71,7 +71,9 @@ def grade_with_grader(folder, submissions):
         (folder / "class" / student).mkdir(parents=True)
         for stem, notebook in notebooks.items():
             nbformat.write(notebook, folder / "class" / student / f"{stem}.ipynb")
-    results = grade_class(folder / "class", folder / "out", progress=False)
+    results = grade_class(
+        folder / "class", folder / "out", course=COURSE, progress=False
+    ).results
     found: dict = {student: {} for student in submissions}
     for row in results.grades:
         if row.notebook in submissions[row.student]:

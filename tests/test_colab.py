@@ -38,16 +38,16 @@ from nbclient import NotebookClient
 
 from grader.authoring.wheel import build_helper_wheel
 from grader.course import (
+    COURSE,
     HELPER_PACKAGE,
     NOTEBOOKS,
     RELEASE_DIR,
     SOURCE_DIR,
     START_HERE,
-    course_settings,
 )
 from grader.demo.submissions import solved, untouched
 
-HELPER_URL = course_settings()["colab"]["helper_url"]
+HELPER_URL = COURSE.settings()["colab"]["helper_url"]
 URL_PATH = urlsplit(HELPER_URL).path
 WHEEL_NAME = PurePosixPath(URL_PATH).name
 HELPER_MODULES = sorted(
@@ -101,7 +101,7 @@ def wheel(tmp_path_factory) -> Path:
     without build isolation, from the venv's setuptools, so that no index is needed
     (PIP_NO_INDEX=1)."""
     env = _clean_environ() | {"PIP_NO_INDEX": "1", "PIP_NO_CACHE_DIR": "1"}
-    return build_helper_wheel(tmp_path_factory.mktemp("wheel"), env=env)
+    return build_helper_wheel(COURSE, tmp_path_factory.mktemp("wheel"), env=env)
 
 
 class _CountingHandler(SimpleHTTPRequestHandler):

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from grader.authoring.release import stale_release_files
-from grader.course import NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
+from grader.course import COURSE, NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -60,7 +60,7 @@ def _released_texts() -> dict[str, str]:
 
 def test_release_is_what_generate_assignment_produces_now():
     """The committed release equals a fresh `nbgrader generate_assignment` run."""
-    assert stale_release_files() == []
+    assert stale_release_files(COURSE) == []
 
 
 def test_release_holds_every_notebook_and_the_helper():

@@ -11,8 +11,6 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 
-import grader.authoring.setup_cell
-import grader.course
 from grader.authoring import wheel
 from grader.authoring.setup_cell import (
     GRADE_ID,
@@ -22,24 +20,25 @@ from grader.authoring.setup_cell import (
 )
 from grader.course import (
     ASSIGNMENT,
-    COURSE_FILE,
+    COURSE,
     HELPER_PACKAGE,
     NOTEBOOKS,
     RELEASE_DIR,
     REPO,
     SOURCE_DIR,
     START_HERE,
-    course_settings,
+    START_HERE_NAME,
+    Course,
 )
 
 # The notebooks with an "Open in Colab" link: the tour, then the five released ones.
 LINKED = (START_HERE.stem, *NOTEBOOKS)
 
 
-def colab_link(stem: str) -> str:
+def colab_link(stem: str, course: Course = COURSE) -> str:
     """The "Open in Colab" address of the tour or of one released notebook, from
     course.toml."""
-    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    base = course.settings()["colab"]["notebook_base_url"].rstrip("/")
     if stem == START_HERE.stem:
         return f"{base}/{START_HERE.relative_to(REPO).as_posix()}"
     return f"{base}/release/{ASSIGNMENT}/{stem}.ipynb"
@@ -78,7 +77,7 @@ def test_first_cell_is_the_current_setup_cell(path):
     course.toml renders now."""
     cell = first_cell(path)
     assert cell.cell_type == "code"
-    assert cell.source == setup_source()
+    assert cell.source == setup_source(COURSE)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES)
@@ -96,8 +95,8 @@ def test_setup_cell_installs_course_toml_helper_url_without_dependencies():
     """The cell's default address is course.toml's helper_url, BACKPROP_HELPER_URL
     overrides it, and pip (the kernel's own, as %pip runs it) installs only that file
     (--no-deps), quietly."""
-    source = setup_source()
-    assert DEFAULT_URL.findall(source) == [course_settings()["colab"]["helper_url"]]
+    source = setup_source(COURSE)
+    assert DEFAULT_URL.findall(source) == [COURSE.settings()["colab"]["helper_url"]]
     (install,) = [line for line in source.splitlines() if '"pip", "install"' in line]
     assert install.strip() == (
         'pip_command = ["pip", "install", "--quiet", "--no-color", "--no-deps", '
@@ -115,27 +114,35 @@ def test_helper_url_names_the_wheel_that_make_wheel_builds():
     name = project["name"].replace("-", "_")
     expected = f"{name}-{project['version']}-py3-none-any.whl"
     assert wheel.wheel_name() == expected
-    url = course_settings()["colab"]["helper_url"]
+    url = COURSE.settings()["colab"]["helper_url"]
     assert PurePosixPath(urlsplit(url).path).name == expected
 
 
 def test_no_setup_cell_is_stale():
     """stale_setup_cells() finds nothing: the committed notebooks match course.toml."""
-    assert stale_setup_cells() == []
+    assert stale_setup_cells(COURSE) == []
 
 
 @pytest.fixture
-def edited_course(tmp_path, monkeypatch):
-    """A function that writes a copy of course.toml with one key of [colab] changed
-    and makes grader.course read it instead of the real file."""
+def edited_course(tmp_path):
+    """A function that makes a copy of the course (its source notebooks, the tour
+    and course.toml) with one key of [colab] changed."""
 
-    def edit(key: str, value: str) -> None:
-        text = COURSE_FILE.read_text()
-        old = course_settings()["colab"][key]
+    def edit(key: str, value: str) -> Course:
+        text = COURSE.settings_file.read_text()
+        old = COURSE.settings()["colab"][key]
         assert text.count(f'"{old}"') == 1
-        copy = tmp_path / "course.toml"
-        copy.write_text(text.replace(f'"{old}"', f'"{value}"'))
-        monkeypatch.setattr(grader.course, "COURSE_FILE", copy)
+        (tmp_path / COURSE.settings_file.name).write_text(
+            text.replace(f'"{old}"', f'"{value}"')
+        )
+        shutil.copytree(
+            SOURCE_DIR,
+            tmp_path / "source" / ASSIGNMENT,
+            ignore=shutil.ignore_patterns(HELPER_PACKAGE),
+        )
+        (tmp_path / START_HERE_NAME).parent.mkdir()
+        shutil.copy2(START_HERE, tmp_path / START_HERE_NAME)
+        return Course(tmp_path)
 
     return edit
 
@@ -143,52 +150,46 @@ def edited_course(tmp_path, monkeypatch):
 def test_new_helper_url_makes_every_setup_cell_stale(edited_course):
     """Changing course.toml's helper_url changes the rendered cell, and
     stale_setup_cells() then reports every source notebook and the tour."""
-    edited_course("helper_url", NEW_HELPER_URL)
-    assert DEFAULT_URL.findall(setup_source()) == [NEW_HELPER_URL]
-    assert stale_setup_cells() == SETUP_CELL_NAMES
+    course = edited_course("helper_url", NEW_HELPER_URL)
+    assert DEFAULT_URL.findall(setup_source(course)) == [NEW_HELPER_URL]
+    assert stale_setup_cells(course) == SETUP_CELL_NAMES
 
 
 def test_new_notebook_base_url_changes_links_but_not_setup_cells(edited_course):
     """notebook_base_url feeds only the Colab links: changing it leaves every setup
     cell current and moves colab_link to the new base."""
-    edited_course("notebook_base_url", NEW_BASE_URL + "/")
-    assert stale_setup_cells() == []
-    assert colab_link("01_sigmoid") == (
+    course = edited_course("notebook_base_url", NEW_BASE_URL + "/")
+    assert stale_setup_cells(course) == []
+    assert colab_link("01_sigmoid", course) == (
         f"{NEW_BASE_URL}/release/{ASSIGNMENT}/01_sigmoid.ipynb"
     )
 
 
-def test_write_setup_cells_refreshes_every_notebook_once(
-    edited_course, tmp_path, monkeypatch
-):
+def test_write_setup_cells_refreshes_every_notebook_once(edited_course):
     """On a copy of the source notebooks and the tour: after a URL change
     write_setup_cells() rewrites each notebook's first cell in place (no second
     setup cell), the copies are then current, and a second call changes nothing."""
-    copy = tmp_path / "source"
-    shutil.copytree(SOURCE_DIR, copy, ignore=shutil.ignore_patterns(HELPER_PACKAGE))
-    shutil.copy2(START_HERE, copy / START_HERE.name)
-    monkeypatch.setattr(grader.authoring.setup_cell, "SOURCE_DIR", copy)
-    monkeypatch.setattr(
-        grader.authoring.setup_cell, "START_HERE", copy / START_HERE.name
-    )
-    edited_course("helper_url", NEW_HELPER_URL)
-    stems = [*NOTEBOOKS, START_HERE.stem]
-    before = {stem: len(first_nb(copy, stem).cells) for stem in stems}
+    course = edited_course("helper_url", NEW_HELPER_URL)
+    folders = {stem: course.source_dir for stem in NOTEBOOKS}
+    folders[START_HERE.stem] = course.start_here.parent
+    before = {
+        stem: len(first_nb(folder, stem).cells) for stem, folder in folders.items()
+    }
 
-    assert write_setup_cells() == SETUP_CELL_NAMES
-    assert stale_setup_cells() == []
-    assert write_setup_cells() == []
-    for stem in stems:
-        cells = first_nb(copy, stem).cells
+    assert write_setup_cells(course) == SETUP_CELL_NAMES
+    assert stale_setup_cells(course) == []
+    assert write_setup_cells(course) == []
+    for stem, folder in folders.items():
+        cells = first_nb(folder, stem).cells
         assert len(cells) == before[stem]
-        assert cells[0].source == setup_source()
+        assert cells[0].source == setup_source(course)
         assert cells[0].metadata["nbgrader"]["grade_id"] == GRADE_ID
 
 
 def test_colab_link_points_at_the_released_notebook_or_the_tour():
     """colab_link(stem) is notebook_base_url + /release/backprop/<stem>.ipynb, or
     + /notebooks/00_start_here.ipynb for the tour: a file in the repository."""
-    base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    base = COURSE.settings()["colab"]["notebook_base_url"].rstrip("/")
     expected = {START_HERE.stem: START_HERE} | {
         stem: RELEASE_DIR / f"{stem}.ipynb" for stem in NOTEBOOKS
     }

@@ -7,35 +7,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..course import COURSE, Course
-from .nbgrader_run import run_nbgrader
+from ..course import Course
+from .prepared import make_course
 from .setup_cell import stale_setup_cells, write_setup_cells
 from .timing import stale_times, write_times
 
 
-def make_course(root: Path, course: Course = COURSE) -> Path:
-    """Set up a course at `root` (config, source, generated assignment); return root.
-
-    The generated course has gradebook.db (the assignment, no students) and release/.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(course.config_file, root / course.config_file.name)
-    shutil.copytree(
-        course.source_dir,
-        root / "source" / course.assignment,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    run_nbgrader(root, "generate_assignment", course.assignment, "--force")
-    return root
-
-
-def build_release(workdir: Path) -> Path:
+def build_release(course: Course, workdir: Path) -> Path:
     """Run `nbgrader generate_assignment` on a copy of the course; return the release.
 
     workdir: an empty directory that becomes a throwaway course root (so the real
     course gets no gradebook.db and a failed run leaves the committed release alone).
+    The release is made by nbgrader itself, never taken from the cache.
     """
-    return make_course(workdir) / "release" / COURSE.assignment
+    return make_course(workdir, course, cached=False) / "release" / course.assignment
 
 
 def tree_differences(expected: Path, actual: Path) -> list[str]:
@@ -57,32 +42,35 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
     return sorted(differences)
 
 
-def write_release(measure: bool = False) -> Path:
-    """Regenerate release/backprop from source/backprop; return its path.
+def write_release(course: Course, measure: bool = False) -> Path:
+    """Regenerate the course's release from its source; return its path.
 
     First writes the setup cell from course.toml into every source notebook; last,
-    measures the answer key's time per cell (grader.authoring.timing) when the
-    source changed since it was measured, or when `measure` asks for it.
+    times the answer key of each notebook whose code changed since it was timed
+    (grader.authoring.timing), of every notebook when `measure` asks for it.
     """
-    write_setup_cells()
+    write_setup_cells(course)
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_release(Path(tmp))
-        if COURSE.release_dir.exists():
-            shutil.rmtree(COURSE.release_dir)
-        shutil.copytree(built, COURSE.release_dir)
-    if measure or stale_times(COURSE):
-        write_times(COURSE)
-    return COURSE.release_dir
+        built = build_release(course, Path(tmp))
+        if course.release_dir.exists():
+            shutil.rmtree(course.release_dir)
+        shutil.copytree(built, course.release_dir)
+    if measure or stale_times(course):
+        write_times(course, every=measure)
+    return course.release_dir
 
 
-def stale_release_files() -> list[str]:
+def stale_release_files(course: Course) -> list[str]:
     """How the committed release differs from a fresh one (empty when fresh)."""
-    stale = [f"setup cell differs from course.toml: {n}" for n in stale_setup_cells()]
-    stale += stale_times(COURSE)
+    stale = [
+        f"setup cell differs from course.toml: {name}"
+        for name in stale_setup_cells(course)
+    ]
+    stale += stale_times(course)
     if stale:
         return stale
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_release(Path(tmp))
-        if not COURSE.release_dir.exists():
-            return [f"missing: {COURSE.release_dir}"]
-        return tree_differences(built, COURSE.release_dir)
+        built = build_release(course, Path(tmp))
+        if not course.release_dir.exists():
+            return [f"missing: {course.release_dir}"]
+        return tree_differences(built, course.release_dir)

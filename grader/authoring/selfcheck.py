@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..course import NOTEBOOKS, RELEASE_DIR, SOURCE_DIR
+from ..course import Course
 from . import stock
-from .release import make_course
+from .prepared import make_course
 
 ANSWERS, UNTOUCHED = "instructor-answers", "untouched-release"
 
@@ -27,13 +27,13 @@ class SelfCheck:
         answers, untouched = self.scores[ANSWERS], self.scores[UNTOUCHED]
         return all(
             answers[stem][0] == answers[stem][1] > 0 and untouched[stem][0] == 0
-            for stem in NOTEBOOKS
+            for stem in answers
         )
 
     def table(self) -> str:
         """The scores as an aligned text table, one row per notebook."""
         rows = [("notebook", ANSWERS, UNTOUCHED)]
-        for stem in NOTEBOOKS:
+        for stem in self.scores[ANSWERS]:
             cells = [
                 f"{s[0]:g} / {s[1]:g}"
                 for s in (self.scores[ANSWERS][stem], self.scores[UNTOUCHED][stem])
@@ -46,15 +46,17 @@ class SelfCheck:
         )
 
 
-def run_selfcheck(workdir: Path) -> SelfCheck:
-    """Grade both sample students with stock nbgrader in a course under workdir."""
+def run_selfcheck(course: Course, workdir: Path) -> SelfCheck:
+    """Grade both sample students with stock nbgrader in a course under workdir:
+    the course's source (the answers) and its committed release."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    root = make_course(workdir)
-    for student, folder in ((ANSWERS, SOURCE_DIR), (UNTOUCHED, RELEASE_DIR)):
+    root = make_course(workdir, course)
+    folders = ((ANSWERS, course.source_dir), (UNTOUCHED, course.release_dir))
+    for student, folder in folders:
         notebooks = {
             stem: nbformat.read(folder / f"{stem}.ipynb", as_version=4)
-            for stem in NOTEBOOKS
+            for stem in course.notebooks
         }
         stock.submit(root, student, notebooks)
     stock.autograde(root)
@@ -65,6 +67,6 @@ def run_selfcheck(workdir: Path) -> SelfCheck:
             stem: (found[stem].score, found[stem].max_score)
             if stem in found
             else (0.0, 0.0)
-            for stem in NOTEBOOKS
+            for stem in course.notebooks
         }
     return SelfCheck(scores)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..course import NOTEBOOKS, SOURCE_DIR, START_HERE, course_settings
+from ..course import Course
 
 GRADE_ID = "colab_setup"
 TEMPLATE = """\
@@ -55,14 +55,14 @@ if ON_COLAB and not importlib.util.find_spec("backprop_helper"):
         )"""
 
 
-def setup_source() -> str:
-    """The setup cell's code for the helper address in course.toml."""
-    return TEMPLATE.format(url=course_settings()["colab"]["helper_url"])
+def setup_source(course: Course) -> str:
+    """The setup cell's code for the helper address in the course's course.toml."""
+    return TEMPLATE.format(url=course.settings()["colab"]["helper_url"])
 
 
-def setup_cell() -> nbformat.NotebookNode:
-    """The setup cell, read-only for nbgrader."""
-    cell = nbformat.v4.new_code_cell(setup_source())
+def setup_cell(course: Course) -> nbformat.NotebookNode:
+    """The course's setup cell, read-only for nbgrader."""
+    cell = nbformat.v4.new_code_cell(setup_source(course))
     cell.id = GRADE_ID
     cell.metadata["nbgrader"] = {
         "grade": False, "solution": False, "locked": True,
@@ -71,34 +71,37 @@ def setup_cell() -> nbformat.NotebookNode:
     return cell
 
 
-def setup_cell_notebooks() -> list[Path]:
+def setup_cell_notebooks(course: Course) -> list[Path]:
     """The notebooks that open with the setup cell: the sources, then the tour."""
-    return [*(SOURCE_DIR / f"{stem}.ipynb" for stem in NOTEBOOKS), START_HERE]
+    sources = [course.source_dir / f"{stem}.ipynb" for stem in course.notebooks]
+    return [*sources, course.start_here]
 
 
-def stale_setup_cells() -> list[str]:
+def stale_setup_cells(course: Course) -> list[str]:
     """Notebooks whose first cell is not the current setup cell."""
     stale = []
-    for path in setup_cell_notebooks():
+    source = setup_source(course)
+    for path in setup_cell_notebooks(course):
         cells = nbformat.read(path, as_version=4).cells
-        if not cells or cells[0].source != setup_source():
+        if not cells or cells[0].source != source:
             stale.append(path.name)
     return stale
 
 
-def write_setup_cells() -> list[str]:
+def write_setup_cells(course: Course) -> list[str]:
     """Put the current setup cell first in each notebook; return the changed."""
     changed = []
-    for path in setup_cell_notebooks():
+    source = setup_source(course)
+    for path in setup_cell_notebooks(course):
         notebook = nbformat.read(path, as_version=4)
         first = notebook.cells[0] if notebook.cells else None
         grade_id = first.metadata.get("nbgrader", {}).get("grade_id") if first else None
-        if grade_id == GRADE_ID and first.source == setup_source():
+        if grade_id == GRADE_ID and first.source == source:
             continue
         if grade_id == GRADE_ID:
-            notebook.cells[0] = setup_cell()
+            notebook.cells[0] = setup_cell(course)
         else:
-            notebook.cells.insert(0, setup_cell())
+            notebook.cells.insert(0, setup_cell(course))
         nbformat.write(notebook, path)
         changed.append(path.name)
     return changed

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..course import ASSIGNMENT, HELPER_PACKAGE, REPO
+from ..course import ASSIGNMENT, HELPER_PACKAGE
 from ..kernel.channels import CLIENT_CLASS
 from ..model import NotebookGrade, Status, TestResult
 from ..nbx.grades import cell_messages
@@ -34,6 +34,7 @@ def submit(
 
 # Stock nbgrader with the grader's fix for nbclient issue #312 (grader.kernel.channels).
 SLICED_SHELL = f"--AsyncKernelManager.client_class={CLIENT_CLASS}"
+GRADER_PARENT = Path(__file__).resolve().parents[2]  # where `grader` is imported from
 
 
 def autograde(root: Path, timeout: float = 3600, sliced_shell: bool = False) -> str:
@@ -44,7 +45,7 @@ def autograde(root: Path, timeout: float = 3600, sliced_shell: bool = False) -> 
     extra = [SLICED_SHELL] if sliced_shell else []
     return run_nbgrader(
         root, "autograde", ASSIGNMENT, "--force", *extra, timeout=timeout,
-        importable=REPO if sliced_shell else None,
+        importable=GRADER_PARENT if sliced_shell else None,
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from ..course import HELPER_PACKAGE, SOURCE_DIR
+from ..course import HELPER_PACKAGE, Course
 
 PROJECT_FILE = Path(__file__).with_name("helper_pyproject.toml")
 
@@ -26,14 +26,16 @@ def wheel_name() -> str:
     return f"{name}-{project['version']}-py3-none-any.whl"
 
 
-def build_helper_wheel(out: Path, env: dict[str, str] | None = None) -> Path:
-    """Build the helper's wheel into `out`; return its path."""
+def build_helper_wheel(
+    course: Course, out: Path, env: dict[str, str] | None = None
+) -> Path:
+    """Build the course's helper's wheel into `out`; return its path."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="helper-wheel-") as scratch:
         project = Path(scratch)
         shutil.copy2(PROJECT_FILE, project / "pyproject.toml")
         shutil.copytree(
-            SOURCE_DIR / HELPER_PACKAGE,
+            course.source_dir / HELPER_PACKAGE,
             project / HELPER_PACKAGE,
             ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
         )

@@ -1,10 +1,15 @@
-"""The grade verb: plan, run each student, merge into OUT.
+"""The grade verb: collect, prepare OUT, grade each student, record them, write the
+outputs.
 
-grade      grade_class: collect, plan, run, record, write the outputs
+grade      grade_class (a RunReport back) and the Coordinator: who is graded,
+           each student recorded in OUT as they finish
 student    the per-student stage (StudentJob in, StudentOutcome out: data only)
+runner     the Runner protocol; where the per-student stage runs here: local
+           worker processes
+cluster    the other runner: the workers of a Dask cluster, each checked first
 bundle     the course as bytes, for workers without a shared file system
-runner     where the per-student stage runs: local worker processes
-out        the OUT folder: an nbgrader course the grading command alone writes
+outfolder  the OUT folder: an nbgrader course the grading command alone writes
+lock       one grading run per OUT at a time
 state      the resume cache: what was graded from which inputs
 gradebook  the class gradebook
 """

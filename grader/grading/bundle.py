@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import tree_files
+
 _unpacked: dict[str, Path] = {}
 
 
@@ -31,9 +33,8 @@ class CourseBundle:
         """The bundle of a prepared course folder."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, path.relative_to(folder).as_posix())
+            for relative, path in tree_files(folder):
+                archive.write(path, relative)
         return cls(fingerprint, buffer.getvalue())
 
     def folder(self) -> Path:

@@ -7,9 +7,10 @@ broadcast), each task is one student (their submitted bytes in, a StudentOutcome
 data only, out), and the grading command alone writes OUT and the gradebook.
 
 Every worker is checked before it gets a student, and again for each worker that
-joins later: its course, the grader's code and the versions of the packages grading
-depends on must be the coordinator's (`identity`), or it is refused, named, and
-never used (tasks are restricted to the approved workers). The sandbox is probed on
+joins later: the course of the checkout it runs in must be the course being graded,
+and the grader's code and the versions of the packages grading depends on the
+coordinator's (`identity`), or it is refused, named, and never used (tasks are
+restricted to the approved workers). The sandbox is probed on
 each worker: `--sandbox required` fails the run on a worker without one; under
 `auto` such a worker is named in a loud warning and in the summary, and grades
 without it (each such student is named, and graded again once the sandbox is there).
@@ -29,7 +30,6 @@ process.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -40,19 +40,22 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
-from ..course import COURSE
-from ..kernel.probe import SandboxUnavailable, loud, sandbox_problem, to_stderr
+from ..course import Course
+from ..files import tree_hash
+from ..kernel.probe import SandboxUnavailable, sandbox_problem
+from ..model import NoSandbox, RefusedWorker, RunWarning
 from .bundle import CourseBundle
 from .runner import Finished, WorkerDied, remove_stale_scratch
 from .student import StudentJob, StudentOutcome, grade_student
 
 PACKAGES = ("numpy", "ipykernel", "nbgrader", "nbclient", "jupyter_client")
 GRADER = Path(__file__).resolve().parent.parent  # the grader package
+CHECKOUT = GRADER.parent  # the project checkout a worker was started in
 CONNECT_TIMEOUT = "20s"
 REVIEW_SECONDS = 1.0  # how often new workers are looked for
 NO_WORKER_SECONDS = 300.0  # how long to wait for a usable worker
@@ -71,19 +74,14 @@ class ClusterError(RuntimeError):
 
 def grader_fingerprint(root: Path = GRADER) -> str:
     """SHA-256 over the grader package's files (paths and bytes)."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return tree_hash(root).hexdigest()
 
 
-def identity() -> dict[str, str]:
-    """What a worker must share with the coordinator: the course, the grader's code,
-    Python and the packages grading depends on."""
+def identity(course_fingerprint: str) -> dict[str, str]:
+    """What a worker must share with the coordinator: the course (its
+    fingerprint), the grader's code, Python and the packages grading depends on."""
     found = {
-        "course": COURSE.fingerprint(),
+        "course": course_fingerprint,
         "grader code": grader_fingerprint(),
         "python": platform.python_version(),
     }
@@ -92,9 +90,10 @@ def identity() -> dict[str, str]:
 
 
 def worker_report() -> dict[str, str]:
-    """Run on each worker (Client.run): its identity and why its sandbox does not
-    work ("" when it works)."""
-    return {**identity(), "sandbox": sandbox_problem() or ""}
+    """Run on each worker (Client.run): its identity, with the course of its
+    checkout, and why its sandbox does not work ("" when it works)."""
+    checkout = Course(CHECKOUT).fingerprint()
+    return {**identity(checkout), "sandbox": sandbox_problem() or ""}
 
 
 def differences(here: dict[str, str], there: dict[str, str]) -> list[str]:
@@ -114,7 +113,7 @@ _pool: ProcessPoolExecutor | None = None
 _scratch: str | None = None  # this worker's scratch folder for students' courses
 
 
-def grade_on_worker(job: StudentJob, course: CourseBundle) -> StudentOutcome:
+def grade_on_worker(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
     """A Dask task: grade one student in this worker's own pool of processes."""
     global _pool
     if _pool is None:
@@ -133,11 +132,11 @@ def grade_on_worker(job: StudentJob, course: CourseBundle) -> StudentOutcome:
             threads, mp_context=multiprocessing.get_context("spawn"),
             initializer=watch_parent, initargs=(os.getpid(), scratch),
         )  # fmt: skip
-    return _pool.submit(_grade_in_pool, job, course).result()
+    return _pool.submit(_grade_in_pool, job, bundle).result()
 
 
-def _grade_in_pool(job: StudentJob, course: CourseBundle) -> StudentOutcome:
-    return grade_student(job, course, _scratch)
+def _grade_in_pool(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
+    return grade_student(job, bundle, _scratch)
 
 
 def watch_parent(parent: int, scratch: str | None = None) -> None:
@@ -167,21 +166,29 @@ class DaskRunner:
     """Students graded on the workers of a running Dask scheduler."""
 
     def __init__(
-        self, address: str, course: CourseBundle, *, sandbox: str = "auto", warn=None
+        self,
+        address: str,
+        course: Course,
+        bundle: CourseBundle,
+        *,
+        sandbox: str = "auto",
     ) -> None:
         self.address = address
-        self.course = course
+        self.bundle = bundle
         self.sandbox = sandbox
-        self.warn = warn or to_stderr
-        self.here = identity()
+        self.here = identity(course.fingerprint())
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
-        self.notes: list[str] = []  # for the summary
+        self.warn: Callable[[RunWarning], None] = lambda warning: None
 
-    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
-        """Grade every job on the cluster; yield each as it finishes."""
+    def run(
+        self, jobs: list[StudentJob], warn: Callable[[RunWarning], None]
+    ) -> Generator[Finished, None, None]:
+        """Grade every job on the cluster; yield each as it finishes; refused
+        workers and workers without a sandbox go to `warn`."""
         if not jobs:
             return
+        self.warn = warn
         from distributed import Client
 
         # The client's own log (reconnection attempts with their tracebacks) is
@@ -200,7 +207,7 @@ class DaskRunner:
         finally:
             client.close()
 
-    def _run(self, client, jobs: list[StudentJob]) -> Iterator[Finished]:
+    def _run(self, client, jobs: list[StudentJob]) -> Generator[Finished, None, None]:
         from distributed import as_completed
 
         queue = deque(jobs)
@@ -208,7 +215,7 @@ class DaskRunner:
         restricted: dict = {}  # future -> the workers it may run on
         retried: dict[str, int] = {}  # student -> times given back to the queue
         done = as_completed(loop=client.loop)
-        course = None
+        scattered = None  # the bundle, on the workers
         reviewed = waiting = lost = 0.0
         while queue or running:
             now = time.monotonic()
@@ -247,14 +254,14 @@ class DaskRunner:
                     queue.appendleft(running.pop(future))
                     del restricted[future]
                     future.cancel()
-            if course is None or course.status != "finished":
+            if scattered is None or scattered.status != "finished":
                 # once, to every worker (later ones fetch it; again if it was lost)
-                course = client.scatter(self.course, broadcast=True, hash=False)
+                scattered = client.scatter(self.bundle, broadcast=True, hash=False)
             capacity = TASKS_PER_THREAD * sum(self.approved.values())
             while queue and len(running) < capacity:
                 job = queue.popleft()
                 future = client.submit(
-                    grade_on_worker, job, course, pure=False,
+                    grade_on_worker, job, scattered, pure=False,
                     key=f"grade-{job.student}-{uuid.uuid4().hex[:8]}",
                     workers=list(self.approved), allow_other_workers=False,
                 )  # fmt: skip
@@ -327,23 +334,10 @@ class DaskRunner:
                     f"{worker}: {report['sandbox']}"
                 )
             if report["sandbox"] and self.sandbox == "auto":
-                self.warn(
-                    loud(
-                        f"WARNING: worker {worker} grades WITHOUT a sandbox: "
-                        f"{report['sandbox']}.\nStudents' code runs there as the "
-                        "worker's user, with its files and network. Install "
-                        "bubblewrap there,\nor pass --sandbox required to refuse "
-                        "such workers."
-                    )
-                )
-                self.notes.append(
-                    f"worker {worker} has no sandbox ({report['sandbox']}): its "
-                    "students were graded without it"
-                )
+                self.warn(NoSandbox(report["sandbox"], worker))
             self.approved[worker] = max(1, workers[worker].get("nthreads", 1))
 
     def _refuse(self, worker: str, why: str) -> None:
         """Never use this worker; say so now and in the summary."""
         self.refused[worker] = why
-        self.warn(f"refused worker {worker}: {why}")
-        self.notes.append(f"refused worker {worker}: {why}")
+        self.warn(RefusedWorker(worker, why))

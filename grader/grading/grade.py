@@ -1,4 +1,5 @@
-"""The grade verb: collect, plan, run each student, merge into OUT, write outputs."""
+"""The grade verb: collect, find who to grade, run each student, record them in OUT
+(the coordinator), write the outputs."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ..course import COURSE, Course
+from ..course import Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
-from ..intake.errors import InputError
 from ..intake.identity import lms_identities
-from ..intake.repair import zero
-from ..kernel.probe import use_sandbox
-from ..model import ClassResults, Limits, NotebookGrade, Status
+from ..kernel.probe import sandbox_problem, use_sandbox
+from ..model import (
+    ClassResults,
+    InputError,
+    Limits,
+    NoSandbox,
+    NotebookGrade,
+    RunReport,
+    RunWarning,
+    Status,
+)
+from ..output.lms import LmsSettings
 from ..output.write import write_outputs
 from .gradebook import ClassGradebook
-from .out import OutFolder
+from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
 from .student import StudentJob, StudentOutcome, course_rows, log_path
@@ -45,43 +54,51 @@ def grade_class(
     submissions: Path,
     out: Path,
     *,
-    jobs: int | None = None,
+    course: Course,
+    workers: int | None = None,
     pattern: str | re.Pattern = DEFAULT_PATTERN,
     limits: Limits | None = None,
     sandbox: str = "auto",
     fork_kernels: bool = True,
     progress: bool = True,
-    course: Course = COURSE,
     on_student_done: Callable[[str], None] | None = None,
+    on_warning: Callable[[RunWarning], None] | None = None,
     scheduler: str | None = None,
     db: str | None = None,
     runner: Runner | None = None,
-    notes: list[str] | None = None,
-) -> ClassResults:
-    """Grade every student found in `submissions` into `out`; return the results.
+) -> RunReport:
+    """Grade every student found in `submissions` into `out`; return the report.
 
-    sandbox: "auto" (use bubblewrap when it works, else warn loudly on stderr),
-    "required" (SandboxUnavailable without it) or "off" (grader.kernel.probe); on a
+    course: the course to grade with (the CLI gives the repository's).
+    workers: students graded at once on this machine (--jobs; default: the
+    number of CPU cores).
+    sandbox: "auto" (use bubblewrap when it works, else a warning), "required"
+    (SandboxUnavailable without it) or "off" (grader.kernel.probe); on a
     cluster, decided on each worker (grader.grading.cluster).
     fork_kernels: start kernels from a warm fork server per student; False starts
     each afresh. Grades are the same either way.
     on_student_done: called with each student's id once they are recorded (tests
     use it to interrupt a run).
+    on_warning: called with each warning when it comes (grading without the
+    sandbox, a refused worker); the report lists them too.
     scheduler: a Dask scheduler's address (tcp://HOST:PORT): grade on its workers
-    instead of local worker processes (`jobs`).
+    instead of local worker processes (`workers`).
     db: the class gradebook's database URL (nbgrader's db_url); default
     OUT/gradebook.db.
     runner: where students are graded, instead of the two above (benchmarks).
-    notes: a list the run adds what the summary should say to (workers refused or
-    without a sandbox, students graded without the sandbox).
 
     Raises InputError when `submissions` is unusable (missing, empty, or holds no
     notebook that maps to a student and a released notebook) or OUT cannot be
     used; OutInUse when another run holds OUT.
     """
     limits = limits or Limits()
+    warnings: list[RunWarning] = []
     if scheduler is None and runner is None:
         sandboxed = use_sandbox(sandbox)
+        if not sandboxed and sandbox == "auto":
+            warnings.append(NoSandbox(sandbox_problem() or ""))
+            if on_warning:
+                on_warning(warnings[-1])
     else:  # each worker's own (checked when it joins)
         sandboxed = sandbox != "off"
     # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
@@ -103,43 +120,52 @@ def grade_class(
             if scheduler is not None:
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
-                runner = DaskRunner(scheduler, bundle, sandbox=sandbox)
+                runner = DaskRunner(scheduler, course, bundle, sandbox=sandbox)
             else:
-                runner = LocalRunner(jobs or os.cpu_count() or 1, bundle)
-        plan = Plan(
-            folder, collection, limits, sandboxed, sandbox == "auto", fork_kernels,
-            course, bundle.fingerprint,
+                runner = LocalRunner(workers or os.cpu_count() or 1, bundle)
+        coordinator = Coordinator(
+            folder, collection, course, bundle.fingerprint, limits,
+            sandboxed=sandboxed, fallback=sandbox == "auto", fork_kernels=fork_kernels,
         )  # fmt: skip
         with ClassGradebook(folder.db_url) as gradebook:
-            results = plan.run(runner, gradebook, progress, on_student_done)
-    if notes is not None:
-        notes.extend(getattr(runner, "notes", []))
-        if plan.unsandboxed:
-            names = ", ".join(sorted(plan.unsandboxed)[:20])
-            notes.append(
-                f"{len(plan.unsandboxed)} student(s) graded WITHOUT the sandbox "
-                f"(their worker has none): {names}"
-            )
-    return results
+            report = coordinator.run(
+                runner, gradebook, progress=progress,
+                on_student_done=on_student_done, on_warning=on_warning,
+            )  # fmt: skip
+        results = report.results
+        # The mistakes are named from OUT's copy of the course, as the feedback
+        # pages name them; the LMS columns come from the graded course.
+        lms = LmsSettings.from_course(course) if results.identities else None
+        write_outputs(results, folder.root, Course(folder.course_folder), lms=lms)
+    report.warnings[:0] = warnings  # this machine's came first
+    return report
 
 
-class Plan:
-    """One run in OUT: who is graded, and recording them (the coordinator)."""
+class Coordinator:
+    """One run in OUT: who is graded, and recording each student as they finish.
+
+    The students whose saved grades stand (same files, course, limits and sandbox;
+    no grader_error, or the same one twice) are not graded again. The runner grades
+    the rest; each outcome is installed in OUT at once, and recorded (gradebook
+    rows in one transaction per batch, then the student saved as done) at most
+    BATCH_SECONDS later or every BATCH_STUDENTS students.
+    """
 
     def __init__(
         self,
         folder: OutFolder,
         collection: Collection,
+        course: Course,
+        course_fingerprint: str,
         limits: Limits,
+        *,
         sandboxed: bool,
         fallback: bool,
-        fork_kernels: bool,
-        course: Course,
-        fingerprint: str,
+        fork_kernels: bool = True,
     ) -> None:
         self.folder, self.collection, self.course = folder, collection, course
         self.states = StateStore(folder.state)
-        self.limits, self.fingerprint = limits, fingerprint
+        self.limits, self.course_fingerprint = limits, course_fingerprint
         by_student: dict[str, list[Submission]] = defaultdict(list)
         for item in collection.submissions:
             by_student[item.student].append(item)
@@ -147,7 +173,7 @@ class Plan:
         self.finished: dict[str, list[NotebookGrade]] = {}
         self.pending: dict[str, Pending] = {}
         for student, items in sorted(by_student.items()):
-            key = student_key(items, fingerprint, limits, sandboxed)
+            key = student_key(items, course_fingerprint, limits, sandboxed)
             saved = self.states.load(student, key)
             if saved is not None and saved.settled:
                 self.finished[student] = saved.grades
@@ -165,14 +191,24 @@ class Plan:
         self,
         runner: Runner,
         gradebook: ClassGradebook,
-        progress: bool,
-        on_student_done: Callable[[str], None] | None,
-    ) -> ClassResults:
-        """Grade the pending students, recording them in batches; write the outputs."""
+        *,
+        progress: bool = False,
+        on_student_done: Callable[[str], None] | None = None,
+        on_warning: Callable[[RunWarning], None] | None = None,
+    ) -> RunReport:
+        """Grade the pending students, recording them in batches; the report of
+        every student (the outputs are not written here)."""
         bar = tqdm(total=len(self.submitted), initial=len(self.finished),
                    desc="grading", unit="student", disable=not progress)  # fmt: skip
+        warnings: list[RunWarning] = []
+
+        def warn(warning: RunWarning) -> None:
+            warnings.append(warning)
+            if on_warning:
+                on_warning(warning)
+
         last_flush = time.monotonic()
-        finished = runner.run([item.job for item in self.pending.values()])
+        finished = runner.run([item.job for item in self.pending.values()], warn)
         try:
             for job, outcome, error in finished:
                 if outcome is None:
@@ -190,18 +226,28 @@ class Plan:
             # Whatever ends the run: the runner stops now (its workers, its
             # scratch folder), not whenever the interrupted generator is collected,
             # and the students graded so far are recorded.
-            close = getattr(finished, "close", None)
-            if close is not None:
-                close()
+            finished.close()
             self._flush(gradebook, bar, on_student_done)
             bar.close()
-        return self._write_outputs()
+        grades = [
+            grade for student in sorted(self.finished)
+            for grade in self.finished[student]
+        ]  # fmt: skip
+        collection = self.collection
+        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
+        return RunReport(results, warnings, sorted(self.unsandboxed))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
         """A worker failed on this student: each notebook a grader_error."""
         detail = f"the grader failed on this student: {_describe(error)}"[:500]
         rows = [
-            zero(job.student, stem, self.course, Status.GRADER_ERROR, detail)
+            NotebookGrade.zero(
+                job.student,
+                stem,
+                self.course.max_score(stem),
+                Status.GRADER_ERROR,
+                detail,
+            )
             for stem in sorted({item.notebook for item in job.submissions})
         ]
         log = "".join(traceback.format_exception(error)) if error else detail
@@ -242,7 +288,7 @@ class Plan:
             key = item.key
             if student in self.unsandboxed:  # graded without the sandbox it expected
                 key = student_key(
-                    self.submitted[student], self.fingerprint, self.limits, False
+                    self.submitted[student], self.course_fingerprint, self.limits, False
                 )
             rows = _all_notebooks(student, outcome.grades, self.folder, self.course)
             self.finished[student] = rows
@@ -250,16 +296,6 @@ class Plan:
             bar.update(1)
             if on_student_done:
                 on_student_done(student)
-
-    def _write_outputs(self) -> ClassResults:
-        grades = [
-            grade for student in sorted(self.finished)
-            for grade in self.finished[student]
-        ]  # fmt: skip
-        collection = self.collection
-        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
-        write_outputs(results, self.folder.root)
-        return results
 
 
 SAME_FAILURE = (

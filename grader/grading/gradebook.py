@@ -29,8 +29,7 @@ from sqlalchemy import create_engine, delete, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
 from ..course import ASSIGNMENT
-from ..intake.errors import InputError
-from .student import Scores
+from ..model import InputError, Scores
 
 # A table of the grader's in a database it made (it rewrites only such a database).
 MARK_TABLE = "grader_made_this_gradebook"

@@ -1,8 +1,8 @@
 """Where the per-student stage runs: here, in worker processes (--jobs).
 
-A runner takes StudentJobs and yields (job, outcome or error) as students finish;
-the grading command does everything else. grader.grading.cluster is the other
-runner, on a Dask cluster.
+A runner takes StudentJobs and yields (job, outcome or error) as students finish
+(the Runner protocol); the coordinator (grader.grading.grade) does everything else.
+grader.grading.cluster is the other runner, on a Dask cluster.
 
 Local workers die with the grading command: each sets PR_SET_PDEATHSIG to SIGKILL
 when it starts (and exits at once if the command already died), so a `kill -9` of
@@ -22,12 +22,13 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Protocol
 
+from ..model import RunWarning
 from .bundle import CourseBundle
 from .student import StudentJob, StudentOutcome, grade_student
 
@@ -40,23 +41,30 @@ class WorkerDied(RuntimeError):
 
 
 class Runner(Protocol):
-    """Where students are graded: yields each job as it finishes."""
+    """Where students are graded."""
 
-    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]: ...
+    def run(
+        self, jobs: list[StudentJob], warn: Callable[[RunWarning], None]
+    ) -> Generator[Finished, None, None]:
+        """Grade every job; yield each as it finishes, with its outcome, or with the
+        error instead when its worker failed. What the run's summary should say
+        (a refused worker, one without a sandbox) goes to `warn` when it happens.
+        Closing the generator stops the runner: its workers, its scratch folder."""
+        ...
 
 
 # In a local worker process: the run's scratch folder and course, sent once.
 _scratch: str | None = None
-_course: CourseBundle | None = None
+_bundle: CourseBundle | None = None
 
 
 def die_with_parent(
-    parent: int, scratch: str | None = None, course: CourseBundle | None = None
+    parent: int, scratch: str | None = None, bundle: CourseBundle | None = None
 ) -> None:
     """In a worker process: be killed when `parent` (the grading command) dies;
     keep the run's scratch folder and course."""
-    global _scratch, _course
-    _scratch, _course = scratch, course
+    global _scratch, _bundle
+    _scratch, _bundle = scratch, bundle
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
@@ -66,7 +74,7 @@ def die_with_parent(
 
 def _grade(job: StudentJob) -> StudentOutcome:
     """grade_student in a worker process, in the run's scratch folder."""
-    return grade_student(job, _course, _scratch)
+    return grade_student(job, _bundle, _scratch)
 
 
 def remove_stale_scratch() -> None:
@@ -81,15 +89,17 @@ class LocalRunner:
     """Worker processes on this machine, each grading whole students; the course is
     sent to each worker once, when it starts."""
 
-    def __init__(self, jobs: int, course: CourseBundle) -> None:
-        self.jobs = jobs
-        self.course = course
+    def __init__(self, workers: int, bundle: CourseBundle) -> None:
+        self.workers = workers
+        self.bundle = bundle
 
-    def run(self, jobs: list[StudentJob]) -> Iterator[Finished]:
+    def run(
+        self, jobs: list[StudentJob], warn: Callable[[RunWarning], None]
+    ) -> Generator[Finished, None, None]:
         """Grade every job; yield each as it finishes (an error instead of an
-        outcome when its worker failed).
+        outcome when its worker failed). Nothing to warn about here.
 
-        At most `jobs` students are handed to the pool at a time, so a worker that
+        At most `workers` students are handed to the pool at a time, so a worker that
         dies (the pool breaks) costs only the students then being graded (they
         come back as WorkerDied); a fresh pool grades the rest.
         """
@@ -108,11 +118,11 @@ class LocalRunner:
     def _pool_run(self, queue: list[StudentJob]) -> Iterator[Finished]:
         """Grade from `queue` (popped from the end) until it is empty or the pool
         breaks."""
-        workers = max(1, min(self.jobs, len(queue)))
+        workers = max(1, min(self.workers, len(queue)))
         pool = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=die_with_parent,
-            initargs=(os.getpid(), self._scratch, self.course),
+            initargs=(os.getpid(), self._scratch, self.bundle),
         )  # fmt: skip
         running: dict[Future, StudentJob] = {}
         try:

@@ -21,7 +21,10 @@ from ..model import Limits, NotebookGrade, Status, TestResult
 
 
 def student_key(
-    submissions: list[Submission], course_hash: str, limits: Limits, sandbox: bool
+    submissions: list[Submission],
+    course_fingerprint: str,
+    limits: Limits,
+    sandbox: bool,
 ) -> str:
     """What a student's grades depend on: their files, the course, the limits.
 
@@ -32,7 +35,7 @@ def student_key(
         for item in sorted(submissions, key=lambda s: s.notebook)
     ]
     inputs = {
-        "course": course_hash,
+        "course": course_fingerprint,
         "limits": asdict(limits),
         "sandbox": sandbox,
         "files": files,

@@ -24,11 +24,12 @@ from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from ..course import ASSIGNMENT, CONFIG_NAME, Course
+from ..files import tree_files
 from ..intake.collect import Submission
-from ..intake.repair import CleanNotebooks, clean_notebooks, zero
+from ..intake.repair import CleanNotebooks, clean_notebooks
 from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
-from ..model import Limits, NotebookGrade, Status
+from ..model import Limits, NotebookGrade, Scores, Status
 from ..nbx.config import grading_config
 from ..nbx.grades import add_notes, gradebook_scores, notebook_grade
 from ..nbx.status import read_record
@@ -44,13 +45,10 @@ def log_path(student: str) -> str:
     return f".grader/logs/{student}.log"
 
 
-Scores = dict[tuple[str, str], tuple[float | None, float | None, bool]]
-
-
 @dataclass
 class StudentJob:
     """What a worker needs to grade one student (the course comes with the job or,
-    sent once per worker, as grade_student's `course`)."""
+    sent once per worker, as grade_student's `bundle`)."""
 
     student: str
     submissions: list[Submission]  # the student's files as handed in
@@ -60,7 +58,7 @@ class StudentJob:
     # --sandbox auto on a cluster: a worker without a working sandbox grades
     # without it (the outcome says so) instead of failing.
     sandbox_fallback: bool = False
-    course: CourseBundle | None = None
+    bundle: CourseBundle | None = None
 
 
 @dataclass
@@ -76,28 +74,28 @@ class StudentOutcome:
 
 
 def grade_student(
-    job: StudentJob, course: CourseBundle | None = None, scratch: str | None = None
+    job: StudentJob, bundle: CourseBundle | None = None, scratch: str | None = None
 ) -> StudentOutcome:
     """Clean the student's files, then autograde and make feedback for them in a
     private course (a temporary folder, in `scratch` when given)."""
-    bundle = course or job.course
+    bundle = bundle or job.bundle
     if bundle is None:
-        raise ValueError("grade_student needs the course: in the job or as `course`")
-    folder = bundle.folder()
-    model = Course(folder)
-    clean = clean_notebooks(job.student, job.submissions, model)
+        raise ValueError("grade_student needs the course: in the job or as `bundle`")
+    course_root = bundle.folder()
+    course = Course(course_root)
+    clean = clean_notebooks(job.student, job.submissions, course)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
     if not clean.notebooks:
         outcome = StudentOutcome(job.student, clean.ungraded, {}, {})
     else:
         with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
-            root = _prepare(job.student, clean.notebooks, folder, Path(temp))
-            config = grading_config(root, folder, job.limits)
+            root = _prepare(job.student, clean.notebooks, course_root, Path(temp))
+            config = grading_config(root, course_root, job.limits)
             with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
-                outcome = _grade(job.student, clean, model, root, config)
+                outcome = _grade(job.student, clean, course, root, config)
         outcome.grades += clean.ungraded
     outcome.sandboxed = sandbox
-    _add_index(outcome, model, folder)
+    _add_index(outcome, course)
     return outcome
 
 
@@ -108,12 +106,15 @@ def course_rows(
     as missing."""
     by_stem = {grade.notebook: grade for grade in graded}
     return [
-        by_stem.get(stem) or zero(student, stem, course, Status.MISSING, NOT_HANDED_IN)
+        by_stem.get(stem)
+        or NotebookGrade.zero(
+            student, stem, course.max_score(stem), Status.MISSING, NOT_HANDED_IN
+        )
         for stem in course.notebooks
     ]
 
 
-def _add_index(outcome: StudentOutcome, course: Course, folder: Path) -> None:
+def _add_index(outcome: StudentOutcome, course: Course) -> None:
     """The student's own page (feedback/<student>/index.html) among the files."""
     student = outcome.student
     folder_prefix = f"feedback/{student}/"
@@ -124,16 +125,18 @@ def _add_index(outcome: StudentOutcome, course: Course, folder: Path) -> None:
         student,
         course_rows(student, outcome.grades, course),
         pages,
-        folder / "source" / ASSIGNMENT,
+        course,
     )
     outcome.files[index_path(student)] = page.encode("utf-8")
 
 
-def _prepare(student: str, notebooks: dict[str, str], course: Path, root: Path) -> Path:
+def _prepare(
+    student: str, notebooks: dict[str, str], course_folder: Path, root: Path
+) -> Path:
     """Lay out the private course: config, source, gradebook, submitted notebooks."""
-    shutil.copy2(course / CONFIG_NAME, root / CONFIG_NAME)
-    shutil.copytree(course / "source", root / "source")
-    shutil.copy2(course / GRADEBOOK_TEMPLATE, root / "gradebook.db")
+    shutil.copy2(course_folder / CONFIG_NAME, root / CONFIG_NAME)
+    shutil.copytree(course_folder / "source", root / "source")
+    shutil.copy2(course_folder / GRADEBOOK_TEMPLATE, root / "gradebook.db")
     submitted = root / "submitted" / student / ASSIGNMENT
     submitted.mkdir(parents=True)
     for stem, text in notebooks.items():
@@ -201,9 +204,8 @@ def _files(root: Path, student: str) -> dict[str, bytes]:
     pages as OUT/feedback/<student>/<notebook>.html."""
     files = {}
     for step in ("submitted", "autograded"):
-        for path in sorted((root / step / student).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
+        for relative, path in tree_files(root / step / student):
+            files[f"{step}/{student}/{relative}"] = path.read_bytes()
     for page in sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html")):
         files[f"feedback/{student}/{page.name}"] = page.read_bytes()
     return files

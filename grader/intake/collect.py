@@ -29,8 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..course import NOTEBOOKS
-from ..model import Unmapped
-from .errors import InputError
+from ..model import InputError, Unmapped
 from .names import (
     DEFAULT_PATTERN,
     NOTEBOOK_SUFFIX,

@@ -27,10 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..course import NOTEBOOKS
-from .errors import InputError
+from ..model import InputError
+from .reading import ZIP_SUFFIX
 
 NOTEBOOK_SUFFIX = ".ipynb"
-ZIP_SUFFIX = ".zip"
 LMS_KINDS = ("moodle", "canvas", "blackboard")
 
 # How a flat file name says whose notebook it is. Shapes it maps (student id chosen):

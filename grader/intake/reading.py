@@ -11,7 +11,8 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
-MIB = 2**20
+from ..model import MB
+
 ZIP_SUFFIX = ".zip"
 SKIPPED_FOLDERS = ("__MACOSX", ".ipynb_checkpoints")  # never listed: editor/OS debris
 CHUNK = 256 * 1024  # bytes inflated or read at a time
@@ -28,15 +29,15 @@ KINDS = {
 class ReadLimits:
     """How much SUBMISSIONS may make the grader read (README: "Grading a class")."""
 
-    file_bytes: int = 100 * MIB  # one file read (a notebook)
-    archive_bytes: int = 1024 * MIB  # a zip inside a zip
+    file_bytes: int = 100 * MB  # one file read (a notebook)
+    archive_bytes: int = 1024 * MB  # a zip inside a zip
     ratio: int = 200  # inflated : compressed, for members inflating past ratio_floor
-    ratio_floor: int = MIB
+    ratio_floor: int = MB
     entries: int = 20_000  # in one zip
     zip_depth: int = 3  # zips inside zips (bulk.zip > student.zip > work.zip)
     folder_depth: int = 16  # folders below SUBMISSIONS on disk
     total_entries: int = 200_000  # in all zips together
-    total_bytes: int = 8 * 1024 * MIB  # inflated from all zips together
+    total_bytes: int = 8 * 1024 * MB  # inflated from all zips together
 
 
 DEFAULT_LIMITS = ReadLimits()
@@ -94,8 +95,8 @@ def too_large(limit: int, declared: str = "") -> str:
 
 def size_text(size: int) -> str:
     """A size as people read it: "3072 MB", "1.5 MB", "600 KB", "12 bytes"."""
-    if size >= MIB:
-        return f"{size / MIB:.{0 if size % MIB == 0 or size >= 10 * MIB else 1}f} MB"
+    if size >= MB:
+        return f"{size / MB:.{0 if size % MB == 0 or size >= 10 * MB else 1}f} MB"
     return f"{size // 1024} KB" if size >= 1024 else f"{size} bytes"
 
 

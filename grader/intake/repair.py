@@ -28,6 +28,16 @@ class CleanNotebooks:
     notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> what was done
     ungraded: list[NotebookGrade] = field(default_factory=list)
 
+    def refuse(
+        self, item: Submission, course: Course, status: Status, detail: str
+    ) -> None:
+        """A file that cannot be graded: a row worth nothing, saying why."""
+        stem = item.notebook
+        row = NotebookGrade.zero(
+            self.student, stem, course.max_score(stem), status, detail, item.source
+        )
+        self.ungraded.append(row)
+
 
 def clean_notebooks(
     student: str, submissions: list[Submission], course: Course
@@ -39,9 +49,7 @@ def clean_notebooks(
         try:
             normalized = normalize(item.content, item.source)
         except UnreadableNotebook as error:
-            clean.ungraded.append(
-                zero(student, stem, course, Status.UNREADABLE, str(error), item.source)
-            )
+            clean.refuse(item, course, Status.UNREADABLE, str(error))
             continue
         notebook = course.notebook(stem)
         stripped = strip_foreign_metadata(normalized.notebook, notebook)
@@ -51,26 +59,13 @@ def clean_notebooks(
                 f"none of the answer or test cells of {stem} are in this file: "
                 "another notebook?"
             )
-            clean.ungraded.append(
-                zero(
-                    student, stem, course, Status.WRONG_ASSIGNMENT, detail, item.source
-                )
-            )
+            clean.refuse(item, course, Status.WRONG_ASSIGNMENT, detail)
             continue
         repairs = repair_cells(normalized.notebook, notebook)
         clean.sources[stem] = item.source
         clean.notebooks[stem] = nbformat.writes(normalized.notebook)
         clean.notes[stem] = [*normalized.notes, *stripped, *repairs]
     return clean
-
-
-def zero(
-    student: str, stem: str, course: Course, status: Status, detail: str, source=""
-) -> NotebookGrade:
-    """A row worth nothing: the notebook could not be graded, and why."""
-    return NotebookGrade(
-        student, stem, 0.0, course.max_score(stem), status, detail, source
-    )
 
 
 def strip_foreign_metadata(

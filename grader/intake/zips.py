@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import BinaryIO
 
-from ..model import Unmapped
+from ..model import MB, Unmapped
 from .reading import (
     CHUNK,
     LINK,
-    MIB,
     SKIPPED_FOLDERS,
     ZIP_SUFFIX,
     Found,
@@ -34,7 +33,7 @@ from .reading import (
     too_large,
 )
 
-SPOOL_BYTES = 32 * MIB  # a zip inside a zip is held in memory up to this size
+SPOOL_BYTES = 32 * MB  # a zip inside a zip is held in memory up to this size
 DIRECTORY_BYTES_PER_ENTRY = 256  # a zip's central directory may declare this much
 ZIP_READ_ERRORS = (
     zipfile.BadZipFile,

@@ -18,8 +18,9 @@ import os
 import sys
 from pathlib import Path
 
+from ..model import MB
+
 HOME = "/tmp/home"  # the kernel's HOME, inside its in-memory /tmp
-MB = 1024 * 1024
 
 # Thread pools of numerical libraries: one thread each (2 workers on 2 cores would
 # only contend), set for every kernel, sandboxed or not.

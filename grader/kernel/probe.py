@@ -95,11 +95,11 @@ def _sandboxed(command: list[str]) -> str | None:
     return None
 
 
-def use_sandbox(mode: str, warn=None) -> bool:
+def use_sandbox(mode: str) -> bool:
     """Resolve --sandbox: True to sandbox kernels, False not to.
 
-    required: SandboxUnavailable when it does not work; auto: a loud warning (to
-    `warn`, default stderr) and False; off: False.
+    required: SandboxUnavailable when it does not work; auto: False when it does not
+    (sandbox_problem() says why: the caller warns); off: False. Prints nothing.
     """
     if mode not in MODES:
         raise ValueError(f"sandbox mode must be one of {', '.join(MODES)}")
@@ -112,23 +112,4 @@ def use_sandbox(mode: str, warn=None) -> bool:
         raise SandboxUnavailable(
             f"--sandbox required, but the sandbox does not work here: {problem}"
         )
-    (warn or to_stderr)(
-        loud(
-            f"WARNING: grading WITHOUT a sandbox: {problem}.\n"
-            "Students' code runs as you, with your files and network. Install "
-            "bubblewrap (`make setup`),\nor pass --sandbox off to accept this, or "
-            "--sandbox required to refuse."
-        )
-    )
     return False
-
-
-def loud(warning: str) -> str:
-    """A warning between two rules of '!', so that it is not missed."""
-    rule = "!" * 78
-    return f"\n{rule}\n{warning}\n{rule}"
-
-
-def to_stderr(text: str) -> None:
-    """Print a warning on stderr at once."""
-    print(text, file=sys.stderr, flush=True)

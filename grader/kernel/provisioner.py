@@ -5,9 +5,10 @@ jupyter_client starts, polls, signals and kills a kernel through a provisioner
 `grader-sandbox` of `jupyter_client.kernel_provisioners` (pyproject.toml), and the
 grading config makes it the default (`KernelProvisionerFactory.
 default_provisioner_name`). It starts each kernel in the StudentSandbox open in
-this context (grader.kernel.sandbox), or, when none is, in one of its own made from
-its configuration (a fresh kernel, not forked). After the kernel ended, `outcome()`
-says what happened to it, for the grader's statuses (grader.nbx.breaches).
+this context (grader.kernel.sandbox), or, when none is, in one of its own with the
+grader's default limits (Limits(); a fresh kernel, not forked), sandboxed when its
+`sandbox` setting says so. After the kernel ended, `outcome()` says what happened
+to it, for the grader's statuses (grader.nbx.breaches).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import KernelProvisionerBase
-from traitlets import Bool, Integer
+from traitlets import Bool
 
 from ..model import Limits
 from .sandbox import Kernel, SpawnedKernel, StudentSandbox
@@ -54,18 +55,6 @@ class SandboxProvisioner(KernelProvisionerBase):
     sandbox = Bool(
         False, help="Without an open StudentSandbox: run the kernel in bubblewrap."
     ).tag(config=True)
-    cpu_seconds = Integer(
-        0, help="Without a StudentSandbox: CPU seconds (0: none)."
-    ).tag(config=True)
-    memory_mb = Integer(
-        0, help="Without a StudentSandbox: memory in MB (0: none)."
-    ).tag(config=True)
-    processes = Integer(0, help="Without a StudentSandbox: processes (0: none).").tag(
-        config=True
-    )
-    file_mb = Integer(
-        64, help="Without a StudentSandbox: MB per file and of /tmp."
-    ).tag(config=True)
 
     box: StudentSandbox | None = None
     kernel: Kernel | None = None
@@ -79,11 +68,7 @@ class SandboxProvisioner(KernelProvisionerBase):
         and build ipykernel's command line."""
         self.box = StudentSandbox.current()
         if self.box is None:
-            limits = Limits(
-                cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb,
-                processes=self.processes, file_mb=self.file_mb,
-            )  # fmt: skip
-            self.box = StudentSandbox(limits, sandbox=self.sandbox, fork=False)
+            self.box = StudentSandbox(Limits(), sandbox=self.sandbox, fork=False)
             self.box.open()
             self._own_box = True
         km = self.parent

@@ -16,17 +16,17 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course import CELL_LIMIT_FLOOR, CONFIG_NAME
-from ..kernel.command import MB
-from ..model import Limits
+from ..model import MB, Limits
 from .execute import ResilientExecute
 from .feedback import configure_feedback
 from .misconceptions import configure_misconceptions
 
 
-def grading_config(root: Path, course: Path, limits: Limits) -> Config:
+def grading_config(root: Path, course_root: Path, limits: Limits) -> Config:
     """The course's nbgrader config, pointed at the private course `root`, with the
-    grader's pipeline; `course` is the class's course folder (config and source)."""
-    config = PyFileConfigLoader(CONFIG_NAME, str(course)).load_config()
+    grader's pipeline; `course_root` is the class's course folder (config and
+    source)."""
+    config = PyFileConfigLoader(CONFIG_NAME, str(course_root)).load_config()
     config.CourseDirectory.root = str(root)
     config.Autograde.autograde_preprocessors = [
         ResilientExecute,
@@ -49,7 +49,7 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     config.ResilientExecute.reference_memory_mb = limits.memory_mb
     config.ResilientExecute.status_dir = str(root / "status")
     # Graded tests run here, not in the student's kernel (grader/nbx/trusted.py).
-    config.ResilientExecute.trusted_source = str(course)
+    config.ResilientExecute.trusted_source = str(course_root)
     # The notebook has run: stop its kernel at once instead of waiting for it.
     config.ResilientExecute.shutdown_kernel = "immediate"
     # Feedback shows each hidden test's message, not its code, and the student's
@@ -57,5 +57,5 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     configure_feedback(config)
     # Above each failing test, the misconceptions its message names, from this
     # course's catalogue (grader/nbx/misconceptions.py).
-    configure_misconceptions(config, course)
+    configure_misconceptions(config, course_root)
     return config

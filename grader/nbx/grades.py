@@ -10,7 +10,7 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
-from ..model import NotebookGrade, TestResult
+from ..model import NotebookGrade, Scores, TestResult
 from .findings import empty
 from .status import RunRecord
 
@@ -103,9 +103,7 @@ def _test_result(grade, message: str, run: RunRecord) -> TestResult:
     )
 
 
-def gradebook_scores(
-    gradebook: Gradebook, assignment: str, student: str
-) -> dict[tuple[str, str], tuple[float | None, float | None, bool]]:
+def gradebook_scores(gradebook: Gradebook, assignment: str, student: str) -> Scores:
     """(notebook, grade_id) -> (auto_score, manual_score, needs_manual_grade) of
     every graded cell of the student's submission."""
     found = {}

@@ -25,7 +25,7 @@ from traitlets import Unicode
 from traitlets.config import Config
 
 from ..catalogue import named_found, named_mistakes
-from ..course import ASSIGNMENT, SOURCE_DIR
+from ..course import ASSIGNMENT
 from .feedback import RESOURCES_KEY, FeedbackPage
 from .grades import NOTES_KEY
 
@@ -36,9 +36,10 @@ class NameMisconceptions(NbGraderPreprocessor):
     """Add the misconceptions each failing test named to its verdict."""
 
     source_dir = Unicode(
-        str(SOURCE_DIR),
-        help="The course's source folder: its backprop_helper/mistakes.py is the "
-        "catalogue the hidden tests name mistakes from.",
+        "",
+        help="The graded course's source folder: its backprop_helper/mistakes.py is "
+        "the catalogue the hidden tests name mistakes from (configure_misconceptions "
+        "sets it; without it, no names).",
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict):
@@ -55,7 +56,7 @@ class NameMisconceptions(NbGraderPreprocessor):
         """The misconceptions one verdict's test found ([] when it passed): from
         the findings the grader recorded (grader.nbx.grades.add_notes), or read
         from the message when the tests ran in the kernel (findings None)."""
-        if verdict.get("passed", True):
+        if verdict.get("passed", True) or not self.source_dir:
             return []
         source_dir = Path(self.source_dir)
         try:
@@ -71,9 +72,9 @@ class NameMisconceptions(NbGraderPreprocessor):
         return [asdict(mistake) for mistake in named]
 
 
-def configure_misconceptions(config: Config, course: Path) -> None:
+def configure_misconceptions(config: Config, course_root: Path) -> None:
     """Run NameMisconceptions right after FeedbackPage in GenerateFeedback, with
-    the catalogue of the course folder `course` (its source/<assignment>/)."""
+    the catalogue of the course folder `course_root` (its source/<assignment>/)."""
     preprocessors = list(config.GenerateFeedback.preprocessors)
     if NameMisconceptions not in preprocessors:
         where = (
@@ -83,4 +84,6 @@ def configure_misconceptions(config: Config, course: Path) -> None:
         )
         preprocessors.insert(where, NameMisconceptions)
     config.GenerateFeedback.preprocessors = preprocessors
-    config.NameMisconceptions.source_dir = str(Path(course) / "source" / ASSIGNMENT)
+    config.NameMisconceptions.source_dir = str(
+        Path(course_root) / "source" / ASSIGNMENT
+    )

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..course import Course
 from ..model import NotebookGrade, Status
 from ..output.misconceptions import notebook_misconceptions
 from ..output.stats import format_points
@@ -64,11 +64,11 @@ class NotebookRow:
     found: list[Found] = field(default_factory=list)
 
 
-def notebook_row(grade: NotebookGrade, page: str, source_dir: Path) -> NotebookRow:
+def notebook_row(grade: NotebookGrade, page: str, course: Course) -> NotebookRow:
     """What the page says about one notebook."""
     found = [
         Found(label, named.meaning, named.taught) if named else Found(label)
-        for label, named in notebook_misconceptions(grade, source_dir).items()
+        for label, named in notebook_misconceptions(grade, course).items()
     ]
     status = (
         "" if grade.status == Status.OK else f"{grade.status}: {grade.status.meaning}"
@@ -90,16 +90,16 @@ def student_index(
     student: str,
     grades: list[NotebookGrade],
     pages: set[str],
-    source_dir: Path,
+    course: Course,
 ) -> str:
     """The student's page: `grades` holds one row per notebook of the course, in
-    order; `pages` the notebooks that have a feedback page; `source_dir` the
-    course's source/<assignment> folder (its catalogue of mistakes)."""
+    order; `pages` the notebooks that have a feedback page; `course` the course as
+    graded (its catalogue of mistakes)."""
     rows = [
         notebook_row(
             grade,
             f"{grade.notebook}.html" if grade.notebook in pages else "",
-            source_dir,
+            course,
         )
         for grade in grades
     ]

@@ -1,14 +1,17 @@
 """The output stage: what a grading run leaves for the instructor.
 
-`write.write_outputs` writes OUT/grades.csv, OUT/tests.csv and OUT/report.html;
-`terminal.summary_table` is the table printed after a run. The modules, in the
-order they build on each other:
+`write.write_outputs` writes OUT/grades.csv, tests.csv, misconceptions.csv,
+report.html and lms/; `terminal.run_summary` is what the command prints after a
+run. The modules, in the order they build on each other:
 
 - `text`: student text made fit to show (first line, width, control characters);
 - `stats`: what is counted (order of rows, totals, statuses, failing checks);
 - `tables`: the two CSV files, byte for byte a contract;
+- `misconceptions`: the class's mistakes by name (the graded course's catalogue);
 - `plots`: the report's figures as inline PNG;
 - `html`: the report, rendered from `templates/report.html` with autoescaping;
-- `terminal`: the summary table;
-- `write`: the one function that writes the files.
+- `lms`: the grade imports of Canvas, Moodle and Blackboard;
+- `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;
+- `write`: the one function that writes the files;
+- `terminal`: the summary table, the notes and warnings the command prints.
 """

@@ -22,7 +22,7 @@ from ..course import ASSIGNMENT
 from ..model import ClassResults, NotebookGrade, Status
 from ..student_text import HTML, safe_text
 from . import plots
-from .misconceptions import Misconception, class_misconceptions
+from .misconceptions import Misconception
 from .stats import (
     NO_SUBMISSIONS,
     FailureCount,
@@ -247,7 +247,7 @@ def misconception_rows(
 def report_context(
     results: ClassResults,
     title: str,
-    misconceptions: list[Misconception] | None = None,
+    misconceptions: list[Misconception],
 ) -> dict[str, object]:
     """Everything the template shows, as plain values (figures already drawn)."""
     context: dict[str, object] = {
@@ -260,8 +260,6 @@ def report_context(
     if not results.grades:
         return context
     top = failure_counts(results)[:TOP_FAILURES]
-    if misconceptions is None:
-        misconceptions = class_misconceptions(results)
     rows = misconception_rows(misconceptions, len(results.students))
     plotted = misconceptions[:PLOTTED_MISCONCEPTIONS]
     return context | {
@@ -288,14 +286,14 @@ def report_context(
 
 def report_html(
     results: ClassResults,
+    misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
-    *,
-    misconceptions: list[Misconception] | None = None,
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
-    misconceptions: the class's (class_misconceptions), when already counted.
+    misconceptions: the class's (class_misconceptions, with the graded course's
+    catalogue).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
     return template.render(report_context(results, title, misconceptions))

@@ -42,9 +42,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..course import course_settings
-from ..intake.errors import InputError
-from ..model import ClassResults, Identity, NotebookGrade, Status
+from ..course import Course
+from ..model import ClassResults, Identity, InputError, NotebookGrade, Status
 from ..student_text import LMS, safe_text
 from .stats import (
     format_points,
@@ -120,9 +119,14 @@ class LmsSettings:
                 )
 
     @classmethod
-    def from_course(cls, settings: dict | None = None) -> LmsSettings:
-        """The [lms] table of course.toml (or of `settings`), defaults for the rest."""
-        table = (course_settings() if settings is None else settings).get("lms", {})
+    def from_course(cls, course: Course) -> LmsSettings:
+        """The [lms] table of the course's course.toml, defaults for the rest."""
+        return cls.from_settings(course.settings())
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> LmsSettings:
+        """The [lms] table of course.toml's `settings`, defaults for the rest."""
+        table = settings.get("lms", {})
         known = {"assignment", "canvas_assignment_id", "blackboard_column_id"}
         unknown = sorted(set(table) - known)
         if unknown:

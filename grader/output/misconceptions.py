@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalogue import Named, base_key, named_found, named_in, recognised
-from ..course import SOURCE_DIR
+from ..course import Course
 from ..model import ClassResults, NotebookGrade, Status, TestResult
 from .stats import notebook_order, sorted_grades
 from .tables import csv_text
@@ -61,10 +61,12 @@ class Misconception:
 
 
 def notebook_misconceptions(
-    grade: NotebookGrade, source_dir: Path = SOURCE_DIR
+    grade: NotebookGrade, course: Course
 ) -> dict[str, Named | None]:
     """label -> the Named mistake (None: a failing test's own message) of one
-    student's notebook, in the order its tests show them."""
+    student's notebook, in the order its tests show them (the course's catalogue
+    names them)."""
+    source_dir = course.source_dir
     found: dict[str, Named | None] = {}
     named_keys: set[str] = set()
     unnamed: list[tuple[str, set[str]]] = []  # (first line, keys it found wrong)
@@ -106,15 +108,14 @@ def test_findings(test: TestResult, source_dir: Path) -> tuple[list[Named], set[
     return named, keys
 
 
-def class_misconceptions(
-    results: ClassResults, source_dir: Path = SOURCE_DIR
-) -> list[Misconception]:
+def class_misconceptions(results: ClassResults, course: Course) -> list[Misconception]:
     """Every misconception shown by at least one student, the most common first
-    (ties: course notebook order, then named before unnamed, then label)."""
+    (ties: course notebook order, then named before unnamed, then label); the
+    graded course's catalogue names them."""
     students: dict[tuple[str, str], set[str]] = {}
     mistakes: dict[tuple[str, str], Named | None] = {}
     for grade in sorted_grades(results):
-        for label, mistake in notebook_misconceptions(grade, source_dir).items():
+        for label, mistake in notebook_misconceptions(grade, course).items():
             key = (grade.notebook, label)
             students.setdefault(key, set()).add(grade.student)
             mistakes.setdefault(key, mistake)

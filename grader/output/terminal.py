@@ -1,16 +1,28 @@
-"""The summary table `python -m grader grade` prints after a run.
+"""What `python -m grader grade` prints: its warnings, and the summary after a run.
 
-One line per student with each notebook's score (or status word) and the total,
-then the number of notebooks per status. It fits a 100-column terminal; student
-ids show their control characters as visible escapes (grader.student_text), so no
-id can move the cursor or clear the screen.
+The summary table has one line per student with each notebook's score (or status
+word) and the total, then the number of notebooks per status; a class of more than
+SUMMARY_STUDENTS shows its problem students only. It fits a 100-column terminal;
+student ids show their control characters as visible escapes (grader.student_text),
+so no id can move the cursor or clear the screen. Then the files nobody could be
+matched to, what the run has to say (workers refused or without a sandbox, students
+graded without it), and where the outputs are.
 """
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import astuple
+from pathlib import Path
 
-from ..model import ClassResults, NotebookGrade, Status
+from ..model import (
+    ClassResults,
+    NotebookGrade,
+    RefusedWorker,
+    RunReport,
+    RunWarning,
+    Status,
+)
 from ..student_text import TERMINAL, safe_text
 from .stats import (
     NO_SUBMISSIONS,
@@ -23,11 +35,112 @@ from .stats import (
     student_totals,
 )
 from .text import display_width, shorten
+from .write import GRADES_FILE, REPORT_FILE, TESTS_FILE
 
 TERMINAL_COLUMNS = 100  # the summary table fits this wide a terminal
 STUDENT_COLUMNS = 20  # widest student id in the table before it is cut
 # Status words in the table, shortened so the notebook columns fit 100 characters.
 STATUS_LABELS = {Status.WRONG_ASSIGNMENT: "wrong_assign"}
+SUMMARY_STUDENTS = 40  # a larger class's summary shows its problem students only
+UNSANDBOXED_NAMED = 20  # students named in the note on those graded unsandboxed
+
+
+def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
+    """Everything printed after a run: the class's summary, the unmapped files,
+    the notes, and where the outputs (and the gradebook, `db` or OUT's) are."""
+    results = report.results
+    lines = [class_summary(results, out)]
+    if results.unmapped:
+        lines += ["", f"{len(results.unmapped)} file(s) could not be matched to a "
+                  "student:"]  # fmt: skip
+        for item in results.unmapped[:SUMMARY_STUDENTS]:
+            source, reason = (safe_text(text, TERMINAL) for text in astuple(item))
+            lines.append(f"  {source}: {reason}")
+        if len(results.unmapped) > SUMMARY_STUDENTS:
+            lines.append(f"  … all of them in {out / REPORT_FILE}")
+    for note in notes(report):
+        lines += ["", f"NOTE: {note}"]
+    lines += [
+        "",
+        f"grades:   {out / GRADES_FILE}",
+        f"tests:    {out / TESTS_FILE}",
+        f"feedback: {out / 'feedback'}/<student>/index.html (a page per student, "
+        "linking one per notebook)",
+        f"report:   {out / REPORT_FILE}",
+        f"gradebook (nbgrader export / formgrader from {out}): "
+        + (db or "gradebook.db"),
+    ]
+    return "\n".join(lines)
+
+
+def class_summary(results: ClassResults, out: Path) -> str:
+    """The summary table; for a class of more than SUMMARY_STUDENTS, its problem
+    students only: those with a notebook not ok, then the lowest totals."""
+    students = results.students
+    if len(students) <= SUMMARY_STUDENTS:
+        return summary_table(results)
+    totals = student_totals(results)
+    trouble = {g.student for g in results.grades if g.status not in ("ok", "missing")}
+    ranked = sorted(students, key=lambda s: (s not in trouble, totals[s], s))
+    shown = set(ranked[:SUMMARY_STUDENTS])
+    subset = ClassResults([g for g in results.grades if g.student in shown])
+    return "\n".join(
+        [
+            f"{len(students)} students; below, the {SUMMARY_STUDENTS} with a notebook "
+            "that could not be graded fully or the lowest totals (every student: "
+            f"{out / GRADES_FILE}, {out / REPORT_FILE})",
+            *table_lines(subset),
+            "",
+            *counts_lines(results),
+        ]
+    )
+
+
+def notes(report: RunReport) -> list[str]:
+    """What the summary says beside the grades: each refused worker, each worker
+    without a sandbox, and the students graded without it."""
+    found = []
+    for warning in report.warnings:
+        if isinstance(warning, RefusedWorker):
+            found.append(f"refused worker {warning.worker}: {warning.why}")
+        elif warning.worker:
+            found.append(
+                f"worker {warning.worker} has no sandbox ({warning.problem}): its "
+                "students were graded without it"
+            )
+    if report.unsandboxed:
+        names = ", ".join(report.unsandboxed[:UNSANDBOXED_NAMED])
+        found.append(
+            f"{len(report.unsandboxed)} student(s) graded WITHOUT the sandbox "
+            f"(their worker has none): {names}"
+        )
+    return found
+
+
+def warning_text(warning: RunWarning) -> str:
+    """A warning as it is printed when it comes (on stderr): grading without the
+    sandbox between two rules of '!', so that it is not missed."""
+    if isinstance(warning, RefusedWorker):
+        return f"refused worker {warning.worker}: {warning.why}"
+    if warning.worker:
+        return loud(
+            f"WARNING: worker {warning.worker} grades WITHOUT a sandbox: "
+            f"{warning.problem}.\nStudents' code runs there as the worker's user, "
+            "with its files and network. Install bubblewrap there,\nor pass "
+            "--sandbox required to refuse such workers."
+        )
+    return loud(
+        f"WARNING: grading WITHOUT a sandbox: {warning.problem}.\n"
+        "Students' code runs as you, with your files and network. Install "
+        "bubblewrap (`make setup`),\nor pass --sandbox off to accept this, or "
+        "--sandbox required to refuse."
+    )
+
+
+def loud(warning: str) -> str:
+    """A warning between two rules of '!', so that it is not missed."""
+    rule = "!" * 78
+    return f"\n{rule}\n{warning}\n{rule}"
 
 
 def summary_table(results: ClassResults) -> str:
@@ -50,6 +163,11 @@ def summary_table(results: ClassResults) -> str:
 
 def student_lines(results: ClassResults) -> list[str]:
     """The aligned header and student lines, a blank line, the status counts."""
+    return [*table_lines(results), "", *counts_lines(results)]
+
+
+def table_lines(results: ClassResults) -> list[str]:
+    """The aligned header and one line per student."""
     notebooks = notebook_columns(results)
     totals = student_totals(results)
     lines = [["student", *(short_name(notebook) for notebook in notebooks), "total"]]
@@ -64,8 +182,7 @@ def student_lines(results: ClassResults) -> list[str]:
     widths = [
         max(display_width(line[i]) for line in lines) for i in range(len(lines[0]))
     ]
-    table = [aligned_line(line, widths) for line in lines]
-    return [*table, "", *counts_lines(results)]
+    return [aligned_line(line, widths) for line in lines]
 
 
 def summary_cell(grade: NotebookGrade | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ..course import Course
 from ..files import write_atomically
 from ..model import ClassResults
 from .html import report_html
@@ -28,6 +29,7 @@ REPORT_FILE = "report.html"  # at OUT's top level: its feedback links are relati
 def write_outputs(
     results: ClassResults,
     out: Path,
+    course: Course,
     *,
     lms: LmsSettings | None = None,
     now: datetime | None = None,
@@ -35,19 +37,16 @@ def write_outputs(
     """Write OUT's files for `results`: the three CSV files and the report, then
     OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
 
-    lms: the LMS settings (default: course.toml's [lms], read only when the class
-    came from an LMS); now: the time the LMS files say the grades were given
+    course: the course as graded (OUT's copy: its catalogue names the class's
+    mistakes); lms: the LMS settings (the graded course's course.toml; default:
+    LmsSettings()); now: the time the LMS files say the grades were given
     (default: now, in the local time zone).
     """
-    misconceptions = class_misconceptions(results)
+    misconceptions = class_misconceptions(results, course)
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
-    write_atomically(
-        out / REPORT_FILE, report_html(results, misconceptions=misconceptions)
-    )
-    if results.identities and lms is None:
-        lms = LmsSettings.from_course()
+    write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
     write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),

@@ -27,12 +27,18 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from grader.course import ASSIGNMENT, NOTEBOOKS, SOURCE_DIR
+from grader.course import ASSIGNMENT, COURSE, NOTEBOOKS, SOURCE_DIR
 from grader.demo.sample_class import build_sample_class, colab_download, notebook_bytes
 from grader.demo.submissions import answer_cells, solved, with_edits
 from grader.grading.grade import grade_class
-from grader.intake.errors import InputError
-from grader.model import GRADES_COLUMNS, TESTS_COLUMNS, ClassResults, Limits, Status
+from grader.model import (
+    GRADES_COLUMNS,
+    TESTS_COLUMNS,
+    ClassResults,
+    InputError,
+    Limits,
+    Status,
+)
 from tests.support import (
     gradebook_submissions,
     hidden_test_lines,
@@ -225,8 +231,9 @@ def rerun(sample) -> Rerun:
     """grade_class again on the same SUBMISSIONS and OUT, same limits."""
     start = time.monotonic()
     results = grade_class(
-        sample.submissions, sample.out, jobs=2, limits=SAMPLE_LIMITS, progress=False
-    )
+        sample.submissions, sample.out, course=COURSE, workers=2,
+        limits=SAMPLE_LIMITS, progress=False,
+    ).results  # fmt: skip
     seconds = time.monotonic() - start
     skip_if_course_changed(sample.out, sample.stamp)
     return Rerun(results, seconds)
@@ -576,8 +583,9 @@ def test_changing_one_notebook_regrades_only_that_student(sample, rerun, tmp_pat
     before = state_mtimes(out)
     write_notebook(submissions / "linus" / f"{BWD}.ipynb", solved(BWD))
     results = grade_class(
-        submissions, out, jobs=2, limits=SAMPLE_LIMITS, progress=False
-    )
+        submissions, out, course=COURSE, workers=2, limits=SAMPLE_LIMITS,
+        progress=False,
+    ).results  # fmt: skip
     skip_if_course_changed(out, sample.stamp)
     after = state_mtimes(out)
     changed = sorted(s for s in before if after[s] != before[s])
@@ -619,8 +627,8 @@ def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, after):
 
     with pytest.raises(KeyboardInterrupt):
         grade_class(
-            submissions, out, jobs=2, limits=SMALL_LIMITS, progress=False,
-            on_student_done=interrupt,
+            submissions, out, course=COURSE, workers=2, limits=SMALL_LIMITS,
+            progress=False, on_student_done=interrupt,
         )  # fmt: skip
     assert len(first) == after
     assert sorted(state_mtimes(out)) == sorted(first)
@@ -629,9 +637,9 @@ def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, after):
 
     second: list[str] = []
     results = grade_class(
-        submissions, out, jobs=2, limits=SMALL_LIMITS, progress=False,
-        on_student_done=second.append,
-    )  # fmt: skip
+        submissions, out, course=COURSE, workers=2, limits=SMALL_LIMITS,
+        progress=False, on_student_done=second.append,
+    ).results  # fmt: skip
     assert sorted(first + second) == sorted(SMALL)
     assert {s: state_mtimes(out)[s] for s in saved} == saved
     expected = {
@@ -714,7 +722,9 @@ def edge(tmp_path_factory) -> EdgeRun:
         for stem, build in notebooks.items():
             write_notebook(submissions / student / f"{stem}.ipynb", build())
     start = time.monotonic()
-    results = grade_class(submissions, out, jobs=2, limits=EDGE_LIMITS, progress=False)
+    results = grade_class(
+        submissions, out, course=COURSE, workers=2, limits=EDGE_LIMITS, progress=False
+    ).results
     return EdgeRun(out, by_key(results), time.monotonic() - start)
 
 
@@ -802,7 +812,9 @@ def test_flat_lms_and_colab_names_map_to_students(tmp_path):
     (submissions / f"alice_{SIG}.ipynb").write_bytes(notebook_bytes(solved(SIG)))
     bob = with_edits(SIG, "sigmoid", SIGMOID_SIGN)
     (submissions / f"bob_Copy of {SIG} (1).ipynb").write_bytes(colab_download(bob))
-    results = grade_class(submissions, out, jobs=2, limits=SMALL_LIMITS, progress=False)
+    results = grade_class(
+        submissions, out, course=COURSE, workers=2, limits=SMALL_LIMITS, progress=False
+    ).results
     assert results.students == ["alice", "bob"]
     assert results.unmapped == []
     got = by_key(results)
@@ -857,7 +869,9 @@ def test_cli_lists_why_each_file_is_unmappable(tmp_path):
 
 def test_grade_class_raises_input_error_for_unusable_submissions(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
-        grade_class(tmp_path / "nowhere", tmp_path / "out", progress=False)
+        grade_class(
+            tmp_path / "nowhere", tmp_path / "out", course=COURSE, progress=False
+        )
 
 
 @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
@@ -883,8 +897,9 @@ def test_an_out_folder_deeper_than_a_socket_path_still_grades(tmp_path):
     assert len(str(out / ".grader" / "state" / "alice" / "k12345678-1")) > 108
     before = kernel_scratch()
     results = grade_class(
-        tmp_path / "class", out, jobs=1, limits=SMALL_LIMITS, progress=False
-    )
+        tmp_path / "class", out, course=COURSE, workers=1, limits=SMALL_LIMITS,
+        progress=False,
+    ).results  # fmt: skip
     grade = by_key(results)[("alice", SIG)]
     assert grade.status == Status.OK, grade.detail
     assert grade.score == grade.max_score
@@ -897,8 +912,9 @@ def test_a_relative_out_folder_grades_like_an_absolute_one(tmp_path, monkeypatch
     write_notebook(tmp_path / "class" / "alice" / f"{SIG}.ipynb", solved(SIG))
     monkeypatch.chdir(tmp_path)
     results = grade_class(
-        Path("class"), Path("graded"), jobs=1, limits=SMALL_LIMITS, progress=False
-    )
+        Path("class"), Path("graded"), course=COURSE, workers=1, limits=SMALL_LIMITS,
+        progress=False,
+    ).results  # fmt: skip
     grade = by_key(results)[("alice", SIG)]
     assert grade.status == Status.OK, grade.detail
     assert grade.score == grade.max_score

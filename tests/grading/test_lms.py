@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import NOTEBOOKS
+from grader.course import COURSE, NOTEBOOKS
 from grader.demo.sample_class import notebook_bytes
 from grader.demo.submissions import solved
 from grader.output.lms import (
@@ -87,7 +87,7 @@ STUDENTS = {  # lms -> the student ids it names, as grades.csv has them
     "blackboard": ["-mallory", "jdoe", "nobody"],
 }
 NOTHING_GRADABLE = {"12", "24", "nobody"}
-SETTINGS = LmsSettings.from_course()  # the repository's course.toml, as the command
+SETTINGS = LmsSettings.from_course(COURSE)  # the repository's, as the command
 
 
 def write_class(folder: Path, lms_names: list[str]) -> None:

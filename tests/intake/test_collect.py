@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader.intake.collect import collect
-from grader.intake.errors import InputError
 from grader.intake.names import safe_student_id
-from grader.model import Unmapped
+from grader.model import InputError, Unmapped
 
 FORWARD = "02_forward_propagation"
 ZIP_TIME = (2024, 5, 17, 14, 30, 0)

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader.course import NOTEBOOKS, RELEASE_DIR
+from grader.course import COURSE, NOTEBOOKS, RELEASE_DIR
 from grader.demo.sample_class import build_sample_class
 from grader.demo.submissions import answer_cells, solved
 from grader.grading.grade import grade_class
@@ -167,8 +167,8 @@ def test_a_hostile_first_notebook_costs_nothing_in_the_next(tmp_path):
         write_notebook(tmp_path / "class" / student / f"{FWD}.ipynb", solved(FWD))
     results = grade_class(
         tmp_path / "class", tmp_path / "out", limits=LIMITS, sandbox="required",
-        jobs=2, progress=False,
-    )  # fmt: skip
+        workers=2, course=COURSE, progress=False,
+    ).results  # fmt: skip
     rows = {(row.student, row.notebook): row for row in results.grades}
     for student, (_, status, words) in FIRST_HOSTILE.items():
         first, second = rows[(student, SIG)], rows[(student, FWD)]
@@ -186,7 +186,7 @@ def test_forking_changes_no_grade(tmp_path):
     for fork in (True, False):
         grade_class(
             tmp_path / "class", tmp_path / f"out-{fork}", limits=limits,
-            fork_kernels=fork, progress=False,
+            fork_kernels=fork, course=COURSE, progress=False,
         )  # fmt: skip
     for name in ("grades.csv", "tests.csv"):
         forked = read_csv(tmp_path / "out-True" / name)

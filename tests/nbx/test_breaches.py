@@ -93,9 +93,7 @@ def test_an_exit_code_that_names_no_signal_is_said_as_it_is():
     """A sandboxed kernel's os._exit(200) leaves bwrap with 200, read as signal 72,
     which does not exist: said as it is (it raised, and the notebook became a
     grader_error retried on every run)."""
-    assert death_detail(kernel(72)) == (
-        "the kernel died (exit code 200 or signal 72)"
-    )
+    assert death_detail(kernel(72)) == ("the kernel died (exit code 200 or signal 72)")
 
 
 def test_a_survived_breach_becomes_the_status_with_its_cell():

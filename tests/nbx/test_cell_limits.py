@@ -21,8 +21,9 @@ def measured(tmp_path) -> CellLimits:
     test_f (limits: the 10 s floor, 20 times 1.5 s)."""
     source = tmp_path / "source" / "backprop"
     source.mkdir(parents=True)
-    seconds = {"01_sigmoid": {"answer_f": 0.01, "test_f": 1.5}}
-    (source / "cell_times.json").write_text(json.dumps({"seconds": seconds}))
+    seconds = {"answer_f": 0.01, "test_f": 1.5}
+    times = {"notebooks": {"01_sigmoid": {"seconds": seconds}}}
+    (source / "cell_times.json").write_text(json.dumps(times))
     return CellLimits(Course(tmp_path), "01_sigmoid", None, 30)
 
 

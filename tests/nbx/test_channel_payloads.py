@@ -12,6 +12,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grader.course import COURSE
 from grader.inside import runtime
 from grader.model import ClassResults, NotebookGrade, Status
 from grader.model import TestResult as CellResult
@@ -139,5 +140,5 @@ def test_the_misconception_reader_reads_any_message(message):
     recognise()), anything at all: counted in linear time."""
     test = CellResult("test_f", 0.0, 1.0, built(message))
     grade = NotebookGrade("s", "01_sigmoid", 0.0, 1.0, Status.OK, tests=[test])
-    for row in class_misconceptions(ClassResults([grade])):
+    for row in class_misconceptions(ClassResults([grade]), COURSE):
         assert row.students == ("s",)

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from grader.course import SOURCE_DIR
+from grader.course import COURSE
 from grader.model import NotebookGrade, Status
 from grader.model import TestResult as Result
 from grader.nbx.feedback import TEMPLATES
@@ -271,7 +271,7 @@ def test_the_students_page_names_scores_and_misconceptions(tmp_path):
                       tests=[Result("test_backward_values", 0, 4, message),
                              Result("test_backward_robust", 2, 2)]),
     ]  # fmt: skip
-    page = student_index("<b>x</b>", grades, {"01_sigmoid", case.notebook}, SOURCE_DIR)
+    page = student_index("<b>x</b>", grades, {"01_sigmoid", case.notebook}, COURSE)
     assert "<b>x</b>" not in page and "<script>" not in page
     text = html_text(page)
     assert "Feedback for <b>x</b>" in text and "Total: 6 / 15" in text

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 from grader.authoring import stock as stock_autograde
-from grader.authoring.release import make_course
+from grader.authoring.prepared import make_course
+from grader.course import COURSE
 from grader.demo.submissions import answer_cells, solved
 from grader.grading.grade import grade_class
 
@@ -157,7 +158,7 @@ def submissions() -> dict[str, nbformat.NotebookNode]:
 @pytest.fixture(scope="module")
 def stock(tmp_path_factory) -> dict[str, dict[str, float]]:
     """student -> graded cell -> points, by stock nbgrader autograde."""
-    root = make_course(tmp_path_factory.mktemp("stock"))
+    root = make_course(tmp_path_factory.mktemp("stock"), COURSE)
     for student, notebook in submissions().items():
         stock_autograde.submit(root, student, {FWD: notebook})
     stock_autograde.autograde(root)
@@ -177,7 +178,9 @@ def ours(tmp_path_factory) -> dict[str, dict[str, tuple[float, str]]]:
     for student, notebook in submissions().items():
         (folder / "class" / student).mkdir(parents=True)
         nbformat.write(notebook, folder / "class" / student / f"{FWD}.ipynb")
-    results = grade_class(folder / "class", folder / "out", progress=False)
+    results = grade_class(
+        folder / "class", folder / "out", course=COURSE, progress=False
+    ).results
     return {
         row.student: {test.test: (test.points, test.message) for test in row.tests}
         for row in results.grades

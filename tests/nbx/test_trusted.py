@@ -14,6 +14,7 @@ import textwrap
 import nbformat
 import pytest
 
+from grader.course import COURSE
 from grader.demo.submissions import answer_cells, solved
 from grader.grading.grade import grade_class
 from grader.model import Limits, Status
@@ -68,8 +69,8 @@ def graded(tmp_path_factory):
         nbformat.write(notebook, folder / "class" / student / f"{OPT}.ipynb")
     limits = Limits(cell_timeout=CELL_TIMEOUT, notebook_timeout=300)
     results = grade_class(
-        folder / "class", folder / "out", limits=limits, progress=False
-    )
+        folder / "class", folder / "out", limits=limits, course=COURSE, progress=False
+    ).results
     return {
         row.student: (
             row.status,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from grader.model import ClassResults
-from grader.output.html import report_html
 
 from .page import Page, parse
-from .sample import class_results
+from .sample import class_results, report
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +19,7 @@ def results() -> ClassResults:
 @pytest.fixture(scope="module")
 def html_report(results) -> str:
     """The class report of the hand-built class, as text."""
-    return report_html(results)
+    return report(results)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import random
 
-from grader.course import NOTEBOOKS
+from grader.course import COURSE, NOTEBOOKS
 from grader.model import ClassResults, NotebookGrade, Status, TestResult, Unmapped
+from grader.output.html import report_html
+from grader.output.misconceptions import class_misconceptions
 
 SIGMOID, FORWARD, BACKWARD, GRADCHECK, OPTIMIZERS = NOTEBOOKS
 MAX_SCORES = {SIGMOID: 3, FORWARD: 3, BACKWARD: 3, GRADCHECK: 2, OPTIMIZERS: 3}
@@ -272,3 +274,8 @@ def synthetic_class(students: int, seed: int = 0) -> ClassResults:
         for n in range(students // 200)
     ]
     return ClassResults(grades, unmapped)
+
+
+def report(results: ClassResults) -> str:
+    """The class report, its mistakes named by the repository's catalogue."""
+    return report_html(results, class_misconceptions(results, COURSE))

@@ -18,7 +18,6 @@ from grader.output.html import (
     OPEN_ROWS,
     TEMPLATE,
     TEMPLATES,
-    report_html,
 )
 
 from .page import Element, Page, parse
@@ -34,6 +33,7 @@ from .sample import (
     failed,
     graded,
     passed,
+    report,
 )
 
 SECTIONS = [
@@ -139,7 +139,7 @@ def test_report_failure_table_shows_count_share_and_first_line(page):
 def test_report_shows_at_most_15_failing_checks():
     """A class failing 20 different checks gets the top 15 in the table."""
     tests = [failed(f"test_{n:02}", 1, "m") for n in range(20)]
-    page = parse(report_html(ClassResults([graded("s", SIGMOID, *tests)])))
+    page = parse(report(ClassResults([graded("s", SIGMOID, *tests)])))
     names = [row[1] for row in rows_of(page, "failures")]
     assert names == [f"test_{n:02}" for n in range(15)]
 
@@ -147,13 +147,13 @@ def test_report_shows_at_most_15_failing_checks():
 def test_report_cuts_long_failure_messages():
     """A failure's first line is cut to MESSAGE_CHARS, ending in "…"."""
     grade = graded("s", SIGMOID, failed("t", 1, "x" * 1000))
-    (row,) = rows_of(parse(report_html(ClassResults([grade]))), "failures")
+    (row,) = rows_of(parse(report(ClassResults([grade]))), "failures")
     assert row[-1] == "x" * (MESSAGE_CHARS - 1) + "…"
 
 
 def test_report_says_when_no_graded_student_failed_a_check():
     """No failures: a sentence instead of an empty table and chart."""
-    page = parse(report_html(ClassResults([graded("s", SIGMOID, passed("t", 1))])))
+    page = parse(report(ClassResults([graded("s", SIGMOID, passed("t", 1))])))
     failures = page.root.by_id("failures")
     assert "No graded student failed a check." in failures.words()
     assert not failures.find_all("table")
@@ -233,14 +233,14 @@ def test_report_feedback_links_use_forward_slashes():
     """A feedback path written with "\\" (Windows) links with "/"."""
     grade = graded("s", SIGMOID, passed("t", 1))
     grade.feedback = "feedback\\s\\01_sigmoid.html"
-    (link,) = links(parse(report_html(ClassResults([grade]))))
+    (link,) = links(parse(report(ClassResults([grade]))))
     assert link.attrs["href"] == "feedback/s/01_sigmoid.html"
 
 
 def test_report_draws_dollar_signs_in_test_names_and_shows_them(tmp_path):
     """A "$" in a test name is drawn literally and written as it is."""
     grade = graded("s", SIGMOID, failed("test_$cost", 1, "m"))
-    assert "test_$cost" in report_html(ClassResults([grade]))
+    assert "test_$cost" in report(ClassResults([grade]))
 
 
 # ---------------------------------------------------------------- no submissions
@@ -248,7 +248,7 @@ def test_report_draws_dollar_signs_in_test_names_and_shows_them(tmp_path):
 
 def test_no_submissions_report_says_so():
     """Empty results: a well-formed page with one note, no empty sections."""
-    page = parse(report_html(ClassResults([])))
+    page = parse(report(ClassResults([])))
     assert page.problems == page.unclosed == []
     assert page.root.by_id("no-submissions").words() == (
         "No submissions: nothing was graded."
@@ -259,7 +259,7 @@ def test_no_submissions_report_says_so():
 def test_no_submissions_report_still_lists_unmapped_files():
     """If every input file was unmappable, the report says which ones."""
     only_unmapped = ClassResults([], [Unmapped("notes.txt", "not a notebook")])
-    page = parse(report_html(only_unmapped))
+    page = parse(report(only_unmapped))
     assert page.root.by_id("no-submissions")
     assert rows_of(page, "unmapped") == [["notes.txt", "not a notebook"]]
 
@@ -290,7 +290,7 @@ def test_lists_with_a_row_per_student_or_file_start_collapsed_when_long(
     """Past OPEN_ROWS rows, the per-student and per-file tables sit in a closed
     <details> after the section's summary, so a large class's report opens on
     distributions and counts; up to OPEN_ROWS they are open."""
-    page = parse(report_html(many_students(students)))
+    page = parse(report(many_students(students)))
     for section_id in ("not-graded", "unmapped", "totals"):
         (details,) = page.root.by_id(section_id).find_all("details")
         assert ("open" not in details.attrs) is collapsed
@@ -340,7 +340,7 @@ def hostile_class() -> ClassResults:
 @pytest.fixture(scope="module")
 def hostile_report() -> str:
     """The report of hostile_class, as text."""
-    return report_html(hostile_class())
+    return report(hostile_class())
 
 
 def test_no_student_text_becomes_markup_or_an_attribute(hostile_report):

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader.intake.errors import InputError
-from grader.model import ClassResults, Identity, Status
+from grader.course import COURSE
+from grader.model import ClassResults, Identity, InputError, Status
 from grader.output.lms import (
     BLACKBOARD_COMMENT,
     CANVAS_COLUMNS,
@@ -230,11 +230,11 @@ def test_blackboard_without_a_column_id_makes_a_new_column():
 )
 def test_a_setting_the_lms_would_misread_is_refused_with_its_name(settings):
     with pytest.raises(InputError, match=r"course.toml \[lms\]"):
-        LmsSettings.from_course({"lms": settings})
+        LmsSettings.from_settings({"lms": settings})
 
 
 def test_the_courses_own_settings_are_valid():
-    assert LmsSettings.from_course().assignment
+    assert LmsSettings.from_course(COURSE).assignment
 
 
 # ---------------------------------------------------------------- in OUT
@@ -243,7 +243,7 @@ def test_the_courses_own_settings_are_valid():
 def test_write_outputs_writes_the_lms_folder_and_removes_stale_files(tmp_path):
     """Owner-only files; an LMS file left by an earlier run for students no longer
     in the class goes, and so does the folder once nothing is left in it."""
-    write_outputs(mixed_class(), tmp_path, lms=SETTINGS, now=NOW)
+    write_outputs(mixed_class(), tmp_path, COURSE, lms=SETTINGS, now=NOW)
     folder = tmp_path / "lms"
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.txt", "blackboard.csv", "canvas.csv", "moodle-feedback.zip",
@@ -253,9 +253,11 @@ def test_write_outputs_writes_the_lms_folder_and_removes_stale_files(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     only_canvas = mixed_class()
     only_canvas.identities = {"11": only_canvas.identities["11"]}
-    write_outputs(only_canvas, tmp_path, lms=SETTINGS, now=NOW)
+    write_outputs(only_canvas, tmp_path, COURSE, lms=SETTINGS, now=NOW)
     assert sorted(p.name for p in folder.iterdir()) == ["README.txt", "canvas.csv"]
-    write_outputs(ClassResults(full_marks("alice")), tmp_path, lms=SETTINGS, now=NOW)
+    write_outputs(
+        ClassResults(full_marks("alice")), tmp_path, COURSE, lms=SETTINGS, now=NOW
+    )
     assert not folder.exists()
 
 

@@ -6,12 +6,11 @@ import pytest
 
 from grader.intake.names import safe_student_id
 from grader.model import ClassResults, NotebookGrade, Status
-from grader.output.html import report_html
 from grader.output.stats import lookalike_groups
 from grader.output.terminal import summary_table
 
 from .page import parse
-from .sample import SIGMOID
+from .sample import SIGMOID, report
 
 JOSE = safe_student_id("José")
 CYRILLIC_ALICE = safe_student_id("Аlice")  # Cyrillic А
@@ -66,7 +65,7 @@ def test_different_ids_are_not_grouped():
 
 
 def test_the_report_lists_them_in_a_section_of_their_own():
-    page = parse(report_html(lookalike_class()))
+    page = parse(report(lookalike_class()))
     section = page.root.by_id("lookalikes")
     rows = [
         [cell.words() for cell in tr.iter() if cell.tag == "td"]
@@ -85,7 +84,7 @@ def test_the_report_lists_them_in_a_section_of_their_own():
 
 
 def test_the_report_says_when_no_ids_look_alike():
-    page = parse(report_html(ClassResults([row("alice", ""), row("bob", "")])))
+    page = parse(report(ClassResults([row("alice", ""), row("bob", "")])))
     assert "No two student ids look alike." in page.root.by_id("lookalikes").words()
 
 

@@ -9,12 +9,12 @@ import sys
 import pytest
 
 from grader.catalogue import mistakes_module
-from grader.course import REPO, SOURCE_DIR
+from grader.course import COURSE, REPO, SOURCE_DIR
 from grader.model import ClassResults, NotebookGrade, Status
 from grader.model import TestResult as CellResult
 from grader.nbx.findings import findings_of
 from grader.nbx.kernel_values import StudentCodeError
-from grader.output.html import PLOTTED_MISCONCEPTIONS, TOP_MISCONCEPTIONS, report_html
+from grader.output.html import PLOTTED_MISCONCEPTIONS, TOP_MISCONCEPTIONS
 from grader.output.misconceptions import (
     MISCONCEPTIONS_COLUMNS,
     class_misconceptions,
@@ -24,6 +24,7 @@ from tests.support import read_csv
 
 from .misconception_class import notebook, planted_class
 from .page import parse
+from .sample import report
 
 BWD, SIG = "03_backward_propagation", "01_sigmoid"
 CATALOGUE = mistakes_module(SOURCE_DIR).CATALOGUE
@@ -59,7 +60,7 @@ def test_a_students_own_text_never_counts_as_a_named_mistake():
         findings_of(StudentCodeError(LABELLER, "sigmoid_derivative", "ValueError")),
     )  # fmt: skip
     grade = NotebookGrade("mallory", SIG, 3.0, 4.0, Status.OK, tests=[test])
-    rows = class_misconceptions(ClassResults([grade]))
+    rows = class_misconceptions(ClassResults([grade]), COURSE)
     assert [(row.label, row.mistake) for row in rows] == [
         ("sigmoid_derivative raised ValueError", None)
     ]
@@ -73,7 +74,7 @@ def test_only_stock_nbgrader_reads_names_from_the_message():
     limit, README "Tamper-proof tests")."""
     test = CellResult("test_sigmoid_derivative", 0.0, 1.0, LABELLER)
     grade = NotebookGrade("mallory", SIG, 3.0, 4.0, Status.OK, tests=[test])
-    (row,) = class_misconceptions(ClassResults([grade]))
+    (row,) = class_misconceptions(ClassResults([grade]), COURSE)
     assert row.label == "exp: the sign is flipped"
 
 
@@ -86,7 +87,7 @@ def test_each_misconception_counts_each_student_once(results):
     found = [
         (row.notebook, row.label, row.students,
          row.mistake.mistake_id if row.mistake else "")
-        for row in class_misconceptions(results)
+        for row in class_misconceptions(results, COURSE)
     ]  # fmt: skip
     assert found == EXPECTED
 
@@ -94,14 +95,14 @@ def test_each_misconception_counts_each_student_once(results):
 def test_a_named_mistake_counts_even_where_its_notebook_did_not_finish(results):
     """The hidden tests that did run named it: that is what the student did."""
     timed_out = notebook("hal", BWD, "bwd-sign-dw3", Status.TIMEOUT)
-    rows = class_misconceptions(ClassResults([*results.grades, timed_out]))
+    rows = class_misconceptions(ClassResults([*results.grades, timed_out]), COURSE)
     assert rows[0].label == "dw3: the sign is flipped"
     assert "hal" in rows[0].students
 
 
 def test_misconceptions_csv_has_the_named_columns_first(results, tmp_path):
     path = tmp_path / "misconceptions.csv"
-    path.write_text(misconceptions_csv(class_misconceptions(results)))
+    path.write_text(misconceptions_csv(class_misconceptions(results, COURSE)))
     header, rows = read_csv(path)
     assert header[:3] == ["notebook", "misconception", "students"]
     assert header == list(MISCONCEPTIONS_COLUMNS)
@@ -117,7 +118,7 @@ def test_a_first_line_a_student_printed_is_defused(tmp_path):
     grade = notebook("mallory", BWD, "tripled-dw3")
     for test in grade.tests:
         test.message = '=HYPERLINK("http://x","y"), "q"\n' + test.message
-    text = misconceptions_csv(class_misconceptions(ClassResults([grade])))
+    text = misconceptions_csv(class_misconceptions(ClassResults([grade]), COURSE))
     path = tmp_path / "m.csv"
     path.write_text(text)
     _, rows = read_csv(path)
@@ -130,7 +131,7 @@ def test_the_catalogue_is_read_without_the_helpers_plots_and_widgets():
     """Loading mistakes.py by path imports no part of backprop_helper itself."""
     code = (
         "import sys; from grader.catalogue import mistakes_module; "
-        "mistakes_module(); "
+        f"mistakes_module({str(SOURCE_DIR)!r}); "
         "print(sorted(m for m in sys.modules if m.startswith(('backprop_helper', "
         "'matplotlib', 'ipywidgets'))))"
     )
@@ -146,7 +147,7 @@ def test_the_catalogue_is_read_without_the_helpers_plots_and_widgets():
 
 @pytest.fixture(scope="module")
 def page(results):
-    return parse(report_html(results))
+    return parse(report(results))
 
 
 def test_the_report_opens_with_the_misconceptions(page):
@@ -193,7 +194,7 @@ def test_a_class_no_test_failed_says_so():
     grade = notebook("ada", SIG, "sig-sign")
     for test in grade.tests:
         test.points, test.message = test.max_points, ""
-    section = parse(report_html(ClassResults([grade]))).root.by_id("misconceptions")
+    section = parse(report(ClassResults([grade]))).root.by_id("misconceptions")
     assert "recognised no misconception" in section.words()
     assert not section.find_all("img")
 
@@ -209,7 +210,7 @@ def test_a_large_class_shows_the_top_rows_and_collapses_the_rest():
             CellResult("test_extra", 0, 1, f"SomeError: case {number % 60}")
         )
         grades.append(grade)
-    html = report_html(ClassResults(grades))
+    html = report(ClassResults(grades))
     assert len(html) < 4_000_000
     section = parse(html).root.by_id("misconceptions")
     tables = section.find_all("table")

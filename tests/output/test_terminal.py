@@ -1,12 +1,31 @@
-"""The summary table printed after a run: aligned, within 100 columns, safe."""
+"""What the grade command prints: the summary table (aligned, within 100 columns,
+safe), a large class's problem students, the notes and the warnings."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from grader.course import NOTEBOOKS
-from grader.model import ClassResults, Status, Unmapped
-from grader.output.terminal import STUDENT_COLUMNS, summary_table
+from grader.model import (
+    ClassResults,
+    NoSandbox,
+    NotebookGrade,
+    RefusedWorker,
+    RunReport,
+    Status,
+    Unmapped,
+)
+from grader.output.terminal import (
+    STUDENT_COLUMNS,
+    SUMMARY_STUDENTS,
+    UNSANDBOXED_NAMED,
+    notes,
+    run_summary,
+    summary_table,
+    warning_text,
+)
 from grader.output.text import display_width
 
 from .sample import ALICE, BOB, FORWARD, SIGMOID, ZOE, broken, graded, passed
@@ -132,3 +151,118 @@ def test_no_submissions_says_so_and_still_counts_unmapped_files():
         "No submissions: nothing was graded.",
         "unmapped input files: 1",
     ]
+
+
+OUT = Path("/grading/out")
+
+
+def large_class(size: int) -> ClassResults:
+    """`size` students s000.. with 01 only: s007 timed out, s003 missed it, the
+    others scored their number modulo 5 (out of 4)."""
+    grades = []
+    for number in range(size):
+        student = f"s{number:03d}"
+        if number == 7:
+            grades.append(broken(student, SIGMOID, Status.TIMEOUT, "stopped"))
+        elif number == 3:
+            grades.append(broken(student, SIGMOID, Status.MISSING, "no file"))
+        else:
+            score = float(number % 5)
+            grades.append(NotebookGrade(student, SIGMOID, score, 4.0, Status.OK))
+    return ClassResults(grades)
+
+
+def summary_students(text: str) -> list[str]:
+    """The students in a printed summary's table, in its order."""
+    return [line.split()[0] for line in table_lines(text.split("\n", 1)[1])[1:]]
+
+
+def test_a_class_up_to_the_cap_is_summarised_whole():
+    results = large_class(SUMMARY_STUDENTS)
+    text = run_summary(RunReport(results), OUT)
+    assert text.startswith(summary_table(results) + "\n")
+
+
+def test_a_larger_class_shows_its_problem_students_then_the_lowest_totals():
+    """Past SUMMARY_STUDENTS: a sentence saying so and where everyone is, the
+    students with a notebook not ok (missing is not a problem) first, then the
+    lowest totals, ties by id; the counts are the whole class's."""
+    results = large_class(SUMMARY_STUDENTS + 10)
+    text = run_summary(RunReport(results), OUT)
+    first = text.splitlines()[0]
+    assert first.startswith(f"{SUMMARY_STUDENTS + 10} students; below, the ")
+    assert f"{OUT / 'grades.csv'}, {OUT / 'report.html'}" in first
+    shown = summary_students(text)
+    assert shown == sorted(shown)
+    size = SUMMARY_STUDENTS + 10
+    total = {f"s{n:03d}": 0 if n in (3, 7) else n % 5 for n in range(size)}
+    lowest = sorted(set(total) - {"s007"}, key=lambda s: (total[s], s))
+    assert set(shown) == {"s007", *lowest[: SUMMARY_STUDENTS - 1]}
+    assert f"notebooks: ok {SUMMARY_STUDENTS + 8}, missing 1, timeout 1" in text
+
+
+def test_the_summary_ends_with_where_the_outputs_are():
+    lines = run_summary(RunReport(large_class(2)), OUT).splitlines()
+    assert lines[-5:] == [
+        f"grades:   {OUT}/grades.csv",
+        f"tests:    {OUT}/tests.csv",
+        f"feedback: {OUT}/feedback/<student>/index.html (a page per student, "
+        "linking one per notebook)",
+        f"report:   {OUT}/report.html",
+        f"gradebook (nbgrader export / formgrader from {OUT}): gradebook.db",
+    ]
+    with_db = run_summary(RunReport(large_class(2)), OUT, "postgresql://u@h/db")
+    assert with_db.endswith(f"from {OUT}): postgresql://u@h/db")
+
+
+def test_unmapped_files_are_listed_up_to_the_cap():
+    unmapped = [Unmapped(f"f{n}.txt", "no student id") for n in range(45)]
+    text = run_summary(RunReport(ClassResults(large_class(2).grades, unmapped)), OUT)
+    assert "\n\n45 file(s) could not be matched to a student:\n" in text
+    assert text.count(": no student id") == SUMMARY_STUDENTS
+    assert f"  … all of them in {OUT}/report.html" in text
+
+
+def test_notes_name_refused_and_unsandboxed_workers_and_students():
+    """A note per refused worker and per worker without a sandbox, in the order
+    they came, then the students graded without it (the first ones named); this
+    machine's own missing sandbox was a warning, not a note."""
+    students = [f"s{n:02d}" for n in range(UNSANDBOXED_NAMED + 5)]
+    report = RunReport(
+        ClassResults([]),
+        [NoSandbox("no bwrap"), RefusedWorker("tcp://a:1", "another course"),
+         NoSandbox("no bwrap there", "tcp://b:2")],
+        students,
+    )  # fmt: skip
+    assert notes(report) == [
+        "refused worker tcp://a:1: another course",
+        "worker tcp://b:2 has no sandbox (no bwrap there): its students were "
+        "graded without it",
+        f"{len(students)} student(s) graded WITHOUT the sandbox (their worker has "
+        f"none): {', '.join(students[:UNSANDBOXED_NAMED])}",
+    ]
+    text = run_summary(report, OUT)
+    assert "\n\nNOTE: refused worker tcp://a:1: another course\n" in text
+
+
+@pytest.mark.parametrize(
+    ("warning", "first_line"),
+    [
+        (NoSandbox("bwrap not found"), "WARNING: grading WITHOUT a sandbox: bwrap "
+         "not found."),
+        (NoSandbox("no bwrap", "tcp://b:2"), "WARNING: worker tcp://b:2 grades "
+         "WITHOUT a sandbox: no bwrap."),
+    ],
+)  # fmt: skip
+def test_grading_without_the_sandbox_is_a_loud_warning(warning, first_line):
+    """Between two rules of 78 '!', after a blank line, so that it is not missed."""
+    lines = warning_text(warning).split("\n")
+    assert lines[0] == "" and lines[1] == lines[-1] == "!" * 78
+    assert lines[2] == first_line
+    assert "--sandbox required" in lines[-2]
+
+
+def test_a_refused_worker_is_one_plain_line():
+    assert warning_text(RefusedWorker("tcp://a:1", "why")) == (
+        "refused worker tcp://a:1: why"
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import files
+from grader.course import COURSE
 from grader.model import ClassResults
 from grader.output.write import write_outputs
 
@@ -24,7 +25,7 @@ def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
     report.html, nothing else (no LMS folder: no student came from an LMS); OUT is
     created when missing."""
     out = tmp_path / "out"
-    write_outputs(contract_class(), out)
+    write_outputs(contract_class(), out, COURSE)
     assert sorted(path.name for path in out.iterdir()) == list(OUTPUTS)
     for name in ("grades.csv", "tests.csv"):
         assert (out / name).read_bytes() == (GOLDEN / name).read_bytes()
@@ -33,7 +34,7 @@ def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
 
 def test_outputs_are_readable_by_their_owner_only(tmp_path):
     """They hold every student's grades: mode 0600."""
-    write_outputs(ClassResults([]), tmp_path)
+    write_outputs(ClassResults([]), tmp_path, COURSE)
     for name in OUTPUTS:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
 
@@ -42,7 +43,7 @@ def test_outputs_replace_old_files_and_leave_no_temp_file(tmp_path, results):
     """Old outputs are replaced whole; only the four files are left in OUT."""
     for name in OUTPUTS:
         (tmp_path / name).write_text("old contents")
-    write_outputs(results, tmp_path)
+    write_outputs(results, tmp_path, COURSE)
     assert sorted(path.name for path in tmp_path.iterdir()) == list(OUTPUTS)
     for name in OUTPUTS:
         assert "old contents" not in (tmp_path / name).read_text(encoding="utf-8")
@@ -64,6 +65,6 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temp_file(
 
     monkeypatch.setattr(files.os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
-        write_outputs(results, tmp_path)
+        write_outputs(results, tmp_path, COURSE)
     assert (tmp_path / failing).read_text() == "old contents"
     assert sorted(path.name for path in tmp_path.iterdir()) == list(OUTPUTS)

@@ -16,10 +16,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..authoring.release import make_course
+from ..authoring.prepared import make_course
 from ..course import CONFIG_NAME, Course
 from ..files import write_atomically
-from ..intake.errors import InputError
+from ..model import InputError
 from ..student_text import LOG, safe_text
 from .bundle import CourseBundle
 from .gradebook import copy_gradebook, sqlite_url
@@ -58,7 +58,7 @@ class OutFolder:
     def __init__(self, out: Path) -> None:
         self.root = out
         self.bookkeeping = out / ".grader"
-        self.course = self.bookkeeping / "course"
+        self.course_folder = self.bookkeeping / "course"  # the course as graded
         self.state = self.bookkeeping / "state"
         self.gradebook = out / "gradebook.db"
         self.db_url = sqlite_url(self.gradebook)  # prepare() sets the one in use
@@ -136,7 +136,7 @@ class OutFolder:
             (course.fingerprint() + GRADER_VERSION).encode()
         ).hexdigest()
         stamp = self.bookkeeping / "course.sha256"
-        template = self.course / GRADEBOOK_TEMPLATE
+        template = self.course_folder / GRADEBOOK_TEMPLATE
         if not (
             stamp.exists() and stamp.read_text() == fingerprint and template.exists()
         ):
@@ -162,7 +162,7 @@ class OutFolder:
         path = self.root / CONFIG_NAME
         if not path.exists() or path.read_text() != config:
             write_atomically(path, config)
-        return CourseBundle.of(self.course, fingerprint)
+        return CourseBundle.of(self.course_folder, fingerprint)
 
     def _rebuild(self, course: Course) -> None:
         """A fresh course in OUT (and its copy in OUT/.grader/course)."""
@@ -177,11 +177,11 @@ class OutFolder:
         shutil.rmtree(out / "feedback", ignore_errors=True)
         with tempfile.TemporaryDirectory() as scratch:
             made = make_course(Path(scratch), course)
-            self.course.mkdir(parents=True)
-            shutil.copy2(made / "gradebook.db", self.course / GRADEBOOK_TEMPLATE)
-            shutil.copy2(course.config_file, self.course / CONFIG_NAME)
-            shutil.copytree(made / "source", self.course / "source")
-            shutil.copytree(made / "release", self.course / "release")
+            self.course_folder.mkdir(parents=True)
+            shutil.copy2(made / "gradebook.db", self.course_folder / GRADEBOOK_TEMPLATE)
+            shutil.copy2(course.config_file, self.course_folder / CONFIG_NAME)
+            shutil.copytree(made / "source", self.course_folder / "source")
+            shutil.copytree(made / "release", self.course_folder / "release")
             shutil.copytree(made / "source", out / "source")
 
     def install(self, student: str, outcome: StudentOutcome | None) -> None:
