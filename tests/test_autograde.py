@@ -1,8 +1,7 @@
 """End to end through real nbgrader: what each kind of submission scores.
 
-Every submission below is graded twice, by both engines, with the same expectations:
-stock `nbgrader autograde` (hidden tests run in the student's kernel) and the grader's
-`grade_class` (hidden tests run in the grader's process, grader/nbx/trusted.py):
+The grader's `grade_class` (hidden tests run in the grader's process,
+grader/nbx/trusted.py) grades every submission below:
 - the untouched release (0 everywhere) and the instructor's answers (full marks);
 - planted mistakes that students really make (tests/planted.py): each loses exactly
   the graded cells it should, with a message that names the mistake by the
@@ -10,6 +9,14 @@ stock `nbgrader autograde` (hidden tests run in the student's kernel) and the gr
   rest of its credit;
 - correct answers written differently (pure Python, vectorized, lists): full marks;
 - correct work next to wrong functions pasted from earlier notebooks: full marks.
+
+Stock `nbgrader autograde` (hidden tests run in the student's kernel) grades, with
+the same expectations, what only it can show: that the course works in nbgrader's
+own pipeline, notebook by notebook: the untouched release, the answer key, one
+planted mistake per notebook and one student with wrong pasted earlier work. What
+each hidden test does in the student's namespace with every other case is run in
+this process by tests/test_notebooks.py (the same cases, the tests run as stock
+nbgrader runs them).
 """
 
 from __future__ import annotations
@@ -33,19 +40,40 @@ from tests.planted import (
 pytestmark = pytest.mark.slow
 
 
-def all_submissions() -> dict[str, dict[str, object]]:
-    """student -> {notebook stem -> notebook} for every case of this module."""
+ENGINES = ("stock", "grader")
+# What stock nbgrader grades: one planted mistake per notebook (the first listed),
+# one student who pasted wrong earlier work (three wrong functions, in 05).
+STOCK_PLANTED = [
+    next(case for case in PLANTED if case.notebook == stem) for stem in NOTEBOOKS
+]
+STOCK_STAGE_INDEPENDENCE = [("stage-05", "05_optimizers")]
+
+
+def all_submissions(engine: str) -> dict[str, dict[str, object]]:
+    """student -> {notebook stem -> notebook} for every case `engine` grades."""
+    stock = engine == "stock"
     found = {
         "key": {stem: solved(stem) for stem in NOTEBOOKS},
         "blank": {stem: untouched(stem) for stem in NOTEBOOKS},
     }
-    for case in PLANTED:
+    for case in STOCK_PLANTED if stock else PLANTED:
         found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
-    for (student, stem), answers in CORRECT_VARIANTS.items():
+    for (student, stem), answers in {} if stock else CORRECT_VARIANTS.items():
         found[student] = {stem: solved(stem, variant_answers(answers))}
-    for (student, stem), answers in STAGE_INDEPENDENCE.items():
+    for student, stem in STOCK_STAGE_INDEPENDENCE if stock else STAGE_INDEPENDENCE:
+        answers = STAGE_INDEPENDENCE[(student, stem)]
         found[student] = {stem: solved(stem, answers())}
     return found
+
+
+def engine_cases(grader_cases, stock_cases, ids=str) -> list:
+    """(engine, case) parameters: every case for the grader, `stock_cases` for stock
+    nbgrader."""
+    return [
+        pytest.param(engine, case, id=f"{engine}-{ids(case)}")
+        for engine, cases in (("stock", stock_cases), ("grader", grader_cases))
+        for case in cases
+    ]
 
 
 def grade_with_stock(folder, submissions):
@@ -76,14 +104,17 @@ def results_by_test(grade) -> dict:
     return {test.test: test for test in grade.tests}
 
 
-@pytest.fixture(scope="module", params=["stock", "grader"])
+@pytest.fixture(scope="module")
 def graded(request, tmp_path_factory):
-    """Every submission of this module graded in one run of one engine."""
+    """Every submission an engine grades (the test's parameter), in one run."""
     engine = grade_with_stock if request.param == "stock" else grade_with_grader
-    return engine(tmp_path_factory.mktemp(request.param), all_submissions())
+    folder = tmp_path_factory.mktemp(request.param)
+    return engine(folder, all_submissions(request.param))
 
 
-@pytest.mark.parametrize("stem", NOTEBOOKS)
+@pytest.mark.parametrize(
+    ("graded", "stem"), engine_cases(NOTEBOOKS, NOTEBOOKS), indirect=["graded"]
+)
 def test_untouched_release_scores_zero(graded, stem):
     """A release notebook handed in as received earns nothing."""
     result = graded["blank"][stem]
@@ -91,7 +122,11 @@ def test_untouched_release_scores_zero(graded, stem):
     assert result.score == 0, {t.test: t.points for t in result.tests}
 
 
-@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
+@pytest.mark.parametrize(
+    ("graded", "case"),
+    engine_cases(PLANTED, STOCK_PLANTED, ids=lambda case: case.student),
+    indirect=["graded"],
+)
 def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     """The mistake costs exactly its graded cells; the message names it."""
     cells = results_by_test(graded[case.student][case.notebook])
@@ -111,18 +146,23 @@ def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     ), (case.mistake, case.key, message)
 
 
-FULL_MARKS = [
-    *(("key", stem) for stem in NOTEBOOKS),
-    *CORRECT_VARIANTS,
-    *STAGE_INDEPENDENCE,
-]
+KEY = [("key", stem) for stem in NOTEBOOKS]
 
 
-@pytest.mark.parametrize("student, stem", FULL_MARKS)
-def test_correct_work_gets_full_marks(graded, student, stem):
+@pytest.mark.parametrize(
+    ("graded", "full_marks"),
+    engine_cases(
+        [*KEY, *CORRECT_VARIANTS, *STAGE_INDEPENDENCE],
+        [*KEY, *STOCK_STAGE_INDEPENDENCE],
+        ids="-".join,
+    ),
+    indirect=["graded"],
+)
+def test_correct_work_gets_full_marks(graded, full_marks):
     """Full marks for: the answer key submitted into the release; correct answers
     written differently (scalar or vectorized, numpy or pure Python, lists or arrays);
     correct work in a later notebook next to wrong pasted work from earlier ones."""
+    student, stem = full_marks
     result = graded[student][stem]
     failing = {t.test: t.message for t in result.tests if t.points < t.max_points}
     assert not failing and result.score == result.max_score > 0
