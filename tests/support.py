@@ -11,8 +11,9 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import warnings
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import nbformat
@@ -22,7 +23,38 @@ from sqlalchemy.exc import SAWarning
 from grader.course import ASSIGNMENT, REPO, SOURCE_DIR
 from grader.demo.sample_class import notebook_bytes
 from grader.kernel.procfs import pids
+from grader.kernel.uids import LOCK_DIR
 from grader.model import Limits
+
+SAMPLE_LIMITS = Limits(cell_timeout=10, notebook_timeout=30)
+
+
+@dataclass(frozen=True)
+class GradedSample:
+    """The sample class graded by the command line (tests/conftest.py's
+    sample_class), and what it was before."""
+
+    submissions: Path
+    out: Path
+    temp: Path  # the run's TMPDIR: its scratch folders, nobody else's
+    about: dict[str, str]
+    inputs_before: dict[str, tuple[str, int]]
+    result: subprocess.CompletedProcess
+    states: dict[str, int]
+    stamp: str
+    grades_csv: bytes
+    tests_csv: bytes
+
+
+def short_temp_folder() -> Path:
+    """A new folder in the system's temp folder, to be a run's TMPDIR (short: the
+    kernels' socket paths live there). Its grader-sandbox is the machine's: the
+    sandbox uids are leased through lock files in TMPDIR (grader.kernel.uids), and
+    a run with a folder of its own would take a uid another run holds."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-test-"))
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    (folder / LOCK_DIR.name).symlink_to(LOCK_DIR, target_is_directory=True)
+    return folder
 
 
 def run_cli(
@@ -33,6 +65,19 @@ def run_cli(
         [sys.executable, "-m", "grader", *map(str, args)],
         cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs,
     )  # fmt: skip
+
+
+def state_mtimes(out: Path) -> dict[str, int]:
+    """student -> mtime_ns of their state file in OUT."""
+    return {
+        path.stem: path.stat().st_mtime_ns
+        for path in (out / ".grader" / "state").glob("*.json")
+    }
+
+
+def course_stamp(out: Path) -> str:
+    """The fingerprint of the course OUT was graded with."""
+    return (out / ".grader" / "course.sha256").read_text()
 
 
 def limit_flags(limits: Limits) -> list[str]:
