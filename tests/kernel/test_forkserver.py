@@ -93,8 +93,8 @@ def run_notebooks(
                 re.sub(r"^grader-kernels-\w+$", "grader-kernels-*", name)
                 for name in probe["tmp"]
             ]
-            if not sandboxed:  # the host's /tmp and uid, as others left them
-                del probe["tmp"]
+            if not sandboxed:  # the host's /tmp and processes, as others left them
+                del probe["tmp"], probe["sleepers"]
             elif probe["uid"] >= UID_BASE:  # whichever uid was free
                 probe["uid"] = "a sandbox uid"
             seen.append((probe, [output.output_type for output in outputs]))
