@@ -183,6 +183,48 @@ def lines_found(text: str, lines: set[str]) -> list[str]:
     return sorted(line for line in lines if line.strip() in present)
 
 
+# --- installs -------------------------------------------------------------------------
+
+
+def pins(path: Path) -> dict[str, str]:
+    """{normalized distribution name: version} of a requirements file's name==version
+    lines (comments, blank lines and -r includes are skipped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name, separator, version = line.partition("==")
+        assert separator and version, f"{path.name}: {line!r} is not pinned exactly"
+        found[normalized(name)] = version
+    return found
+
+
+def normalized(name: str) -> str:
+    """A distribution's name as pip compares it."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_closure(names) -> set[str]:
+    """The distributions these need, following the installed packages' metadata."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen, todo = set(), [normalized(name) for name in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for text in metadata.distribution(name).requires or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            todo.append(normalized(requirement.name))
+    return seen
+
+
 # --- processes ------------------------------------------------------------------------
 
 

@@ -540,7 +540,7 @@ def test_scripter_outputs_are_shown_inert(graded):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-dev`", pytrace=False)
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium
