@@ -68,12 +68,16 @@ def all_submissions(engine: str) -> dict[str, dict[str, object]]:
 
 def engine_cases(grader_cases, stock_cases, ids=str) -> list:
     """(engine, case) parameters: every case for the grader, `stock_cases` for stock
-    nbgrader."""
+    nbgrader; each engine's in an xdist group of its own, so that the two classes
+    are graded at once, each once, on two workers."""
     return [
-        pytest.param(engine, case, id=f"{engine}-{ids(case)}")
+        pytest.param(
+            engine, case, id=f"{engine}-{ids(case)}",
+            marks=pytest.mark.xdist_group(f"autograde-{engine}"),
+        )
         for engine, cases in (("stock", stock_cases), ("grader", grader_cases))
         for case in cases
-    ]
+    ]  # fmt: skip
 
 
 def grade_with_stock(folder, submissions):
@@ -105,16 +109,26 @@ def results_by_test(grade) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded(request, tmp_path_factory):
-    """Every submission an engine grades (the test's parameter), in one run."""
-    engine = grade_with_stock if request.param == "stock" else grade_with_grader
-    folder = tmp_path_factory.mktemp(request.param)
-    return engine(folder, all_submissions(request.param))
+def stock_class(tmp_path_factory):
+    """What stock nbgrader grades, graded in one run of `nbgrader autograde`."""
+    return grade_with_stock(tmp_path_factory.mktemp("stock"), all_submissions("stock"))
 
 
-@pytest.mark.parametrize(
-    ("graded", "stem"), engine_cases(NOTEBOOKS, NOTEBOOKS), indirect=["graded"]
-)
+@pytest.fixture(scope="module")
+def grader_class(tmp_path_factory):
+    """Every submission of this module, graded in one run of grade_class."""
+    folder = tmp_path_factory.mktemp("grader")
+    return grade_with_grader(folder, all_submissions("grader"))
+
+
+@pytest.fixture
+def graded(request, engine):
+    """The class the test's engine graded. (Not an indirect parameter of one module
+    fixture: pytest makes such a fixture again for each parameter set.)"""
+    return request.getfixturevalue(f"{engine}_class")
+
+
+@pytest.mark.parametrize(("engine", "stem"), engine_cases(NOTEBOOKS, NOTEBOOKS))
 def test_untouched_release_scores_zero(graded, stem):
     """A release notebook handed in as received earns nothing."""
     result = graded["blank"][stem]
@@ -123,9 +137,8 @@ def test_untouched_release_scores_zero(graded, stem):
 
 
 @pytest.mark.parametrize(
-    ("graded", "case"),
+    ("engine", "case"),
     engine_cases(PLANTED, STOCK_PLANTED, ids=lambda case: case.student),
-    indirect=["graded"],
 )
 def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     """The mistake costs exactly its graded cells; the message names it."""
@@ -150,13 +163,12 @@ KEY = [("key", stem) for stem in NOTEBOOKS]
 
 
 @pytest.mark.parametrize(
-    ("graded", "full_marks"),
+    ("engine", "full_marks"),
     engine_cases(
         [*KEY, *CORRECT_VARIANTS, *STAGE_INDEPENDENCE],
         [*KEY, *STOCK_STAGE_INDEPENDENCE],
         ids="-".join,
     ),
-    indirect=["graded"],
 )
 def test_correct_work_gets_full_marks(graded, full_marks):
     """Full marks for: the answer key submitted into the release; correct answers
