@@ -40,7 +40,13 @@ ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9.]+)*$")
 SLUG = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9.]+)+$")
 # Mistakes the helper itself names (from an exception or a changed input), not the
 # notebooks' mistakes= arguments.
-NAMED_BY_THE_HELPER = {"mutating-input", "math-exp-on-array", "list-arithmetic"}
+NAMED_BY_THE_HELPER = {
+    "mutating-input",
+    "math-exp-on-array",
+    "list-arithmetic",
+    "float32",
+    "values-swapped",
+}
 
 
 # --- the catalogue ------------------------------------------------------------------
@@ -181,13 +187,26 @@ def _message_of(mistake_id: str, capsys) -> tuple[str, str]:
 
         def run():
             fail("momentum_step_factor", key, mistake_id)
+    elif mistake_id == "float32":
+        key = "w[0, 1]"
+
+        def run():
+            want = np.array([0.1, 1 / 3])
+            check_values({"w": want.astype(np.float32)}, {"w": want}, what="update")
+    elif mistake_id == "values-swapped":
+        key = "dw4"
+
+        def run():
+            check_values(
+                {"dw4": 2.0, "dw5": 1.0}, {"dw4": 1.0, "dw5": 2.0}, what="backward"
+            )
     else:
         key = "w[0, 2]"
 
         def run():
             check_values(
                 {"w": [0.25, 1.0, 0.75]}, {"w": [0.5, 1.0, 1.5]}, what="update",
-                mistakes={"w": {mistake_id: [0.25, 7.0, 0.75]}},
+                mistakes={"w": {mistake_id: [0.25, 1.0, 0.75]}},
             )  # fmt: skip
 
     message = _message(run)
@@ -207,7 +226,8 @@ def test_recognise_reads_every_mistake_from_a_real_failure(mistake_id, capsys):
         if mistake_id in RATIO_SLIPS
         else entry.name
     )
-    expected = [Recognised(entry, key, label)]
+    keys = ("dw4", "dw5") if mistake_id == "values-swapped" else (key,)
+    expected = [Recognised(entry, each, label) for each in keys]
     assert recognise(message) == expected
     assert recognise(output) == expected
     assert recognise("Error: " + message) == expected

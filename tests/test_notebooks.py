@@ -19,6 +19,7 @@ from tests.planted import (
     Planted,
     variant_answers,
 )
+from tests.realistic import REALISTIC
 
 
 def run_alone(notebook_path, tmp_path) -> nbformat.NotebookNode:
@@ -170,3 +171,21 @@ def test_wrong_pasted_work_is_flagged_but_costs_no_points(student, stem):
     assert failed and all(gid.startswith("check") for gid in failed), failed
     if "check_pasted" in runs:
         assert "check_pasted" in failed
+
+
+@pytest.mark.parametrize("case", REALISTIC, ids=lambda case: case.student)
+def test_a_realistic_mistake_fails_a_check_before_it_costs_a_point(case):
+    """Mistakes beside the catalogue (most not in it): a check cell fails, saying
+    what differs or naming the mistake, before the first graded cell that takes
+    points; or no graded cell takes any."""
+    runs = run_cells(case.notebook, case.answers(), hidden=True)
+    order = list(runs)
+    lost = [gid for gid, meta, _ in code_cells(case.notebook)
+            if meta.get("grade") and runs[gid].error is not None]  # fmt: skip
+    if not lost:
+        return
+    failed = [gid for gid in order if gid.startswith("check") and runs[gid].error]
+    assert failed, f"{case.what}: costs {lost} and no check fails"
+    assert order.index(failed[0]) < order.index(lost[0]), (failed, lost)
+    findings = recognise(runs[failed[0]].message)
+    assert findings, runs[failed[0]].message

@@ -33,11 +33,12 @@ def encode(value, handle_for, depth=0):
     if kind is float:
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
-        array = np.ascontiguousarray(value)
+        # tobytes(order="C") reads any layout; the shape is sent as it is (a 0-d
+        # array stays 0-d: np.ascontiguousarray would make it shape (1,)).
         return {
-            "__ndarray__": base64.b64encode(array.tobytes()).decode("ascii"),
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
+            "__ndarray__": base64.b64encode(value.tobytes(order="C")).decode("ascii"),
+            "dtype": value.dtype.str,
+            "shape": list(value.shape),
         }
     if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
         raw = base64.b64encode(np.asarray(value).tobytes()).decode("ascii")

@@ -124,10 +124,10 @@ STATUS = {
 FAILS = {
     # sign flipped in sigmoid; sigmoid_derivative is graded with a correct sigmoid
     ("grace", SIG): {"test_sigmoid_values", "test_sigmoid_arrays"},
-    ("grace", BWD): {"test_backward_values", "test_backward_robust"},  # dw3 sign
+    ("grace", BWD): {"test_backward_lower"},  # dw3 sign: its branch only
     ("grace", OPT): {"test_adam"},  # no bias correction by t
-    ("katherine", FWD): {"test_forward_values", "test_forward_robust"},  # no square
-    ("linus", BWD): {"test_backward_values", "test_backward_robust"},  # 1 - tanh
+    ("katherine", FWD): {"test_forward_values"},  # no square
+    ("linus", BWD): {"test_backward_upper"},  # 1 - tanh
     ("alan", GC): {"test_gradient_checking_values", "test_gradient_checking_w"},
     # the endless loop comes before the three update functions; the momentum
     # question is a separate answer cell further down

@@ -2,9 +2,13 @@
 
 import json
 import math
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from grader.inside import wire
 
@@ -109,3 +113,85 @@ def test_deep_nesting_is_refused():
         message = [message]
     with pytest.raises(wire.WireError, match="deeply"):
         wire.decode(message, no_handles)
+
+
+# --- every value students return, round-tripped (hypothesis) -----------------------
+
+NUMERIC_DTYPES = (
+    hnp.boolean_dtypes()
+    | hnp.integer_dtypes(endianness="=")
+    | hnp.unsigned_integer_dtypes(endianness="=")
+    | hnp.floating_dtypes(endianness="=")
+    | hnp.complex_number_dtypes(endianness="=")
+    | hnp.floating_dtypes(endianness=">", sizes=(32, 64))
+)
+ARRAYS = hnp.arrays(
+    NUMERIC_DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+)
+NUMPY_SCALARS = NUMERIC_DTYPES.flatmap(
+    lambda dtype: hnp.from_dtype(dtype).map(lambda value: np.asarray(value, dtype)[()])
+)
+PLAIN = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+)
+VALUES = st.recursive(
+    PLAIN | ARRAYS | NUMPY_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=4).map(tuple)
+        | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def assert_same(got, sent) -> None:
+    """Same type, and for numpy values the same dtype, shape and bytes (NaN too)."""
+    assert type(got) is type(sent), (type(got), type(sent))
+    if isinstance(sent, (np.ndarray, np.generic)):
+        assert got.dtype == sent.dtype and got.shape == sent.shape
+        assert np.asarray(got).tobytes() == np.asarray(sent).tobytes()
+    elif isinstance(sent, float):
+        assert repr(got) == repr(sent)
+    elif isinstance(sent, (list, tuple)):
+        assert len(got) == len(sent)
+        for item_got, item_sent in zip(got, sent):
+            assert_same(item_got, item_sent)
+    elif isinstance(sent, dict):
+        assert list(got) == list(sent)
+        for key in sent:
+            assert_same(got[key], sent[key])
+    else:
+        assert got == sent
+
+
+@settings(max_examples=400, deadline=timedelta(seconds=1))
+@given(VALUES)
+def test_every_value_students_return_crosses_unchanged(value):
+    """0-d arrays, numpy scalars, float32, ints, bools, nested lists and tuples, dict
+    values: each arrives with its type, dtype, shape and bits (a 0-d array once
+    arrived as shape (1,): a correct 04 scored 0/4, a np.where sigmoid 2/4)."""
+    assert_same(roundtrip(value), value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array(0.5), np.array(3, dtype=np.int8), np.array(True), np.float32(0.1)],
+    ids=repr,
+)
+def test_zero_dimensional_values_stay_zero_dimensional(value):
+    """The answers issue 17 found losing points: one number as a 0-d array."""
+    got = roundtrip(value)
+    assert got.shape == () and got.dtype == value.dtype and got == value
+
+
+def test_a_view_in_another_order_crosses_as_its_values():
+    """A transposed or strided view travels as the values it shows."""
+    base = np.arange(12.0).reshape(3, 4)
+    for view in (base.T, base[::-1, ::2], np.asfortranarray(base)):
+        got = roundtrip(view)
+        assert got.shape == view.shape and np.array_equal(got, view)

@@ -87,9 +87,9 @@ def test_configured_right_after_feedback_page_with_the_courses_catalogue():
 @pytest.mark.parametrize(
     ("student", "test", "mistake_id", "label"),
     [
-        ("bwd-tanh-prime", "test_backward_values", "tanh-not-squared",
+        ("bwd-tanh-prime", "test_backward_upper", "tanh-not-squared",
          "1 − tanh instead of 1 − tanh²"),
-        ("bwd-sign-dw3", "test_backward_values", "sign-flipped",
+        ("bwd-sign-dw3", "test_backward_lower", "sign-flipped",
          "dw3: the sign is flipped"),
         ("sig-sign", "test_sigmoid_values", "sigmoid-sign-flipped",
          "the sign in exp is flipped (that is σ(−z))"),
@@ -121,9 +121,9 @@ def test_passing_tests_and_failures_no_mistake_matched_name_none():
         nbformat.v4.new_output("error", ename="ZeroDivisionError",
                                evalue="division by zero", traceback=[]),
     )  # fmt: skip
-    failing = cell_of(runs["test_backward_values"], 4)
+    failing = cell_of(runs["test_backward_upper"], 2)
     page = render(nbformat.v4.new_notebook(cells=[failing, passed, unknown]))
-    assert "Misconception:" in verdict_box(page, "test_backward_values")
+    assert "Misconception:" in verdict_box(page, "test_backward_upper")
     assert "Misconception:" not in verdict_box(page, "test_backward_robust")
     other = html_text(verdict_box(page, "test_backward_other"))
     assert "Misconception:" not in other and "division by zero" in other

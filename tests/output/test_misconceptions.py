@@ -26,14 +26,12 @@ from .page import parse
 BWD, SIG = "03_backward_propagation", "01_sigmoid"
 CATALOGUE = mistakes_module(SOURCE_DIR).CATALOGUE
 VALUES_LINE = "backward_propagation(X[5], y=1.386, random w, forward_dict)"
-ROBUST_LINE = "backward_propagation with a forward_dict from another point (X[123])"
 # (notebook, misconception, students, mistake id), the most common first.
 EXPECTED = [
     (BWD, "dw3: the sign is flipped", ("ada", "bob", "eve"), "sign-flipped"),
     (SIG, "the sign in exp is flipped (that is σ(−z))", ("di", "eve"),
      "sigmoid-sign-flipped"),
     (BWD, "1 − tanh instead of 1 − tanh²", ("cy",), "tanh-not-squared"),
-    (BWD, ROBUST_LINE, ("frank",), ""),
     (BWD, VALUES_LINE, ("frank",), ""),
 ]  # fmt: skip
 

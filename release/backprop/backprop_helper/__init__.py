@@ -9,12 +9,15 @@ from .checks import (
     CheckFailed,
     an_array,
     check_below,
+    check_repeatable,
     check_returns,
     check_unchanged,
+    check_uses_arguments,
     check_values,
     checked_call,
     fail,
     gradient_check_by_weight,
+    repeated,
 )
 from .data import DataError, load_data
 from .graph import draw_graph
@@ -31,8 +34,10 @@ __all__ = [
     "Recognised",
     "an_array",
     "check_below",
+    "check_repeatable",
     "check_returns",
     "check_unchanged",
+    "check_uses_arguments",
     "check_values",
     "checked_call",
     "draw_graph",
@@ -44,4 +49,5 @@ __all__ = [
     "optimizer_sliders",
     "plot_losses",
     "recognise",
+    "repeated",
 ]

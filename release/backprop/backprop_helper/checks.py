@@ -11,14 +11,21 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .mistakes import CATALOGUE, RATIO_SLIPS, failure_message, finding, mistake
 
-# A wrong value this close to a known mistake's value is named as that mistake: loose,
-# because hard-coded answers are often copied from rounded, printed values.
+# A wrong value this close to a known mistake's value may be named as that mistake:
+# loose, because hard-coded answers are often copied from rounded, printed values,
+# but never more than a quarter of the way to a neighbouring value (_whole_match).
 _KNOWN_RTOL = 1e-3
+# Values computed in float32 agree with float64's to about 7 digits; after a few
+# dozen steps of training, to 5 or 6.
+_FLOAT32_RTOL = 1e-4
+# A mistake's value this close to the expected one does not change it (6 digits).
+_UNCHANGED_RTOL = 1e-6
 _GRADIENT_KEYS = tuple(f"dw{i}" for i in range(1, 10))
 
 # Exceptions that a known mistake raises, recognised by their text (in the grader a
@@ -111,42 +118,6 @@ def _known(
     return checked
 
 
-def _diagnose(
-    expected: float, got: object, named: Mapping[str, object], index: int | None = None
-) -> tuple[str | None, str]:
-    """(mistake id or None, reason) for a wrong value; index: the array element."""
-    for mistake_id, value in named.items():
-        if callable(value) and index is None and value(got):
-            return mistake_id, CATALOGUE[mistake_id].name
-    number = _as_number(got)
-    if number is None:
-        return None, f"expected one number, got {_describe(got)}"
-    if math.isnan(number):
-        return None, "got NaN (look for 0/0 or an overflow in exp)"
-    if math.isinf(number):
-        return None, "got infinity (look for an overflow in exp)"
-    matches = []  # (distance, order, id): the closest known value names it
-    for order, (mistake_id, value) in enumerate(named.items()):
-        if callable(value):
-            continue
-        wrong = np.asarray(value, dtype=float)
-        if index is not None and wrong.ndim:
-            wrong = wrong[index]
-        if _close(float(wrong), number, _KNOWN_RTOL, 1e-12):
-            matches.append((abs(number - float(wrong)), order, mistake_id))
-    matches.sort()
-    if len(matches) > 1 and matches[1][0] <= matches[0][0] + 1e-12 * abs(number):
-        return None, "different value"  # two mistakes give this value: name neither
-    if matches:
-        mistake_id = matches[0][2]
-        return mistake_id, CATALOGUE[mistake_id].name
-    if expected != 0:
-        for mistake_id, ratio in RATIO_SLIPS.items():
-            if _close(ratio * expected, number, _KNOWN_RTOL, 1e-12):
-                return mistake_id, CATALOGUE[mistake_id].name
-    return None, "different value"
-
-
 class _Findings:
     """What a check found wrong, grouped per (key, mistake, reason); table rows."""
 
@@ -154,6 +125,7 @@ class _Findings:
         self.what = what
         self.rows: list[tuple[str, str, str, str]] = []
         self.groups: dict[tuple[str, str | None, str], list[int] | None] = {}
+        self.gaps: dict[tuple[str, str | None, str], list[tuple[float, float]]] = {}
         self.values = 0
 
     def add(self, key: str, mistake_id: str | None, reason: str, index=None) -> None:
@@ -164,44 +136,230 @@ class _Findings:
         else:
             self.groups.setdefault(group, []).append(index)
 
+    def add_gap(self, key: str, index, want: float, have: float) -> None:
+        """A wrong value no known mistake explains: "different value (off by ...)"."""
+        group = (key, None, _DIFFERENT)
+        self.add(key, None, _DIFFERENT, index)
+        self.gaps.setdefault(group, []).append((want, have))
+
     def found(self) -> list[tuple[str, str | None, str]]:
-        """(key as written, mistake id, reason) per group, in order of appearance."""
+        """(key as written, mistake id, reason) per group, in the keys' order."""
+        order = list(dict.fromkeys(row[0].split("[", 1)[0] for row in self.rows))
+        groups = sorted(
+            self.groups.items(),
+            key=lambda item: order.index(item[0][0]) if item[0][0] in order else 0,
+        )
         return [
             (
                 key if indices is None else _element_keys(key, indices),
                 mistake_id,
-                reason,
+                _by_how_much(reason, self.gaps.get((key, mistake_id, reason))),
             )
-            for (key, mistake_id, reason), indices in self.groups.items()
+            for (key, mistake_id, reason), indices in groups
         ]
 
 
-def _compare_number(key, want, have, named, rtol, atol, findings: _Findings) -> None:
-    """One expected number against what was returned under key."""
+_DIFFERENT = "different value"
+
+
+def _by_how_much(reason: str, gaps: list[tuple[float, float]] | None) -> str:
+    """ "different value (off by 0.0021, relative 1.5e-05)": the largest gap."""
+    if not gaps:
+        return reason
+    size = max(abs(have - want) for want, have in gaps)
+    relative = max(
+        abs(have - want) / abs(want) if want else math.inf for want, have in gaps
+    )
+    text = f"off by {size:.2g}"
+    if math.isfinite(relative):
+        text += f", relative {relative:.2g}"
+    return f"{reason} ({text})"
+
+
+@dataclass
+class _Element:
+    """One compared number: key (and index in its array), expected, returned."""
+
+    key: str
+    index: int | None
+    want: float
+    have: float
+    float32: bool  # the value came as single precision
+
+    @property
+    def name(self) -> str:
+        return self.key if self.index is None else f"{self.key}[{self.index}]"
+
+
+def _named_value(named: Mapping[str, object], mistake_id: str, index) -> float | None:
+    """The value a mistake gives for one element (None: not given for this key)."""
+    if mistake_id not in named or callable(named[mistake_id]):
+        return None
+    value = np.asarray(named[mistake_id], dtype=float)
+    return float(value[index] if index is not None and value.ndim else value)
+
+
+def _whole_match(
+    elements: list[_Element], named_mistakes, rtol: float, atol: float
+) -> str | None:
+    """The one mistake whose values match every compared element, or None.
+
+    A mistake gives, for each element, its named value, or the expected value
+    where it names none or one within 1e-6 of it (a value printed to 6 digits
+    cannot be told from the expected one: it does not change that one); it must
+    change one at least. It matches when every
+    returned value is within a tolerance of it that tells it from its neighbours
+    (the expected value and the other mistakes' values): a quarter of the distance
+    to the nearest one, and at most _KNOWN_RTOL. Two mistakes that match alike
+    (the same values) name neither.
+    """
+    ids = list(dict.fromkeys(m for named in named_mistakes.values() for m in named))
+    values = {
+        mistake_id: [
+            _named_value(named_mistakes.get(e.key, {}), mistake_id, e.index)
+            for e in elements
+        ]
+        for mistake_id in ids
+    }
+    for mine in values.values():
+        for position, element in enumerate(elements):
+            if mine[position] is not None and _close(
+                element.want, mine[position], _UNCHANGED_RTOL, 1e-15
+            ):
+                mine[position] = None
+    matches = []
+    for mistake_id in ids:
+        mine = values[mistake_id]
+        if all(value is None for value in mine):
+            continue
+        distance, ok = 0.0, True
+        for position, element in enumerate(elements):
+            value = element.want if mine[position] is None else mine[position]
+            neighbours = [element.want] + [
+                other[position]
+                for other_id, other in values.items()
+                if other_id != mistake_id and other[position] is not None
+            ]
+            gaps = [abs(value - n) for n in neighbours if abs(value - n) > 0]
+            tolerance = atol + rtol * abs(value)
+            if gaps:
+                known = min(_KNOWN_RTOL * abs(value) + 1e-12, 0.25 * min(gaps))
+                tolerance = max(tolerance, known)
+            gap = abs(element.have - value)
+            if not gap <= tolerance:
+                ok = False
+                break
+            distance += gap
+        if ok:
+            matches.append((distance, mistake_id))
+    matches.sort()
+    if not matches:
+        return None
+    if len(matches) > 1 and values[matches[0][1]] == values[matches[1][1]]:
+        return None  # two mistakes give these values: name neither
+    return matches[0][1]
+
+
+def _ratio_slip(element: _Element) -> str | None:
+    """The ratio slip (sign, factor 2) that gives this value, if one does."""
+    if element.want == 0:
+        return None
+    for mistake_id, ratio in RATIO_SLIPS.items():
+        if _close(ratio * element.want, element.have, _KNOWN_RTOL, 1e-12):
+            return mistake_id
+    return None
+
+
+def _swapped_with(element: _Element, others: list[_Element]) -> _Element | None:
+    """Another wrong element whose expected value this one holds, and back."""
+    for other in others:
+        if other is element or _close(element.want, other.want, 1e-6, 1e-12):
+            continue
+        if _close(other.want, element.have, 1e-9, 1e-12) and _close(
+            element.want, other.have, 1e-9, 1e-12
+        ):
+            return other
+    return None
+
+
+def _single_precision(wrong: list[_Element]) -> bool:
+    """Every wrong value is the expected one to float32's precision, and came as
+    float32 (or is a float32 number exactly)."""
+    close = all(_close(e.want, e.have, _FLOAT32_RTOL, 1e-12) for e in wrong)
+    as_float32 = all(e.float32 or float(np.float32(e.have)) == e.have for e in wrong)
+    return bool(wrong) and close and as_float32
+
+
+def _explain(
+    wrong: list[_Element], named_mistakes, rtol, atol, elements, findings
+) -> None:
+    """Add a finding for every wrong element: a mistake only when it is that one."""
+    whole = _whole_match(elements, named_mistakes, rtol, atol)
+    if whole is not None:
+        for e in wrong:
+            findings.add(e.key, whole, CATALOGUE[whole].name, e.index)
+        return
+    if _single_precision(wrong):
+        for e in wrong:
+            findings.add(e.key, "float32", CATALOGUE["float32"].name, e.index)
+        return
+    for e in wrong:
+        other = _swapped_with(e, wrong)
+        slip = None if other else _ratio_slip(e)
+        if other is not None:
+            name = CATALOGUE["values-swapped"].name
+            findings.add(
+                e.key, "values-swapped", f"{name} (with {other.name})", e.index
+            )
+        elif slip:
+            findings.add(e.key, slip, CATALOGUE[slip].name, e.index)
+        else:
+            findings.add_gap(e.key, e.index, e.want, e.have)
+
+
+def _is_float32(value: object) -> bool:
+    return getattr(value, "dtype", None) == np.float32
+
+
+def _compare_number(key, want, have, named, rtol, atol, findings: _Findings):
+    """One expected number against what was returned under key: its element, or
+    None when it is not one number (then the finding is added here)."""
     number = None if have is _MISSING else _as_number(have)
     ok = number is not None and _close(float(want), number, rtol, atol)
     findings.rows.append((key, _format(want), _format(have), "✓" if ok else "✗"))
     findings.values += 1
-    if ok:
-        return
     if have is _MISSING:
         findings.add(key, None, f"missing from what {findings.what} returned")
-    else:
-        findings.add(key, *_diagnose(float(want), have, named))
+        return None
+    for mistake_id, value in named.items():
+        if callable(value) and not ok and value(have):
+            findings.add(key, mistake_id, CATALOGUE[mistake_id].name)
+            return None
+    if number is None:
+        findings.add(key, None, f"expected one number, got {_describe(have)}")
+        return None
+    if math.isnan(number):
+        findings.add(key, None, "got NaN (look for 0/0 or an overflow in exp)")
+        return None
+    if math.isinf(number):
+        findings.add(key, None, "got infinity (look for an overflow in exp)")
+        return None
+    return [_Element(key, None, float(want), number, _is_float32(have))]
 
 
-def _compare_array(key, want, have, named, rtol, atol, findings: _Findings) -> None:
-    """An expected 1-D array against what was returned under key, element-wise."""
+def _compare_array(key, want, have, named, rtol, atol, findings: _Findings):
+    """An expected 1-D array against what was returned under key: its elements,
+    or None when it is not such an array (then the finding is added here)."""
     findings.values += len(want)
     if have is _MISSING:
         findings.rows.append((key, _short(want), "(missing)", "✗"))
         findings.add(key, None, f"missing from what {findings.what} returned")
-        return
+        return None
     for mistake_id, value in named.items():
         if callable(value) and value(have):
             findings.rows.append((key, _short(want), _describe(have), "✗"))
             findings.add(key, mistake_id, CATALOGUE[mistake_id].name)
-            return
+            return None
     try:
         array = np.asarray(have, dtype=float)
     except (TypeError, ValueError):
@@ -209,16 +367,37 @@ def _compare_array(key, want, have, named, rtol, atol, findings: _Findings) -> N
     if isinstance(have, (str, bytes)) or array is None or array.shape != want.shape:
         findings.rows.append((key, _short(want), _describe(have), "✗"))
         findings.add(key, None, f"expected {len(want)} values, got {_describe(have)}")
-        return
+        return None
     ok = [_close(w, g, rtol, atol) for w, g in zip(want, array)]
     if all(ok):
         findings.rows.append((key, _short(want), _short(array), "✓"))
-        return
-    for index, (w, g, good) in enumerate(zip(want, array, ok)):
-        element = f"{key}[{index}]"
-        findings.rows.append((element, repr(float(w)), repr(float(g)), "✓✗"[not good]))
-        if not good:
-            findings.add(key, *_diagnose(float(w), float(g), named, index), index)
+    else:
+        for index, (w, g, good) in enumerate(zip(want, array, ok)):
+            element = f"{key}[{index}]"
+            row = (element, repr(float(w)), repr(float(g)), "✓✗"[not good])
+            findings.rows.append(row)
+    single = _is_float32(have)
+    return [
+        _Element(key, index, float(w), float(g), single)
+        for index, (w, g) in enumerate(zip(want, array))
+    ]
+
+
+def _compare(got, expected, named_mistakes, rtol, atol, what):
+    """Compare every expected key: (findings, the numeric elements, wrong ones)."""
+    findings = _Findings(what)
+    elements: list[_Element] = []
+    for key, want in expected.items():
+        want_array = np.asarray(want, dtype=float)
+        if want_array.ndim > 1:
+            raise ValueError(f"{key}: expected values must be numbers or 1-D arrays")
+        compare = _compare_number if want_array.ndim == 0 else _compare_array
+        have = got.get(key, _MISSING)
+        named = named_mistakes.get(key, {})
+        compared = compare(key, want_array, have, named, rtol, atol, findings)
+        elements.extend(compared or [])
+    wrong = [e for e in elements if not _close(e.want, e.have, rtol, atol)]
+    return findings, elements, wrong
 
 
 def check_values(
@@ -229,6 +408,7 @@ def check_values(
     rtol: float = 1e-9,
     atol: float = 1e-12,
     mistakes: Mapping[str, Mapping[str, object]] | None = None,
+    accepted: Mapping[str, Mapping[str, object]] | None = None,
     quiet: bool = False,
     hint: str = "",
 ) -> None:
@@ -239,7 +419,13 @@ def check_values(
     what: what was called, shown as the table's title and the message's start.
     mistakes: name -> {mistake id: what that mistake gives}: a number, an array (one
       value per element) or a function of the returned value that says whether it is
-      that mistake. Named mistakes are tried first, then the ratio slips.
+      that mistake. A mistake is named only when the whole result matches it (every
+      compared value; where it gives none for a key, it leaves that key as
+      expected). Otherwise a wrong value is named by the generic slips (single
+      precision for the whole result; then per value: a flipped sign or factor 2,
+      two values swapped), or said to differ, and by how much.
+    accepted: other correct results, {what it is: expected values}: got passes when
+      it matches one of them wholly (e.g. the Adam paper's form of the update).
     quiet: print the table only when something differs.
     hint: printed after what to look at, when something differs.
     """
@@ -251,15 +437,19 @@ def check_values(
         )
         print(message)
         raise CheckFailed(message)
-    findings = _Findings(what)
-    for key, want in expected.items():
-        want_array = np.asarray(want, dtype=float)
-        compare = _compare_number if want_array.ndim == 0 else _compare_array
-        if want_array.ndim > 1:
-            raise ValueError(f"{key}: expected values must be numbers or 1-D arrays")
-        have = got.get(key, _MISSING)
-        named = named_mistakes.get(key, {})
-        compare(key, want_array, have, named, rtol, atol, findings)
+    findings, elements, wrong = _compare(
+        got, expected, named_mistakes, rtol, atol, what
+    )
+    if (wrong or findings.groups) and accepted:
+        for form, values in accepted.items():
+            alternative = _compare(got, values, {}, rtol, atol, what)
+            if not alternative[2] and not alternative[0].groups:
+                findings = alternative[0]
+                findings.rows = [(*row[:3], "✓") for row in findings.rows]
+                wrong, what = [], f"{what} ({form})"
+                break
+    if wrong:
+        _explain(wrong, named_mistakes, rtol, atol, elements, findings)
     found = findings.found()
     if found or not quiet:
         _print_table(what, findings.rows)
@@ -361,6 +551,64 @@ def check_unchanged(
         print(f"{by} left {name} unchanged ✓")
 
 
+def check_uses_arguments(
+    got: object,
+    same_as: Mapping[str, tuple[str, Mapping[str, object]]],
+    *,
+    what: str,
+    keys: Sequence[str],
+) -> None:
+    """Raise CheckFailed naming a mistake when got is, on every key, what the
+    function gives where it ignores an argument.
+
+    same_as: {mistake id: (where, the function's own result there)}, e.g.
+      {"forward-reads-global-w": ("with w = 0.1 everywhere", result)}: results of
+      the same function at inputs where a correct one gives other values on every
+      one of `keys`, so only a function that ignores that argument gives them
+      again. A third item, (where, result, keys), compares those keys instead.
+    """
+    if not isinstance(got, Mapping):
+        message = f"{what} should give a dict of values, got {_describe(got)}"
+        print(message)
+        raise CheckFailed(message)
+    for mistake_id, (where, other, *compared) in same_as.items():
+        if _same_result(got, other, compared[0] if compared else keys):
+            fail(what, "", mistake_id, f"it gives the same values {where}")
+
+
+def _same_result(got: Mapping, other: object, keys: Sequence[str]) -> bool:
+    """Every key is in both, as numbers within 1e-5 of each other (printed values
+    copied by hand agree to about 6 digits)."""
+    if not isinstance(other, Mapping) or not all(k in got and k in other for k in keys):
+        return False
+    for key in keys:
+        mine, theirs = _as_number(got[key]), _as_number(other[key])
+        if mine is None or theirs is None or not _close(theirs, mine, 1e-5, 1e-12):
+            return False
+    return True
+
+
+def check_repeatable(
+    first: object, again: object, *, what: str, mistake_id: str
+) -> None:
+    """Raise CheckFailed naming mistake_id when a second call with the same
+    arguments gave another result than the first (first, again: the results)."""
+    if not repeated(first, again):
+        fail(what, "", mistake_id, "a second call with the same arguments gave others")
+
+
+def repeated(first: object, again: object) -> bool:
+    """Whether two results are equal, item by item (arrays equal, NaN to NaN)."""
+    if isinstance(first, (tuple, list)) and isinstance(again, (tuple, list)):
+        return len(first) == len(again) and all(
+            repeated(a, b) for a, b in zip(first, again)
+        )
+    try:
+        return _same_values(first, again)
+    except (TypeError, ValueError):
+        return True  # not numbers: what they are is for the checks after this one
+
+
 def _same_values(before: object, after: object) -> bool:
     """Equal shapes and values, NaN equal to NaN where the values are numbers."""
     before, after = np.asarray(before), np.asarray(after)
@@ -407,7 +655,14 @@ def check_below(
 
 
 def gradient_check_by_weight(
-    gradient_checking: Callable, x, y, w, eps: float, *, limit: float = 1e-6
+    gradient_checking: Callable,
+    x,
+    y,
+    w,
+    eps: float,
+    *,
+    limit: float = 1e-6,
+    total: object = None,
 ) -> dict[str, float]:
     """Your gradient_checking, run for one weight at a time: which dw is off?
 
@@ -417,6 +672,10 @@ def gradient_check_by_weight(
     with its own estimate: |dw_i − approx_i| / (|dw_i| + |approx_i|). It uses the
     forward_propagation and backward_propagation that gradient_checking itself
     calls (the notebook's). Prints a table; returns {"dw1": error, ...}.
+
+    total: gradient_checking's own result for all nine weights at once, shown as
+    the table's last row; when every weight alone passes and the total does not,
+    it says so, so the table and the total tell the same story.
     """
     names = gradient_checking.__globals__
     forward, backward = names["forward_propagation"], names["backward_propagation"]
@@ -455,9 +714,20 @@ def gradient_check_by_weight(
         gradient = float(analytic[key])
         ok = error < limit or (gradient == 0 and math.isnan(error))
         rows.append((key, f"{gradient:+.6e}", f"{error:.1e}", "✓" if ok else "✗"))
+    together = _as_number(total)
+    if together is not None:
+        mark = "✓" if together < limit else "✗"
+        rows.append(("all nine", "", f"{together:.1e}", mark))
     header = ("weight", "your dw", f"error alone (eps {eps:g})", "ok")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
     print("Each weight on its own: your dw against its centered difference")
     for row in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    alone_ok = all(row[3] == "✓" for row in rows[: len(errors)])
+    if together is not None and alone_ok and not together < limit:
+        print(
+            "Every weight passes alone, but not all nine at once: look at how your "
+            "gradient_checking moves w (a step left in w, or one weight's step still "
+            "there when the next weight moves)."
+        )
     return errors

@@ -24,8 +24,9 @@ A failure message (CheckFailed's text) reads::
 
 where WHAT says what was called, KEY is the value's name ("dw3"; "w[0, 2]" for
 elements of an array) and REASON is a mistake's name when the wrong value matches a
-known mistake, or a plain diagnosis ("different value", "missing from what ...
-returned", "got NaN (...)", "expected one number, got ..."). A mistake's name may be
+known mistake, or a plain diagnosis ("different value (off by 0.0021, relative
+1.5e-05)", "missing from what ... returned", "got NaN (...)", "expected one number,
+got ..."). A mistake's name may be
 followed by more advice in parentheses. The checks also print the table and a
 "What to look at:" block with the same "KEY: REASON" lines (under the first line of
 each mistake: its meaning and where it is taught); CheckFailed carries the same
@@ -44,7 +45,8 @@ Recognised(mistake, key, label):
              sign, factor 2, ...), which mean something different on every key
              ("dw3: the sign is flipped" and "dw5: the sign is flipped" are two), with
              KEY without its element indices ("w: the sign is flipped"); "KEY:
-             REASON" when mistake is None. A student counts once per label.
+             REASON" when mistake is None ("dw3: different value", without by how
+             much). A student counts once per label.
 """
 
 from __future__ import annotations
@@ -111,12 +113,22 @@ _ENTRIES = (
      "The function changed an array or dict it was given (w[i] += eps, m *= beta1, "
      "a new key in forward_dict) instead of working on a copy, so the caller's "
      "values changed under it.",
-     "the function's docstring (“not changed”) and 04 · Your task: "
-     "gradient_checking (w.copy())"),
+     "the function's docstring (“not changed”): work on a copy, e.g. "
+     "w = np.array(w, dtype=float)"),
     ("list-arithmetic", "", "arithmetic on a Python list (convert it first)",
      "A list argument was used in arithmetic (0.5 * list, list − list), which Python "
      "does not do element by element; np.asarray(w, dtype=float) makes it an array.",
      "the function's docstring (“array or list”)"),
+    ("float32", "", "computed in single precision (float32)",
+     "The values agree with the expected ones to about 7 significant digits only, "
+     "as float32 arithmetic gives: somewhere the numbers became np.float32, while "
+     "the course computes in float64, NumPy's default.",
+     "the function's docstring (numbers are float64)"),
+    ("values-swapped", "", "two values swapped",
+     "Each of two keys (or elements) holds the value the other should, e.g. the "
+     "gradient of w4 under dw5 and back, or w[4] where w[3] belongs.",
+     "the derivation above the exercise (which value goes where; the code counts "
+     "from 0: w1 is w[0])"),
     # --- 01 the sigmoid -------------------------------------------------------------
     ("sigmoid-sign-flipped", SIG, "the sign in exp is flipped (that is σ(−z))",
      "e^z instead of e^(−z) computes σ(−z) = 1 − σ(z): the sigmoid mirrored left to "
@@ -244,6 +256,11 @@ _ENTRIES = (
      "gradient_checking returns the relative error of the whole vector, "
      "‖dW − dW_approx‖ / (‖dW‖ + ‖dW_approx‖), not an array of nine ratios.",
      "04 · One number for all nine weights"),
+    ("sum-norm-denominator", GC, "divides by ‖dW + dW_approx‖, not ‖dW‖ + ‖dW_approx‖",
+     "The norm of the sum is close to the sum of the norms only while the two "
+     "vectors point the same way, so the error passes where the gradients agree and "
+     "is far off (up to infinite) where they do not.",
+     "04 · One number for all nine weights"),
     # --- 05 optimizers: the update rules --------------------------------------------
     ("vanilla-uphill", OPT, "steps uphill (w + η·g)",
      "The gradient points uphill; gradient descent subtracts it: w − η·g.",
@@ -274,6 +291,10 @@ _ENTRIES = (
     ("adam-eps-inside-sqrt", OPT, "eps inside the square root",
      "√(v̂ + ε) instead of √v̂ + ε: a small difference that PyTorch's Adam does not "
      "make.",
+     "05 · Three update rules (Adam)"),
+    ("adam-eps-ignored", OPT, "uses eps = 1e-8 whatever eps it is given",
+     "adam_update adds the eps it was given to √v̂; a fixed 1e-8 is right only for "
+     "the default.",
      "05 · Three update rules (Adam)"),
     ("momentum-factor-for-0.9", OPT, "the factor for γ = 0.9, not for γ = 0.5",
      "The answer repeats the text's example (10 for γ = 0.9) instead of solving "
@@ -314,6 +335,18 @@ _ENTRIES = (
      "epoch_losses holds the mean over all points of each epoch, not the loss of the "
      "last point.",
      "05 · Your task: the training loop (epoch_losses)"),
+    ("train-skips-last-point", OPT, "the epoch's last point is skipped",
+     "range(len(X) - 1) visits n − 1 points: every epoch leaves the last one out, "
+     "its update and its loss.",
+     "05 · Your task: the training loop"),
+    ("train-random-order", OPT, "visits the points in a random order",
+     "train visits the points in their order, X[0] first, every epoch; a shuffled "
+     "order gives another result at every call.",
+     "05 · Your task: the training loop"),
+    ("train-state-kept-between-calls", OPT, "the optimizer state is kept between calls",
+     "The velocity, m, v and t start at zero in every call of train (variables of "
+     "the call); kept in globals, a second call starts where the first one ended.",
+     "05 · Your task: the training loop (the optimizer state)"),
     ("train-hyperparameters-ignored", OPT,
      "the hyperparameters are not passed to the update",
      "train(..., gamma=0.5) must call momentum_update with gamma=0.5 (and Adam with "
@@ -334,9 +367,10 @@ RATIO_SLIPS: dict[str, float] = {
 
 # Diagnoses that find a value wrong without naming a mistake (see recognise).
 _UNNAMED = re.compile(
-    r"different value|missing from what .+ returned|got NaN \(.+\)"
+    r"different value(?: \([^()]*\))?|missing from what .+ returned|got NaN \(.+\)"
     r"|got infinity \(.+\)|expected (?:one number|\d+ values), got .+"
 )
+_DIFFERENT = "different value"
 _BY_NAME = {mistake.name: mistake for mistake in CATALOGUE.values()}
 _NAMES_LONGEST_FIRST = sorted(_BY_NAME, key=len, reverse=True)
 _AFTER_NAME = (" (", ":", ".", ",")  # what may follow a name
@@ -434,6 +468,9 @@ def recognise(message: str) -> list[Recognised]:
         for match in _UNNAMED.finditer(segment):
             key = _key_before(segment, match.start())
             if key and match.end() == len(segment):
-                add(None, key, match.group(0))
+                reason = match.group(0)
+                if reason.startswith(_DIFFERENT):  # counted without by how much
+                    reason = _DIFFERENT
+                add(None, key, reason)
                 break
     return results
