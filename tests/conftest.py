@@ -120,7 +120,10 @@ def pytest_collection_modifyitems(config, items) -> None:
     worker. Tests that share nothing are spread one by one. The slow groups come
     first, the largest first, then the slow tests alone, then the fast ones: the
     workers take them in this order (--no-loadscope-reorder), so that no long
-    class is left to start when the other worker has nothing more to do."""
+    class is left to start when the other worker has nothing more to do. Without
+    xdist (one process), nothing changes."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker
+        return
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
