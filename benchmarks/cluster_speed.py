@@ -1,13 +1,18 @@
 """Grading on a Dask cluster: scaling, the cluster against local, the coordinator.
 
     .venv/bin/python benchmarks/cluster_speed.py [--students 10] [--coordinator 100,300]
+        [--before REV] [--coordinator-only] [--repeats 3]
 
 In one run on this machine:
 1. the coordinator's own CPU per student: `grade_class` with a runner that returns a
    real student's outcome (five notebooks and the files made of them, unpickled as
    if it came from a worker) for every student of a class of N1 and of N2 students; the
    difference divided by N2 - N1 is the cost per student (target <= 10 ms), the rest
-   is the run's fixed cost (course, report);
+   is the run's fixed cost (course, report). With --before REV (a git revision, e.g.
+   ed9eebb, before the feedback pages lost nine tenths of their weight), the same
+   outcome with the files the grader of REV made for that student (graded by REV's
+   code, in a copy of REV's tree) is measured side by side, repeat by repeat: the
+   coordinator's code is this one in both, only what it writes differs;
 2. the same class (solved students, all five notebooks) graded through
    `python -m grader grade --scheduler` on a loopback cluster with one `dask worker`
    and with two (target: two >= 1.8x one), and locally with the default --jobs
@@ -42,7 +47,7 @@ from tests.support import write_notebook  # noqa: E402
 
 NOTEBOOKS_PER_STUDENT = len(NOTEBOOKS)
 PROJECTED_NOTEBOOKS = 50_000
-REPEATS = 3
+REPEATS = 3  # runs of each class size, the least counts (--repeats)
 
 
 def write_class(folder: Path, students: int) -> Path:
@@ -97,31 +102,124 @@ def renamed(outcome: StudentOutcome, student: str) -> StudentOutcome:
     )
 
 
-def coordinator_cpu(
-    scratch: Path, sizes: tuple[int, int]
-) -> tuple[dict[int, tuple[float, float]], int]:
-    """Coordinator CPU seconds of a whole run, (user, system), per class size, and
-    the bytes of files one student's outcome carries."""
+def captured_outcome(scratch: Path) -> StudentOutcome:
+    """One solved student graded for real by this grader, as a worker returns it."""
     one = write_class(scratch / "one", 1)
     capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
     grade_class(one, scratch / "capture", progress=False, runner=capture)
     assert capture.outcome is not None and capture.outcome.files, "no files captured"
-    student_bytes = sum(len(data) for data in capture.outcome.files.values())
-    seconds = {}
+    return capture.outcome
+
+
+# Run in a copy of another revision's tree, with that tree first on sys.path: its
+# grader grades one solved student and pickles the files it would send.
+CAPTURE_FILES = """
+import pickle, sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from benchmarks.cluster_speed import Capture, write_class
+from grader.course import COURSE
+from grader.grading.grade import grade_class
+from grader.grading.out import OutFolder
+scratch = Path(sys.argv[1])
+capture = Capture(OutFolder(scratch / "capture").prepare(COURSE))
+grade_class(write_class(scratch / "one", 1), scratch / "capture", progress=False,
+            runner=capture)
+Path(sys.argv[2]).write_bytes(pickle.dumps(capture.outcome.files))
+"""
+
+
+def files_of_revision(revision: str, scratch: Path) -> dict[str, bytes]:
+    """The files the grader of `revision` makes for one solved student."""
+    tree = scratch / "tree"
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    pickled = scratch / "files.pickle"
+    subprocess.run(
+        [sys.executable, "-c", CAPTURE_FILES, str(scratch / "work"), str(pickled)],
+        cwd=tree, check=True, env={**os.environ, "PYTHONPATH": str(tree)},
+    )  # fmt: skip
+    return pickle.loads(pickled.read_bytes())
+
+
+def coordinator_cpu(
+    scratch: Path,
+    sizes: tuple[int, int],
+    outcomes: dict[str, StudentOutcome],
+    repeats: int = REPEATS,
+) -> dict[str, dict[int, tuple[float, float]]]:
+    """Coordinator CPU seconds of a whole run, (user, system), per outcome (by
+    label) and class size: the least of `repeats` runs, the outcomes taking turns."""
+    seconds: dict[str, dict[int, tuple[float, float]]] = {}
     for size in sizes:
         submissions = write_class(scratch / f"class-{size}", size)
-        runner = Canned(capture.outcome, [f"s{i:05d}" for i in range(size)])
-        runs = []
-        for repeat in range(REPEATS):  # the least of a few: the machine is shared
-            out = scratch / f"out-{size}-{repeat}"
-            OutFolder(out).prepare(COURSE)  # the course build is once per course
-            start = os.times()
-            grade_class(submissions, out, progress=False, runner=runner)
-            end = os.times()
-            runs.append((end.user - start.user, end.system - start.system))
-            shutil.rmtree(out)
-        seconds[size] = min(runs, key=sum)
-    return seconds, student_bytes
+        students = [f"s{i:05d}" for i in range(size)]
+        runners = {
+            label: Canned(outcome, students) for label, outcome in outcomes.items()
+        }
+        runs: dict[str, list[tuple[float, float]]] = {label: [] for label in outcomes}
+        for repeat in range(repeats):  # the least of a few: the machine is shared
+            # Each outcome first in turn, and the disk's dirty pages written out
+            # before each run: the kernel's writeback of one run's files (and its
+            # reclaim of the page cache) is not charged to the next.
+            order = list(runners.items())
+            for label, runner in order if repeat % 2 == 0 else order[::-1]:
+                out = scratch / f"out-{size}-{label}-{repeat}"
+                OutFolder(out).prepare(COURSE)  # the course build is once per course
+                os.sync()
+                start = os.times()
+                grade_class(submissions, out, progress=False, runner=runner)
+                end = os.times()
+                runs[label].append((end.user - start.user, end.system - start.system))
+                shutil.rmtree(out)
+        for label, times in runs.items():
+            seconds.setdefault(label, {})[size] = min(times, key=sum)
+    return seconds
+
+
+def print_coordinator(
+    sizes: tuple[int, int],
+    seconds: dict[str, dict[int, tuple[float, float]]],
+    outcomes: dict[str, StudentOutcome],
+) -> dict[str, tuple[float, float]]:
+    """Each outcome's runs, cost per student and fixed cost; returns label ->
+    (CPU seconds per student, fixed seconds per run)."""
+    more = sizes[1] - sizes[0]
+    costs = {}
+    for label, cpu in seconds.items():
+        files = outcomes[label].files
+        pages = sum(
+            len(data) for path, data in files.items() if path.startswith("feedback/")
+        )
+        print(
+            f"   {label}: a student's files {sum(map(len, files.values())) / 2**20:.2f}"
+            f" MB, of them feedback pages {pages / 2**20:.2f} MB"
+        )
+        user = (cpu[sizes[1]][0] - cpu[sizes[0]][0]) / more
+        system = (cpu[sizes[1]][1] - cpu[sizes[0]][1]) / more
+        per_student = user + system
+        fixed = sum(cpu[sizes[0]]) - per_student * sizes[0]
+        for size, (user_s, system_s) in cpu.items():
+            print(
+                f"     {size:>5} students: {user_s:6.2f} s user + {system_s:.2f} s "
+                f"system = {1000 * (user_s + system_s) / size:.1f} ms per student "
+                "for the whole class"
+            )
+        print(
+            f"     per student: {1000 * per_student:.1f} ms CPU (target <= 10): "
+            f"{1000 * user:.1f} ms user, {1000 * system:.1f} ms system (mostly the "
+            f"kernel writing the files; varies with the disk's load); fixed per "
+            f"run: {fixed:.1f} s"
+        )
+        costs[label] = (per_student, fixed)
+    if len(costs) == 2:
+        (_, (before, _)), (_, (after, _)) = costs.items()
+        print(f"   before / after, per student: {before / after:.2f}")
+    return costs
 
 
 # --- 2. the cluster -------------------------------------------------------------------
@@ -150,27 +248,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--coordinator", default="100,300")
+    parser.add_argument(
+        "--before", help="a git revision whose grader's files to compare with"
+    )
+    parser.add_argument(
+        "--coordinator-only", action="store_true", help="part 1 only (no cluster)"
+    )
+    parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args()
     sizes = tuple(int(n) for n in args.coordinator.split(","))
     scratch = Path(tempfile.mkdtemp(prefix="cluster-speed-"))
     try:
         print(f"1. coordinator, canned outcomes, classes of {sizes[0]} and {sizes[1]}")
-        cpu, student_bytes = coordinator_cpu(scratch / "coordinator", sizes)
-        more = sizes[1] - sizes[0]
-        user = (cpu[sizes[1]][0] - cpu[sizes[0]][0]) / more
-        system = (cpu[sizes[1]][1] - cpu[sizes[0]][1]) / more
-        per_student = user + system
-        fixed = sum(cpu[sizes[0]]) - per_student * sizes[0]
-        for size, (user_s, system_s) in cpu.items():
-            print(
-                f"   {size:>5} students: {user_s:6.2f} s user + {system_s:.2f} s system"
-            )
-        print(
-            f"   per student: {1000 * per_student:.1f} ms CPU (target <= 10): "
-            f"{1000 * user:.1f} ms user, {1000 * system:.1f} ms system (the kernel "
-            f"writing {student_bytes / 2**20:.1f} MB of files; varies with the disk's "
-            f"load); fixed per run: {fixed:.1f} s"
-        )
+        now = captured_outcome(scratch / "now")
+        outcomes = {"now": now}
+        if args.before:
+            files = files_of_revision(args.before, scratch / "before")
+            before = dataclasses.replace(now, files=files)
+            outcomes = {f"before ({args.before})": before, "now": now}
+        cpu = coordinator_cpu(scratch / "coordinator", sizes, outcomes, args.repeats)
+        per_student, fixed = print_coordinator(sizes, cpu, outcomes)["now"]
+        if args.coordinator_only:
+            return
 
         students = args.students
         submissions = write_class(scratch / "class", students)

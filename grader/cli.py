@@ -91,7 +91,10 @@ def grade_command(args: argparse.Namespace) -> int:
         print(f"\nNOTE: {note}")
     print(f"\ngrades:   {args.out / 'grades.csv'}")
     print(f"tests:    {args.out / 'tests.csv'}")
-    print(f"feedback: {args.out / 'feedback'}/<student>/<notebook>.html")
+    print(
+        f"feedback: {args.out / 'feedback'}/<student>/index.html (a page per student, "
+        "linking one per notebook)"
+    )
     print(f"report:   {args.out / 'report.html'}")
     if args.db:
         print(f"gradebook (nbgrader export / formgrader from {args.out}): {args.db}")

@@ -44,6 +44,8 @@ CELL_LIMIT_FACTOR = 20
 CELL_LIMIT_FLOOR = 10.0
 SOURCE_DIR = REPO / "source" / ASSIGNMENT
 RELEASE_DIR = REPO / "release" / ASSIGNMENT
+# The ungraded tour, outside the assignment (it opens with the Colab setup cell too).
+START_HERE = REPO / "notebooks" / "00_start_here.ipynb"
 CONFIG_FILE = REPO / CONFIG_NAME
 COURSE_FILE = REPO / "course.toml"
 

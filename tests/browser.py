@@ -8,6 +8,7 @@ reads the saved file back from disk; its page stays open for the slider tests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,12 +19,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import Browser, Locator, Page, Playwright
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    Route,
+    sync_playwright,
+)
 
 from grader.course import HELPER_PACKAGE, NOTEBOOKS, RELEASE_DIR, REPO
 from grader.demo.submissions import solved
@@ -225,6 +236,19 @@ def launch_chromium(playwright: Playwright) -> Browser:
     )
 
 
+@contextlib.contextmanager
+def headless_chromium() -> Iterator[Browser]:
+    """Debian's Chromium for a module's tests (a missing one fails the test)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-dev`", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @dataclass
 class Run:
     """A notebook after Run All and Ctrl+S: its open page and the file saved."""
@@ -389,3 +413,47 @@ def drag_slider(page: Page, label: str, position: float) -> None:
     page.mouse.down()
     page.mouse.move(x + (position - now) / (high - low) * width, y, steps=8)
     page.mouse.up()
+
+
+# axe-core, the accessibility engine, as the pip package axe-playwright-python
+# bundles it (pinned in requirements-dev.txt): the WCAG 2.1 A and AA rules.
+AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations on the open page, one line each:
+    the rule, how many elements, the first element and what is wrong with it.
+    (Playwright evaluates the script through the DevTools protocol, which the
+    page's Content-Security-Policy does not govern.)"""
+    page.evaluate(AXE_SCRIPT)
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        WCAG_21_AA,
+    )
+    lines = []
+    for violation in found["violations"]:
+        node = violation["nodes"][0]
+        checks = node.get("any", []) + node.get("all", []) + node.get("none", [])
+        why = "; ".join(check["message"] for check in checks)
+        count = len(violation["nodes"])
+        lines.append(f"{violation['id']} ({count}): {node['html'][:200]}: {why}")
+    return lines
+
+
+def offline_context(browser: Browser, **options) -> tuple[BrowserContext, list[str]]:
+    """A browser context with the network off: every request that is not a file
+    on disk is aborted and listed (the second value)."""
+    context = browser.new_context(offline=True, **options)
+    requested: list[str] = []
+
+    def only_files(route: Route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requested.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    return context, requested

@@ -709,6 +709,54 @@ STAGE_INDEPENDENCE = {
 }
 
 
+@dataclass(frozen=True)
+class InputOverwrite:
+    """Work that earns nothing, but overwrites in place the arrays a graded test
+    hands it, so that expected values the test computed from them after the call
+    would match what it returns (issue 20). `honest` hands in the same answer
+    without the overwrite: both must score the same, which loses `lost`."""
+
+    student: str
+    honest: str
+    notebook: str
+    answers: Answers
+    honest_answers: Answers
+    lost: tuple[str, ...]
+
+
+TRAIN_DOES_NOTHING = """
+def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+    return np.array(w, dtype=float), np.zeros(epochs)
+"""
+# No training: the caller's data made to fit the starting weights instead (x = 0,
+# y = the prediction at x = 0, from the forward_propagation train is handed), so
+# that training on it would change nothing and every loss would be 0.
+TRAIN_OVERWRITES_DATA = """
+def train(X, y, w, optimizer, learning_rate, epochs=20, **hyperparameters):
+    X[:] = 0.0
+    y[:] = forward_propagation(np.zeros(5), 0.0, w)["dy_pred"] / 2
+    return np.array(w, dtype=float), np.zeros(epochs)
+"""
+GC_START = "    w = np.array(w, dtype=float)\n    analytic ="
+
+INPUT_OVERWRITES = [
+    InputOverwrite(
+        "bend-train-overwrites-data", "bend-train-does-nothing", OPT,
+        replace(OPT, "train", TRAIN_OVERWRITES_DATA),
+        replace(OPT, "train", TRAIN_DOES_NOTHING),
+        BOTH_TRAIN_TESTS,
+    ),
+    # the relative error at x = 0, computed in the caller's x or in a copy
+    InputOverwrite(
+        "bend-gc-overwrites-x", "bend-gc-at-zero", GC,
+        edit(GC, "gradient_checking", GC_START, "    x[:] = 0.0\n" + GC_START),
+        edit(GC, "gradient_checking", GC_START,
+             "    x = np.zeros(len(x))\n" + GC_START),
+        ("test_gradient_checking_values",),
+    ),
+]  # fmt: skip
+
+
 def variant_answers(answers: dict[str, str]) -> dict[str, str]:
     """CORRECT_VARIANTS' code as answer cells (dedented)."""
     return {gid: textwrap.dedent(code).strip() for gid, code in answers.items()}

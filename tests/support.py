@@ -23,7 +23,6 @@ from sqlalchemy.exc import SAWarning
 from grader.course import ASSIGNMENT, REPO, SOURCE_DIR
 from grader.demo.sample_class import notebook_bytes
 from grader.kernel.procfs import pids
-from grader.kernel.uids import LOCK_DIR
 from grader.model import Limits
 
 SAMPLE_LIMITS = Limits(cell_timeout=10, notebook_timeout=30)
@@ -48,13 +47,9 @@ class GradedSample:
 
 def short_temp_folder() -> Path:
     """A new folder in the system's temp folder, to be a run's TMPDIR (short: the
-    kernels' socket paths live there). Its grader-sandbox is the machine's: the
-    sandbox uids are leased through lock files in TMPDIR (grader.kernel.uids), and
-    a run with a folder of its own would take a uid another run holds."""
-    folder = Path(tempfile.mkdtemp(prefix="grader-test-"))
-    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
-    (folder / LOCK_DIR.name).symlink_to(LOCK_DIR, target_is_directory=True)
-    return folder
+    kernels' socket paths live there; the sandbox uids are leased machine-wide
+    whatever TMPDIR is, grader.kernel.uids)."""
+    return Path(tempfile.mkdtemp(prefix="grader-test-"))
 
 
 def run_cli(
@@ -78,6 +73,16 @@ def state_mtimes(out: Path) -> dict[str, int]:
 def course_stamp(out: Path) -> str:
     """The fingerprint of the course OUT was graded with."""
     return (out / ".grader" / "course.sha256").read_text()
+
+
+def grade_with_cli(submissions: Path, out: Path, jobs: int = 2) -> Path:
+    """`python -m grader grade SUBMISSIONS --out OUT --jobs N --quiet`, which must
+    succeed; OUT."""
+    result = run_cli(
+        "grade", submissions, "--out", out, "--jobs", jobs, "--quiet", timeout=900
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
 
 
 def limit_flags(limits: Limits) -> list[str]:

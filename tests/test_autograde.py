@@ -8,15 +8,18 @@ grader/nbx/trusted.py) grades every submission below:
   catalogue's name (read back with backprop_helper.mistakes.recognise), and keeps the
   rest of its credit;
 - correct answers written differently (pure Python, vectorized, lists): full marks;
-- correct work next to wrong functions pasted from earlier notebooks: full marks.
+- correct work next to wrong functions pasted from earlier notebooks: full marks;
+- work that overwrites the arrays a graded test hands it: what the same work scores
+  without the overwrite.
 
 Stock `nbgrader autograde` (hidden tests run in the student's kernel) grades, with
 the same expectations, what only it can show: that the course works in nbgrader's
 own pipeline, notebook by notebook: the untouched release, the answer key, one
-planted mistake per notebook and one student with wrong pasted earlier work. What
-each hidden test does in the student's namespace with every other case is run in
-this process by tests/test_notebooks.py (the same cases, the tests run as stock
-nbgrader runs them).
+planted mistake per notebook, one student with wrong pasted earlier work, and the
+students who overwrite a test's inputs (in the student's kernel, where stock runs
+the tests, nothing else shows what that does). What each hidden test does in the
+student's namespace with every other case is run in this process by
+tests/test_notebooks.py (the same cases, the tests run as stock nbgrader runs them).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from grader.demo.submissions import solved, untouched
 from grader.grading.grade import grade_class
 from tests.planted import (
     CORRECT_VARIANTS,
+    INPUT_OVERWRITES,
     PLANTED,
     STAGE_INDEPENDENCE,
     variant_answers,
@@ -63,6 +67,11 @@ def all_submissions(engine: str) -> dict[str, dict[str, object]]:
     for student, stem in STOCK_STAGE_INDEPENDENCE if stock else STAGE_INDEPENDENCE:
         answers = STAGE_INDEPENDENCE[(student, stem)]
         found[student] = {stem: solved(stem, answers())}
+    for case in INPUT_OVERWRITES:
+        found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
+        found[case.honest] = {
+            case.notebook: solved(case.notebook, case.honest_answers())
+        }
     return found
 
 
@@ -178,3 +187,21 @@ def test_correct_work_gets_full_marks(graded, full_marks):
     result = graded[student][stem]
     failing = {t.test: t.message for t in result.tests if t.points < t.max_points}
     assert not failing and result.score == result.max_score > 0
+
+
+@pytest.mark.parametrize(
+    ("engine", "case"),
+    engine_cases(INPUT_OVERWRITES, INPUT_OVERWRITES, ids=lambda case: case.student),
+)
+def test_overwriting_the_tests_inputs_gains_no_point(graded, case):
+    """Overwriting in place the arrays a graded test hands in (the data made to fit
+    what the answer returns) scores what the same answer without the overwrite
+    scores, test by test: expected values never come from what the student's code
+    can touch."""
+
+    def points(student: str) -> dict[str, float]:
+        return {test.test: test.points for test in graded[student][case.notebook].tests}
+
+    honest = points(case.honest)
+    assert all(honest[gid] == 0 for gid in case.lost), honest
+    assert points(case.student) == honest

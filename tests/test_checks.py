@@ -312,6 +312,32 @@ def test_single_precision_is_named_when_every_wrong_value_is_float32():
     assert CATALOGUE["float32"].name not in other
 
 
+def test_single_precision_is_named_for_float64_values_computed_from_float32_ones():
+    """A forward pass in float32 with a float64 target: exp, tanh and sigmoid come
+    as float32, the loss and dy_pred as float64 made from them; every wrong value
+    is float32's, so the whole result is named float32, not "different value"."""
+    exp, tanh, sigmoid, w9, y = 1.7, 0.93, 0.57, 0.8, 1.9
+    y_pred = np.float32(tanh) + np.float32(sigmoid) * np.float32(w9)
+    got = {
+        "exp": np.float32(exp),
+        "tanh": np.float32(tanh),
+        "sigmoid": np.float32(sigmoid),
+        "loss": (np.float64(y) - y_pred) ** 2,
+        "dy_pred": -2.0 * (np.float64(y) - y_pred),
+    }
+    assert got["loss"].dtype == np.float64
+    right = y - (tanh + sigmoid * w9)
+    want = {
+        "exp": exp, "tanh": tanh, "sigmoid": sigmoid,
+        "loss": right**2, "dy_pred": -2 * right,
+    }  # fmt: skip
+    message = failure(got, want)
+    for key in want:
+        assert problem(message, key) == CATALOGUE["float32"].name, message
+    no_float32 = {key: np.float64(value) for key, value in got.items()}
+    assert CATALOGUE["float32"].name not in failure(no_float32, want)
+
+
 def test_an_accepted_form_passes(capsys):
     """accepted={form: values}: another correct result passes and is said so."""
     check_values(

@@ -42,6 +42,7 @@ from grader.course import (
     NOTEBOOKS,
     RELEASE_DIR,
     SOURCE_DIR,
+    START_HERE,
     course_settings,
 )
 from grader.demo.submissions import solved, untouched
@@ -229,6 +230,13 @@ def printed(cell: nbformat.NotebookNode) -> str:
     )
 
 
+def uploaded(stem: str) -> nbformat.NotebookNode:
+    """What a student uploads: a notebook solved, or the (ungraded) tour."""
+    if stem == START_HERE.stem:
+        return nbformat.read(START_HERE, as_version=4)
+    return solved(stem)
+
+
 WHERE_FROM = nbformat.v4.new_code_cell(
     "import backprop_helper, google.colab\nprint(backprop_helper.__file__)"
 )
@@ -264,18 +272,19 @@ def test_test_venv_has_no_installed_helper():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", NOTEBOOKS)
+@pytest.mark.parametrize("stem", [START_HERE.stem, *NOTEBOOKS])
 def test_solved_notebook_uploaded_alone_to_colab_installs_helper_and_runs(
     stem, tmp_path, server, fake_colab
 ):
-    """On (stand-in) Colab, a solved notebook alone in a folder runs top to bottom:
-    the setup cell fetches the wheel once from BACKPROP_HELPER_URL, offline and
-    --no-deps, and backprop_helper is then imported from where pip put it."""
+    """On (stand-in) Colab, a solved notebook (or the tour) alone in a folder runs
+    top to bottom: the setup cell fetches the wheel once from BACKPROP_HELPER_URL,
+    offline and --no-deps, and backprop_helper is then imported from where pip put
+    it."""
     folder = tmp_path / "content"  # Colab's working folder: only the notebook
     folder.mkdir()
     site = tmp_path / "site"
     site.mkdir()  # as site-packages exists on Colab before the install
-    notebook = solved(stem)
+    notebook = uploaded(stem)
     nbformat.write(notebook, folder / f"{stem}.ipynb")
     notebook.cells.append(WHERE_FROM)
     env = kernel_env(tmp_path, server.url, [fake_colab, site])
@@ -289,6 +298,54 @@ def test_solved_notebook_uploaded_alone_to_colab_installs_helper_and_runs(
     assert (site / HELPER_PACKAGE / "data.npy").is_file()
     assert sorted(os.listdir(folder)) == [f"{stem}.ipynb"]
     assert _helper_in_venv() == {"module": None, "version": None}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "failure, pip_says",
+    [("missing-wheel", "404"), ("no-server", "Connection refused")],
+)
+def test_a_failed_install_stops_at_the_setup_cell_saying_what_failed_and_what_to_do(
+    failure, pip_says, tmp_path, server, fake_colab
+):
+    """On (stand-in) Colab, when pip cannot install the helper (the address gives
+    404, or nothing answers there), the setup cell itself fails, before any cell
+    imports backprop_helper: its message names the address, carries pip's own words
+    and exit code, and says what to do. Nothing is installed."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    if failure == "missing-wheel":
+        url = server.url.replace(WHEEL_NAME, "backprop_helper-0.0.0-py3-none-any.whl")
+    else:
+        url = f"http://127.0.0.1:9{URL_PATH}"  # the discard port: nothing listens
+    notebook = untouched(NOTEBOOKS[0])
+    imports = next(
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and "import" in cell.source
+        and "backprop_helper" in cell.source
+    )
+    notebook.cells = [
+        notebook.cells[0],
+        imports,
+    ]  # the setup cell, the course's imports
+    env = kernel_env(tmp_path, url, [fake_colab, tmp_path / "site"])
+    env["PIP_RETRIES"] = "0"  # the refused connection fails at once
+
+    execute(notebook, folder, env)
+
+    first_index, ename, message = errors(notebook)[0]
+    assert (first_index, ename) == (0, "RuntimeError")
+    assert "could not be installed" in message
+    assert f"Tried: pip install --quiet --no-color --no-deps {url}\n" in message
+    assert "\x1b[" not in message  # pip's words without terminal colours
+    assert "pip's exit code: 1; pip said:" in message
+    assert pip_says in message
+    assert "What to do:" in message
+    if failure == "missing-wheel":
+        assert set(server.requests) == {("GET", urlsplit(url).path)}
+    assert not (tmp_path / "site" / HELPER_PACKAGE).exists()
 
 
 @pytest.mark.slow

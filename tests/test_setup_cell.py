@@ -28,21 +28,33 @@ from grader.course import (
     RELEASE_DIR,
     REPO,
     SOURCE_DIR,
+    START_HERE,
     course_settings,
 )
 
+# The notebooks with an "Open in Colab" link: the tour, then the five released ones.
+LINKED = (START_HERE.stem, *NOTEBOOKS)
+
 
 def colab_link(stem: str) -> str:
-    """The "Open in Colab" address of one released notebook, from course.toml."""
+    """The "Open in Colab" address of the tour or of one released notebook, from
+    course.toml."""
     base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
+    if stem == START_HERE.stem:
+        return f"{base}/{START_HERE.relative_to(REPO).as_posix()}"
     return f"{base}/release/{ASSIGNMENT}/{stem}.ipynb"
 
 
 NOTEBOOK_FILES = [
-    pytest.param(folder / f"{stem}.ipynb", id=f"{folder.parent.name}/{stem}")
-    for folder in (SOURCE_DIR, RELEASE_DIR)
-    for stem in NOTEBOOKS
+    *(
+        pytest.param(folder / f"{stem}.ipynb", id=f"{folder.parent.name}/{stem}")
+        for folder in (SOURCE_DIR, RELEASE_DIR)
+        for stem in NOTEBOOKS
+    ),
+    pytest.param(START_HERE, id=f"notebooks/{START_HERE.stem}"),
 ]
+# Every notebook that opens with the setup cell, by file name.
+SETUP_CELL_NAMES = [*(f"{stem}.ipynb" for stem in NOTEBOOKS), START_HERE.name]
 # The default address in the cell: os.environ.get("BACKPROP_HELPER_URL", "<url>")
 DEFAULT_URL = re.compile(r'os\.environ\.get\(\s*"BACKPROP_HELPER_URL",\s*"([^"]*)"')
 COLAB_URL = re.compile(r"https?://colab\.research\.google\.com[^\s)<>\]\"'`]*")
@@ -82,13 +94,16 @@ def test_setup_cell_is_a_locked_ungraded_nbgrader_cell(path):
 
 def test_setup_cell_installs_course_toml_helper_url_without_dependencies():
     """The cell's default address is course.toml's helper_url, BACKPROP_HELPER_URL
-    overrides it, and pip installs only that file (--no-deps), quietly."""
+    overrides it, and pip (the kernel's own, as %pip runs it) installs only that file
+    (--no-deps), quietly."""
     source = setup_source()
     assert DEFAULT_URL.findall(source) == [course_settings()["colab"]["helper_url"]]
-    (install,) = [line for line in source.splitlines() if "%pip install" in line]
-    assert install.split() == [
-        "%pip", "install", "--quiet", "--no-deps", "{HELPER_URL}"
-    ]  # fmt: skip
+    (install,) = [line for line in source.splitlines() if '"pip", "install"' in line]
+    assert install.strip() == (
+        'pip_command = ["pip", "install", "--quiet", "--no-color", "--no-deps", '
+        "HELPER_URL]"
+    )
+    assert '[sys.executable, "-m", *pip_command]' in source
     assert '"BACKPROP_HELPER_URL"' in source
 
 
@@ -127,10 +142,10 @@ def edited_course(tmp_path, monkeypatch):
 
 def test_new_helper_url_makes_every_setup_cell_stale(edited_course):
     """Changing course.toml's helper_url changes the rendered cell, and
-    stale_setup_cells() then reports every source notebook."""
+    stale_setup_cells() then reports every source notebook and the tour."""
     edited_course("helper_url", NEW_HELPER_URL)
     assert DEFAULT_URL.findall(setup_source()) == [NEW_HELPER_URL]
-    assert stale_setup_cells() == [f"{stem}.ipynb" for stem in NOTEBOOKS]
+    assert stale_setup_cells() == SETUP_CELL_NAMES
 
 
 def test_new_notebook_base_url_changes_links_but_not_setup_cells(edited_course):
@@ -146,48 +161,57 @@ def test_new_notebook_base_url_changes_links_but_not_setup_cells(edited_course):
 def test_write_setup_cells_refreshes_every_notebook_once(
     edited_course, tmp_path, monkeypatch
 ):
-    """On a copy of the source notebooks: after a URL change write_setup_cells()
-    rewrites each notebook's first cell in place (no second setup cell), the
-    copies are then current, and a second call changes nothing."""
+    """On a copy of the source notebooks and the tour: after a URL change
+    write_setup_cells() rewrites each notebook's first cell in place (no second
+    setup cell), the copies are then current, and a second call changes nothing."""
     copy = tmp_path / "source"
     shutil.copytree(SOURCE_DIR, copy, ignore=shutil.ignore_patterns(HELPER_PACKAGE))
+    shutil.copy2(START_HERE, copy / START_HERE.name)
     monkeypatch.setattr(grader.authoring.setup_cell, "SOURCE_DIR", copy)
+    monkeypatch.setattr(
+        grader.authoring.setup_cell, "START_HERE", copy / START_HERE.name
+    )
     edited_course("helper_url", NEW_HELPER_URL)
-    before = {stem: len(first_nb(copy, stem).cells) for stem in NOTEBOOKS}
+    stems = [*NOTEBOOKS, START_HERE.stem]
+    before = {stem: len(first_nb(copy, stem).cells) for stem in stems}
 
-    assert write_setup_cells() == [f"{stem}.ipynb" for stem in NOTEBOOKS]
+    assert write_setup_cells() == SETUP_CELL_NAMES
     assert stale_setup_cells() == []
     assert write_setup_cells() == []
-    for stem in NOTEBOOKS:
+    for stem in stems:
         cells = first_nb(copy, stem).cells
         assert len(cells) == before[stem]
         assert cells[0].source == setup_source()
         assert cells[0].metadata["nbgrader"]["grade_id"] == GRADE_ID
 
 
-def test_colab_link_points_at_the_released_notebook():
-    """colab_link(stem) is notebook_base_url + /release/backprop/<stem>.ipynb, a file
-    that exists in the repository."""
+def test_colab_link_points_at_the_released_notebook_or_the_tour():
+    """colab_link(stem) is notebook_base_url + /release/backprop/<stem>.ipynb, or
+    + /notebooks/00_start_here.ipynb for the tour: a file in the repository."""
     base = course_settings()["colab"]["notebook_base_url"].rstrip("/")
-    for stem in NOTEBOOKS:
+    expected = {START_HERE.stem: START_HERE} | {
+        stem: RELEASE_DIR / f"{stem}.ipynb" for stem in NOTEBOOKS
+    }
+    for stem in LINKED:
         link = colab_link(stem)
         assert link.startswith(base + "/")
         relative = link.removeprefix(base + "/")
-        assert (REPO / relative) == RELEASE_DIR / f"{stem}.ipynb"
+        assert (REPO / relative) == expected[stem]
         assert (REPO / relative).is_file()
 
 
 README = REPO / "README.md"
 
 
-@pytest.mark.parametrize("stem", NOTEBOOKS)
+@pytest.mark.parametrize("stem", LINKED)
 def test_readme_has_an_open_in_colab_link_per_notebook(stem):
-    """README.md links each released notebook as [Open in Colab](colab_link(stem))."""
+    """README.md links the tour and each released notebook as
+    [Open in Colab](colab_link(stem))."""
     assert f"[Open in Colab]({colab_link(stem)})" in README.read_text()
 
 
 def test_readme_uses_no_other_colab_address():
-    """Every colab.research.google.com address in README.md is one of the five
+    """Every colab.research.google.com address in README.md is one of the six
     colab_link()s (so a changed notebook_base_url cannot leave a stale link)."""
     found = COLAB_URL.findall(README.read_text())
-    assert sorted(set(found)) == sorted(colab_link(stem) for stem in NOTEBOOKS)
+    assert sorted(set(found)) == sorted(colab_link(stem) for stem in LINKED)

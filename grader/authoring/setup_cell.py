@@ -1,14 +1,17 @@
 """The first cell of every notebook: on Colab, install the helper; elsewhere, nothing.
 
-The cell is written into the source notebooks from course.toml by
-`python -m grader release`, so the helper's address is set in one place.
+The cell is written into the source notebooks and the tour (notebooks/00_start_here)
+from course.toml by `python -m grader release`, so the helper's address is set in one
+place. When the install fails, the cell stops with what pip said and what to do.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
-from ..course import NOTEBOOKS, SOURCE_DIR, course_settings
+from ..course import NOTEBOOKS, SOURCE_DIR, START_HERE, course_settings
 
 GRADE_ID = "colab_setup"
 TEMPLATE = """\
@@ -18,6 +21,8 @@ TEMPLATE = """\
 import importlib
 import importlib.util
 import os
+import subprocess
+import sys
 
 HELPER_URL = os.environ.get(
     "BACKPROP_HELPER_URL",
@@ -27,8 +32,27 @@ ON_COLAB = bool(
     importlib.util.find_spec("google") and importlib.util.find_spec("google.colab")
 )
 if ON_COLAB and not importlib.util.find_spec("backprop_helper"):
-    %pip install --quiet --no-deps {{HELPER_URL}}
-    importlib.invalidate_caches()"""
+    pip_command = ["pip", "install", "--quiet", "--no-color", "--no-deps", HELPER_URL]
+    pip_run = subprocess.run(  # TERM=dumb: pip's words without the kernel's colours
+        [sys.executable, "-m", *pip_command],
+        capture_output=True,
+        text=True,
+        env={{**os.environ, "TERM": "dumb"}},
+    )
+    importlib.invalidate_caches()
+    if not importlib.util.find_spec("backprop_helper"):
+        pip_said = (pip_run.stderr + pip_run.stdout).strip()[-2000:] or "(nothing)"
+        raise RuntimeError(
+            "The course's helper module (backprop_helper) could not be installed, so "
+            "the next cells cannot run.\\n"
+            f"Tried: {{' '.join(pip_command)}}\\n"
+            f"pip's exit code: {{pip_run.returncode}}; pip said:\\n{{pip_said}}\\n\\n"
+            "What to do: check that the runtime is connected (top right of the page) "
+            "and run this cell again. If pip reports a network error, wait a minute "
+            "and try again. If it reports 404 (not found), or the same error comes "
+            "back, send this message to your instructor: the helper's address in "
+            "this cell may be out of date."
+        )"""
 
 
 def setup_source() -> str:
@@ -47,21 +71,25 @@ def setup_cell() -> nbformat.NotebookNode:
     return cell
 
 
+def setup_cell_notebooks() -> list[Path]:
+    """The notebooks that open with the setup cell: the sources, then the tour."""
+    return [*(SOURCE_DIR / f"{stem}.ipynb" for stem in NOTEBOOKS), START_HERE]
+
+
 def stale_setup_cells() -> list[str]:
-    """Source notebooks whose first cell is not the current setup cell."""
+    """Notebooks whose first cell is not the current setup cell."""
     stale = []
-    for stem in NOTEBOOKS:
-        cells = nbformat.read(SOURCE_DIR / f"{stem}.ipynb", as_version=4).cells
+    for path in setup_cell_notebooks():
+        cells = nbformat.read(path, as_version=4).cells
         if not cells or cells[0].source != setup_source():
-            stale.append(f"{stem}.ipynb")
+            stale.append(path.name)
     return stale
 
 
 def write_setup_cells() -> list[str]:
-    """Put the current setup cell first in each source notebook; return the changed."""
+    """Put the current setup cell first in each notebook; return the changed."""
     changed = []
-    for stem in NOTEBOOKS:
-        path = SOURCE_DIR / f"{stem}.ipynb"
+    for path in setup_cell_notebooks():
         notebook = nbformat.read(path, as_version=4)
         first = notebook.cells[0] if notebook.cells else None
         grade_id = first.metadata.get("nbgrader", {}).get("grade_id") if first else None

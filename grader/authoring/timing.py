@@ -45,7 +45,7 @@ def measure(course: Course = COURSE, rounds: int = ROUNDS) -> dict[str, dict]:
         )
         config = Config()
         config.ResilientExecute.trusted_source = str(course.root)
-        config.ResilientExecute.course_limits = False
+        config.ResilientExecute.course_cell_limits = False
         config.ResilientExecute.timeout = MEASURE_LIMIT
         config.ResilientExecute.status_dir = str(status)
         with StudentSandbox(Limits(), sandbox=sandbox_problem() is None):

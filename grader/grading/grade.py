@@ -26,7 +26,7 @@ from .gradebook import ClassGradebook
 from .out import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
-from .student import StudentJob, StudentOutcome, log_path
+from .student import StudentJob, StudentOutcome, course_rows, log_path
 
 BATCH_SECONDS = 1.0  # at most this long between two gradebook transactions
 BATCH_STUDENTS = 200  # and at most this many students in one
@@ -292,13 +292,7 @@ def _all_notebooks(
     student: str, graded: list[NotebookGrade], folder: OutFolder, course: Course
 ) -> list[NotebookGrade]:
     """One row per released notebook: graded ones, the rest as missing."""
-    by_stem = {grade.notebook: grade for grade in graded}
-    rows = []
-    for stem in course.notebooks:
-        missing = "no file for this notebook was found"
-        grade = by_stem.get(stem) or zero(
-            student, stem, course, Status.MISSING, missing
-        )
-        grade.feedback = folder.feedback(student, stem)
-        rows.append(grade)
+    rows = course_rows(student, graded, course)
+    for grade in rows:
+        grade.feedback = folder.feedback(student, grade.notebook)
     return rows

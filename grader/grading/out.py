@@ -27,7 +27,9 @@ from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
 # Bump when a change to the grader changes grades: every student is graded again.
 # 2: the course in OUT/.grader/course has its release (workers repair notebooks).
-GRADER_VERSION = "2"
+# 3: feedback pages rewritten (math as MathML, a tenth of the weight) and a page
+#    per student (feedback/<student>/index.html): every student's are made anew.
+GRADER_VERSION = "3"
 
 # Appended to the course config in OUT, where nbgrader's own commands are run too.
 OUT_CONFIG = """

@@ -25,15 +25,18 @@ from traitlets.config import Config
 
 from ..course import ASSIGNMENT, CONFIG_NAME, Course
 from ..intake.collect import Submission
-from ..intake.repair import CleanNotebooks, clean_notebooks
+from ..intake.repair import CleanNotebooks, clean_notebooks, zero
 from ..kernel.probe import sandbox_problem
 from ..kernel.sandbox import StudentSandbox
 from ..model import Limits, NotebookGrade, Status
 from ..nbx.config import grading_config
-from ..nbx.grades import add_notes, gradebook_scores, notebook_grade, run_status
+from ..nbx.grades import add_notes, gradebook_scores, notebook_grade
+from ..nbx.status import read_record
+from ..nbx.student_index import index_path, student_index
 from .bundle import CourseBundle
 
 GRADEBOOK_TEMPLATE = "gradebook.template.db"
+NOT_HANDED_IN = "no file for this notebook was found"
 
 
 def log_path(student: str) -> str:
@@ -85,15 +88,45 @@ def grade_student(
     clean = clean_notebooks(job.student, job.submissions, model)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())
     if not clean.notebooks:
-        return StudentOutcome(job.student, clean.ungraded, {}, {}, sandboxed=sandbox)
-    with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
-        root = _prepare(job.student, clean.notebooks, folder, Path(temp))
-        config = grading_config(root, folder, job.limits)
-        with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
-            outcome = _grade(job.student, clean, model, root, config)
-    outcome.grades += clean.ungraded
+        outcome = StudentOutcome(job.student, clean.ungraded, {}, {})
+    else:
+        with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
+            root = _prepare(job.student, clean.notebooks, folder, Path(temp))
+            config = grading_config(root, folder, job.limits)
+            with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
+                outcome = _grade(job.student, clean, model, root, config)
+        outcome.grades += clean.ungraded
     outcome.sandboxed = sandbox
+    _add_index(outcome, model, folder)
     return outcome
+
+
+def course_rows(
+    student: str, graded: list[NotebookGrade], course: Course
+) -> list[NotebookGrade]:
+    """One row per notebook of the course, in order: the graded ones, the rest
+    as missing."""
+    by_stem = {grade.notebook: grade for grade in graded}
+    return [
+        by_stem.get(stem) or zero(student, stem, course, Status.MISSING, NOT_HANDED_IN)
+        for stem in course.notebooks
+    ]
+
+
+def _add_index(outcome: StudentOutcome, course: Course, folder: Path) -> None:
+    """The student's own page (feedback/<student>/index.html) among the files."""
+    student = outcome.student
+    folder_prefix = f"feedback/{student}/"
+    pages = {
+        Path(path).stem for path in outcome.files if path.startswith(folder_prefix)
+    }
+    page = student_index(
+        student,
+        course_rows(student, outcome.grades, course),
+        pages,
+        folder / "source" / ASSIGNMENT,
+    )
+    outcome.files[index_path(student)] = page.encode("utf-8")
 
 
 def _prepare(student: str, notebooks: dict[str, str], course: Path, root: Path) -> Path:
@@ -121,7 +154,7 @@ def _grade(
     grades = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         for stem in job.notebooks:
-            run = run_status(root / "status", stem)
+            run = read_record(root / "status", stem)
             grade = run and notebook_grade(
                 gradebook, ASSIGNMENT, student, stem, autograded, run
             )
@@ -133,8 +166,8 @@ def _grade(
             grade.source = job.sources.get(stem, "")
             grades.append(grade)
             why = (
-                [f"{run[1]} (status: {run[0]})"]
-                if run[0] != Status.OK and run[1]
+                [f"{run.detail} (status: {run.status})"]
+                if run.status != Status.OK and run.detail
                 else []
             )
             add_notes(autograded / f"{stem}.ipynb", [*why, *notes])

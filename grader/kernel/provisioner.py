@@ -7,7 +7,7 @@ grading config makes it the default (`KernelProvisionerFactory.
 default_provisioner_name`). It starts each kernel in the StudentSandbox open in
 this context (grader.kernel.sandbox), or, when none is, in one of its own made from
 its configuration (a fresh kernel, not forked). After the kernel ended, `outcome()`
-says what happened to it, for the grader's statuses (grader.nbx.limits).
+says what happened to it, for the grader's statuses (grader.nbx.breaches).
 """
 
 from __future__ import annotations

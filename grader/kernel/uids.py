@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -13,7 +12,10 @@ from .procfs import kill_uid
 # parallel workers and parallel runs never share one).
 UID_BASE = 61000
 UID_SLOTS = 64
-LOCK_DIR = Path(tempfile.gettempdir()) / "grader-sandbox"
+# One folder for every run on the machine, whatever its TMPDIR: a run with another
+# TMPDIR (as the sandbox's socket-path error advises) leased uids already in use and
+# SIGKILLed other runs' kernels (kill_uid) when it took or released them.
+LOCK_DIR = Path("/tmp/grader-sandbox")
 
 
 class UidLease:

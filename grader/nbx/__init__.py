@@ -1,14 +1,30 @@
 """What nbgrader and nbclient run, extended by the grader.
 
 config         the nbgrader configuration a student is graded with
-execute        ResilientExecute: fair when cells hang or kernels die; records why
-cell_limits    each cell's time limit, from the answer key's time for it
-limits         the output limit, and which limit a run hit
+execute        ResilientExecute: the Execute preprocessor (nbclient's hooks)
+notebook_run   NotebookRun: one notebook's run, made fresh for each; what a stop or
+               a death does to it
+cell_limits    each cell's time limit, from the answer key's time for it; what a
+               stop says; which function hung a cell
+recovery       after a stop or a death: what still runs, what runs again, restarts
+output_limit   output counted as it arrives and dropped past the limit
+kernel_watch   what the executor sees of a kernel: its sandbox, a cut connection
+breaches       which limit a run hit: a status and a sentence naming it
 notes          what the executor writes into a student's cells
 status         how a notebook's run ended (written here, read by grading)
 trusted        graded test cells run in the grader's process
 remote         the conversation with the runtime in the student's kernel
+kernel_values  what comes back from the kernel: values, handles, exceptions
+callbacks      a graded test's own functions, called back from the kernel
 grades         grades, messages and notes read back from nbgrader's files
 feedback       feedback pages that run nothing a student wrote
+student_cells  what of each cell and output a page shows (inert, cut, smaller)
+sanitize       the one allowlist every piece of a student's HTML passes
+mathml         TeX to MathML when the page is written
+markdown       markdown to HTML, its math as MathML
+highlight      code, lightly coloured
+page_text      long text cut as a terminal cuts it
+images         plots re-encoded smaller for the page
+student_index  feedback/<student>/index.html, a student's first page
 misconceptions the mistakes a failing test names, at its top in the feedback
 """

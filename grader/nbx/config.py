@@ -42,7 +42,7 @@ def grading_config(root: Path, course: Path, limits: Limits) -> Config:
     # de-duplicated ones.
     config.OverwriteCells.add_missing_cells = False
     # Each cell's limit comes from the answer key's time for it, unless one is given.
-    config.ResilientExecute.course_limits = limits.cell_timeout is None
+    config.ResilientExecute.course_cell_limits = limits.cell_timeout is None
     config.ResilientExecute.timeout = limits.cell_timeout or int(CELL_LIMIT_FLOOR)
     config.ResilientExecute.notebook_timeout = limits.notebook_timeout
     config.ResilientExecute.output_limit = limits.output_mb * MB

@@ -10,8 +10,8 @@ from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import grade_id
-from ..model import NotebookGrade, Status, TestResult
-from .status import read_record
+from ..model import NotebookGrade, TestResult
+from .status import RunRecord
 
 NOTES_KEY = "grader"  # notebook metadata: {"notes": [...]}, written by add_notes
 
@@ -40,12 +40,6 @@ def cell_message(cell: NotebookNode) -> str:
     return "".join(parts).strip()
 
 
-def run_status(status_dir: Path, stem: str) -> tuple[Status, str] | None:
-    """How the notebook's run ended (ResilientExecute's record), if it ran."""
-    record = read_record(status_dir, stem)
-    return (record.status, record.detail) if record else None
-
-
 def add_notes(autograded: Path, notes: list[str]) -> None:
     """Record the grader's notes (why a run stopped, repairs made) for the feedback.
 
@@ -67,9 +61,10 @@ def notebook_grade(
     student: str,
     stem: str,
     autograded: Path,
-    run: tuple[Status, str],
+    run: RunRecord,
 ) -> NotebookGrade | None:
-    """The grade nbgrader recorded for one notebook (None: it recorded none)."""
+    """The grade nbgrader recorded for one notebook (None: it recorded none), with
+    how its run ended."""
     try:
         notebook = gradebook.find_submission_notebook(stem, assignment, student)
     except MissingEntry:
@@ -85,10 +80,9 @@ def notebook_grade(
         )
         for grade in sorted(notebook.grades, key=lambda g: order.get(g.name, 0))
     ]
-    status, detail = run
     return NotebookGrade(
-        student, stem, float(notebook.score), float(notebook.max_score), status,
-        detail, tests=tests,
+        student, stem, float(notebook.score), float(notebook.max_score), run.status,
+        run.detail, tests=tests,
     )  # fmt: skip
 
 

@@ -2,89 +2,75 @@
 
 Each request is a throwaway cell, `__grader__.request(JSON)`, that the kernel's
 runtime (grader/inside/runtime.py) answers with a display message of type
-wire.MIME. While a request runs, the kernel may call back: a function the grader
-bound in the kernel (a test's reference, swapped in for stage independence) is only
-a token there, and calling it sends its arguments to the grader on the stdin channel
-(an input_request); the grader runs the function here and answers with an
-input_reply. So no code of the grader's ever reaches the kernel.
+wire.MIME, within a time limit: the graded test cell's, or a short one for a
+function that ran past its limit before. While a request runs, the kernel may call
+back the test's own functions (grader.nbx.callbacks). The channel runs its cells
+through the notebook's executor (ThrowawayCells), and needs nothing else of it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
-import secrets
 from collections.abc import Callable
-from functools import cache, lru_cache
-from queue import Empty
+from functools import cache
+from typing import Protocol
 
 import nbclient.exceptions
 import nbformat
-import numpy as np
-from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
 
 from ..inside import runtime, wire
+from .callbacks import Callbacks
+from .cell_limits import STOPPED, stopped_at_limit
+from .kernel_values import (
+    GraderChannelError,
+    KernelObject,
+    decode,
+    student_error,
+    write_back,
+)
 
 PROBE_SECONDS = 5  # how long a kernel may take to answer after an interrupt
-STDIN_SLICE = 0.05  # seconds between looks at the stdin channel during a request
 
 
-class StudentCodeError(Exception):
-    """The student's code raised while a graded test called it."""
+class CallTimedOut(Exception):
+    """The student's code ran past its time limit inside a graded test."""
 
 
-class GraderChannelError(Exception):
-    """The kernel did not answer a graded test's request."""
+class ThrowawayCells(Protocol):
+    """What the channel needs of the notebook's executor."""
 
-
-class CellTimeoutError(Exception):
-    """The student's code ran past the cell time limit inside a graded test."""
-
-
-class KernelObject:
-    """Something that lives in the student's kernel; calling it runs it there."""
-
-    def __init__(self, channel: KernelChannel, data: dict, label: str):
-        self._channel = channel
-        self._key = data["__handle__"]
-        self._type = str(data.get("type", "object"))
-        self._repr = str(data.get("repr", ""))
-        self._callable = bool(data.get("callable"))
-        self.label = label
-
-    def __call__(self, *args, **kwargs):
-        if not self._callable:
-            raise TypeError(f"{self.label} is a {self._type}, not a function")
-        return self._channel.call(self, args, kwargs)
-
-    def __repr__(self) -> str:
-        return f"<{self._type} from the notebook: {self._repr}>"
-
-
-@lru_cache(maxsize=256)
-def _kernel_type(name: str) -> type[KernelObject]:
-    """A KernelObject class named as the object's type in the kernel, so that a
-    check saying "got <type>" names what the student's code returned."""
-    return type(name, (KernelObject,), {"__module__": "notebook"})
+    def run_throwaway(
+        self,
+        cell: NotebookNode,
+        index: int,
+        limit: float | None,
+        answer: Callable[[str], str] | None = None,
+    ) -> None:
+        """Run `cell` in the notebook's kernel as cell `index` (not saved in the
+        notebook) within `limit` seconds, answering each input_request meanwhile
+        with answer(prompt) when given. nbclient's CellTimeoutError when the kernel
+        ignored the stop, DeadKernelError when it died."""
 
 
 class KernelChannel:
-    """Requests to one notebook's kernel, through its executor (an nbclient client).
+    """Requests to one notebook's kernel, for its graded tests.
 
-    index: the notebook cell the requests are made for (outputs are discarded).
+    cells: runs the requests (the notebook's executor).
+    hung_limit: seconds a request about a function that ran past its limit before
+    may take.
     """
 
-    def __init__(self, client) -> None:
-        self.client = client
-        self.index = 0
+    def __init__(self, cells: ThrowawayCells, hung_limit: float) -> None:
+        self.cells = cells
+        self.hung_limit = hung_limit
+        self.index = 0  # the notebook cell the requests are made for
         self.limit: float | None = None  # seconds per request (the test cell's limit)
         self.cell = ""  # the graded test cell the requests are made for
         self.hung: dict[str, str] = {}  # function -> the cell where it ran too long
         self._requests = 0
-        self._callbacks: dict[str, Callable] = {}
-        self._in_callback = False
+        self.callbacks = Callbacks(self.decode)
         self.reset()
 
     def reset(self) -> None:
@@ -93,7 +79,12 @@ class KernelChannel:
         self._busy = ""  # what kept the kernel busy past a timeout, if it still is
         self.dead = False  # the kernel died during a request
         self.stuck = False  # the kernel ignored the stop after a request's limit
-        self._callbacks.clear()
+        self.callbacks.forget()
+
+    def begin(self, index: int, cell: str, limit: float | None) -> None:
+        """Requests from now on are for graded test `cell`, the notebook's cell at
+        `index`, each within `limit` seconds."""
+        self.index, self.cell, self.limit = index, cell, limit
 
     def note_hung(self, label: str, where: str) -> None:
         """`label` ran past its limit in cell `where`: later calls get a short one."""
@@ -112,7 +103,7 @@ class KernelChannel:
 
     def call(self, target: KernelObject, args: tuple, kwargs: dict):
         """Call a function in the kernel; mirror what it did to mutable arguments."""
-        if self._in_callback:
+        if self.callbacks.running:
             raise GraderChannelError(
                 f"{target.label} cannot be called while the kernel waits for the grader"
             )
@@ -126,15 +117,11 @@ class KernelChannel:
         if type(answer) is not dict or not {"result", "args", "kwargs"} <= set(answer):
             raise GraderChannelError(f"{target.label}: a malformed answer")
         for original, after in zip(args, answer["args"]):
-            _write_back(original, self.decode(after, target.label))
+            write_back(original, self.decode(after, target.label))
         for name, after in answer["kwargs"].items():
             if name in kwargs:
-                _write_back(kwargs[name], self.decode(after, target.label))
+                write_back(kwargs[name], self.decode(after, target.label))
         return self.decode(answer["result"], f"the result of {target.label}")
-
-    def forget_callbacks(self) -> None:
-        """Revoke every callback bound so far (at the end of each test)."""
-        self._callbacks.clear()
 
     # --- values ---------------------------------------------------------------
 
@@ -147,24 +134,13 @@ class KernelChannel:
         if isinstance(value, KernelObject):
             return {"__handle__": value._key}
         if inspect.isfunction(value):
-            token = secrets.token_hex(16)
-            self._callbacks[token] = value
-            return {"__callback__": token, "name": value.__name__}
+            return self.callbacks.token(value)
         kind = type(value).__name__
         raise TypeError(f"a graded test cannot send a {kind} to the notebook")
 
     def decode(self, data, label: str):
         """A value from the kernel: plain data, or a KernelObject for the rest."""
-
-        def resolve(item: dict):
-            if "__handle__" not in item or type(item["__handle__"]) is not int:
-                raise wire.WireError(f"unexpected {sorted(item)!r}")
-            return _kernel_type(str(item.get("type", "object")))(self, item, label)
-
-        try:
-            return wire.decode(data, resolve)
-        except (wire.WireError, RecursionError, ValueError, TypeError) as error:
-            raise GraderChannelError(f"{label}: unreadable answer ({error})") from None
+        return decode(data, label, self)
 
     # --- requests -------------------------------------------------------------
 
@@ -175,7 +151,7 @@ class KernelChannel:
         or binds)."""
         label = label or fields.get("name", "the code")
         if self._busy:
-            raise CellTimeoutError(
+            raise CallTimedOut(
                 f"not run: the notebook was still busy with {self._busy}"
             )
         if not self._installed:
@@ -208,23 +184,22 @@ class KernelChannel:
                 f"the notebook's kernel did not answer the grader {reason}".strip()
             )
         if "error" in answer:
-            raise _student_error(answer["error"], label)
+            raise student_error(answer["error"], label)
         return answer.get("value")
 
     def _limit_for(self, label: str) -> float | None:
         """Seconds a request about `label` may take: the test cell's limit, or a
         short one for a function that ran past its limit before."""
-        limit = self.limit or getattr(self.client, "timeout", None)
+        limit = self.limit
         if label in self.hung:
-            short = getattr(self.client, "hung_call_timeout", PROBE_SECONDS)
-            limit = min(limit, short) if limit else short
+            limit = min(limit, self.hung_limit) if limit else self.hung_limit
         return limit
 
     def _raise_for_timeout(
         self, cell: NotebookNode, what: str, limit: float | None
     ) -> None:
-        """Raise CellTimeoutError when the request was stopped at its time limit."""
-        if not any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+        """Raise CallTimedOut when the request was stopped at its time limit."""
+        if not stopped_at_limit(cell):
             return
         before = self.hung.get(what)
         self.hung.setdefault(what, self.cell or f"#{self.index + 1}")
@@ -232,11 +207,11 @@ class KernelChannel:
             self._busy = what
             self.stuck = True
         if before:
-            raise CellTimeoutError(
+            raise CallTimedOut(
                 f"{what} ran past its time limit again ({limit:g} s now: it had "
                 f"already run past its limit in cell {before})"
             )
-        raise CellTimeoutError(f"{what} ran past the {limit:g} s cell limit")
+        raise CallTimedOut(f"{what} ran past the {limit:g} s cell limit")
 
     def _responds(self) -> bool:
         """Whether the kernel is free again after an interrupted request."""
@@ -246,108 +221,24 @@ class KernelChannel:
     def execute(
         self, code: str, label: str, limit: float | None, answer_callbacks=False
     ) -> NotebookNode:
-        """Run code in the kernel as a throwaway cell (not saved in the notebook),
-        within `limit` seconds, answering the kernel's callbacks meanwhile when
-        asked to. GraderChannelError when the kernel died."""
+        """Run code in the kernel as a throwaway cell within `limit` seconds,
+        answering the kernel's callbacks meanwhile when asked to; the cell, with a
+        STOPPED error when the kernel ignored the stop. GraderChannelError when the
+        kernel died."""
         cell = nbformat.v4.new_code_cell(code)
-        previous = getattr(self.client, "limit_override", None)
-        self.client.limit_override = limit
+        answer = self.callbacks.answer if answer_callbacks else None
         try:
-            if answer_callbacks:
-                run_sync(self._execute_answering)(cell)
-            else:
-                self.client.execute_cell(cell, self.index, store_history=False)
+            self.cells.run_throwaway(cell, self.index, limit, answer)
         except nbclient.exceptions.CellTimeoutError:
             cell.outputs.append(
-                nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="")
+                nbformat.v4.new_output("error", ename=STOPPED, evalue="")
             )
         except nbclient.exceptions.DeadKernelError:
             self.dead = True
             raise GraderChannelError(
                 f"the kernel died while the graded test ran {label}"
             ) from None
-        finally:
-            self.client.limit_override = previous
         return cell
-
-    async def _execute_answering(self, cell: NotebookNode) -> None:
-        """Execute a cell while answering the kernel's input requests."""
-        kc = self.client.kc
-        kc.allow_stdin = True
-        answering = asyncio.ensure_future(self._answer_stdin(kc))
-        try:
-            await self.client.async_execute_cell(cell, self.index, store_history=False)
-        finally:
-            answering.cancel()
-            kc.allow_stdin = False
-            try:
-                await answering
-            except asyncio.CancelledError:
-                pass
-
-    async def _answer_stdin(self, kc) -> None:
-        """Answer each input_request: a callback runs here; anything else gets ""."""
-        while True:
-            try:
-                message = await kc.get_stdin_msg(timeout=STDIN_SLICE)
-            except Empty:
-                continue
-            if message.get("msg_type") != "input_request":
-                continue
-            prompt = str(message.get("content", {}).get("prompt", ""))
-            kc.input(self._callback_answer(prompt))
-
-    def _callback_answer(self, prompt: str) -> str:
-        """The input_reply for one input_request: a callback's result, or ""."""
-        if not prompt.startswith(runtime.CALLBACK_PREFIX):
-            return ""  # the student's own input(): there is no one to answer
-        try:
-            request = json.loads(prompt[len(runtime.CALLBACK_PREFIX) :])
-            function = self._callbacks[str(request["callback"])]
-            label = f"the grader's {function.__name__}"
-            args = self.decode(request["args"], label)
-            kwargs = self.decode(request["kwargs"], label)
-            if type(args) is not list or type(kwargs) is not dict:
-                raise GraderChannelError(f"{label}: malformed arguments")
-        except (ValueError, KeyError, TypeError, GraderChannelError):
-            return json.dumps({"error": "not a callback of this test"})
-        self._in_callback = True
-        try:
-            value = function(*args, **kwargs)
-            answer = {"value": wire.encode(value, _unsendable)}
-        except Exception as error:  # the reference itself failed on these arguments
-            answer = {"error": f"{type(error).__name__}: {error}"[:500]}
-        finally:
-            self._in_callback = False
-        return json.dumps(answer)
-
-
-def _unsendable(value) -> dict:
-    raise TypeError(f"a reference cannot return a {type(value).__name__}")
-
-
-def _student_error(error: dict, label: str) -> Exception:
-    """The exception a graded test sees when the student's code raised."""
-    name = str(error.get("ename", "Error"))
-    message = str(error.get("evalue", ""))
-    where = error.get("where") or []
-    lines = "; ".join(str(line) for line in where[-2:] if isinstance(line, str))
-    text = f"{label} raised {name}: {message}"
-    return StudentCodeError(f"{text} (at {lines})" if lines else text)
-
-
-def _write_back(original, after) -> None:
-    """Make a test's argument reflect what the student's function did to its copy."""
-    if after is None:
-        return
-    if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
-        if original.shape == after.shape and original.flags.writeable:
-            original[...] = after
-    elif type(original) is list and type(after) is list:
-        original[:] = after
-    elif type(original) is dict and type(after) is dict:
-        original.clear()
-        original.update(after)
 
 
 @cache

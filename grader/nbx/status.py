@@ -23,6 +23,31 @@ class RunRecord:
     seconds: dict[str, float] = field(default_factory=dict)  # cell -> seconds
 
 
+class RunRecorder:
+    """Keeps what happens while a notebook runs, for its RunRecord: each stop or
+    death (its status and sentence), each code cell's seconds."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Status, str]] = []
+        self.seconds: dict[str, float] = {}
+
+    def add(self, status: Status, sentence: str) -> None:
+        """Something stopped the run or a cell (the first thing sets the status)."""
+        self.events.append((status, sentence))
+
+    def time(self, cell: str, seconds: float) -> None:
+        """The code cell `cell` took `seconds`."""
+        self.seconds[cell] = seconds
+
+    def record(self) -> RunRecord:
+        """How the run ended: the first event's status (ok when none), every
+        sentence once."""
+        if not self.events:
+            return RunRecord(Status.OK, "", self.seconds)
+        sentences = dict.fromkeys(sentence for _, sentence in self.events)
+        return RunRecord(self.events[0][0], "; ".join(sentences), self.seconds)
+
+
 def status_path(status_dir: str | Path, notebook: str) -> Path:
     """Where the record of one notebook's run is kept."""
     return Path(status_dir) / f"{notebook}.status.json"

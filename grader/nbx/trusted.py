@@ -26,7 +26,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
 from ..course import Notebook, grade_id, is_test
-from .remote import KernelChannel
+from .cell_limits import STOPPED, CellLimits, hung_functions
+from .remote import CallTimedOut, KernelChannel
 
 
 @cache
@@ -68,29 +69,48 @@ class Namespace(dict):
 
 
 class TrustedTests:
-    """Runs one notebook's graded test cells for its executor (ResilientExecute).
+    """Runs one notebook's graded test cells, for its executor (ResilientExecute).
 
     notebook: the course's model of the notebook (its tests, setup, answer names).
     source_dir: the folder the course's helper package is imported from.
+    channel: the requests to the notebook's kernel.
+    cell_limits: each cell's time limit (a test's requests get its cell's).
     """
 
-    def __init__(self, client, notebook: Notebook, source_dir: Path) -> None:
+    def __init__(
+        self,
+        notebook: Notebook,
+        source_dir: Path,
+        channel: KernelChannel,
+        cell_limits: CellLimits,
+    ) -> None:
         self.notebook = notebook
         self.source_dir = str(source_dir)
-        self.channel = KernelChannel(client)
-        self.client = client
+        self.channel = channel
+        self.cell_limits = cell_limits
 
     def handles(self, cell: NotebookNode) -> bool:
         """Whether a cell is one of the source's graded test cells."""
         return is_test(cell) and grade_id(cell) in self.notebook.tests
 
+    def new_kernel(self) -> None:
+        """The notebook's kernel was replaced: nothing of ours is in the new one."""
+        self.channel.reset()
+
+    def suspect(self, cell: NotebookNode, where: str) -> None:
+        """The cell `where` was stopped or killed its kernel: later tests give the
+        student's functions that hung it a short limit (grader.nbx.cell_limits)."""
+        for name in hung_functions(cell, self.notebook.answer_names):
+            self.channel.note_hung(name, where)
+
     def run(self, cell: NotebookNode, index: int) -> NotebookNode:
-        """Run a graded test cell's source code here; record its output in the cell."""
+        """Run a graded test cell's source code here; record its output in the cell.
+
+        A call stopped at its limit is recorded as nbgrader records a cell stopped
+        at its limit (cell_limits.STOPPED)."""
         name = grade_id(cell)
         source = self.notebook.tests[name]
-        self.channel.index, self.channel.cell = index, name
-        limit_of = getattr(self.client, "limit_of", None)
-        self.channel.limit = limit_of(cell) if limit_of else None
+        self.channel.begin(index, name, self.cell_limits.of(cell))
         base = _setup_namespace(self.source_dir, self.notebook.setup)
         namespace = Namespace(self.channel, self.notebook.answer_names, base)
         printed = io.StringIO()
@@ -102,14 +122,14 @@ class TrustedTests:
         except Exception as raised:  # the test failed: that is its verdict
             error = raised
         finally:
-            self.channel.forget_callbacks()
-            self.client.nb.cells[index] = cell
+            self.channel.callbacks.forget()
         if printed.getvalue():
             cell.outputs.append(
                 nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())
             )
         if error is not None:
-            kind, message = type(error).__name__, str(error)
+            kind = STOPPED if isinstance(error, CallTimedOut) else type(error).__name__
+            message = str(error)
             cell.outputs.append(
                 nbformat.v4.new_output(
                     "error",

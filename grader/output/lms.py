@@ -320,6 +320,13 @@ def readme(
             "  Canvas > your course > Grades > Import > Choose file > canvas.csv >",
             "  Upload Data; check the changes Canvas shows, then Save Changes.",
             "  Canvas imports scores only: comments are not in this file.",
+            "  Feedback pages: Canvas has no bulk upload of feedback files. Attach "
+            "each student's",
+            "  feedback/<student>/index.html and pages in SpeedGrader (Assignment "
+            "Comments > attach a file),",
+            "  or share OUT/feedback/<student>/ with each student another way; "
+            "grades.csv's feedback column",
+            "  names each page.",
         ]
         if not settings.canvas_assignment_id:
             lines += [
@@ -344,6 +351,20 @@ def readme(
             "  Upload grading worksheet; check the summary, then Confirm.",
             "  Use Moodle in English: it finds the columns by their English names.",
             "",
+            f"moodle-feedback.zip ({len(by_lms['moodle'])} students): each student's "
+            "feedback pages, in a folder named",
+            "  as Moodle's download names it (Full Name_<participant id>_"
+            "assignsubmission_file). The assignment",
+            "  needs Feedback types > Feedback files. Then the assignment > View all "
+            "submissions > Grading",
+            "  action: Upload multiple feedback files in a zip > moodle-feedback.zip > "
+            "Import feedback file(s) >",
+            "  Confirm. Each student finds the pages under Feedback files on the "
+            "assignment's page; index.html",
+            "  (their scores and misconceptions) links to the five notebooks' pages. "
+            "The zip must fit the course's",
+            "  maximum upload size (Course settings > Files and uploads).",
+            "",
         ]
     if "blackboard" in by_lms:
         flagged = [
@@ -359,6 +380,13 @@ def readme(
             "  Submit; on the confirmation page keep the grade column, and "
             f"{BLACKBOARD_COMMENT!r} only if you",
             "  want the comments as a text column of their own; then Submit.",
+            "  Feedback pages: Blackboard has no bulk upload of feedback files; the "
+            "comment column carries",
+            "  each student's scores. Attach feedback/<student>/index.html and the "
+            "pages to each student's",
+            "  attempt (Grade Center > the cell > Attempt > Feedback to Learner), "
+            "or share OUT/feedback/<student>/",
+            "  with each student another way.",
         ]
         if not settings.blackboard_column_id:
             lines += [

@@ -1,5 +1,6 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, and OUT/lms/ for a class downloaded from an LMS.
+report.html, and OUT/lms/ for a class downloaded from an LMS (with the feedback
+pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
 by its owner only: they hold every student's grades.
@@ -15,6 +16,7 @@ from ..model import ClassResults
 from .html import report_html
 from .lms import LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
+from .moodle_feedback import write_moodle_feedback
 from .tables import grades_csv, tests_csv
 
 GRADES_FILE = "grades.csv"
@@ -31,7 +33,7 @@ def write_outputs(
     now: datetime | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
-    OUT/lms/ (grader.output.lms).
+    OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
 
     lms: the LMS settings (default: course.toml's [lms], read only when the class
     came from an LMS); now: the time the LMS files say the grades were given
@@ -46,6 +48,7 @@ def write_outputs(
     )
     if results.identities and lms is None:
         lms = LmsSettings.from_course()
+    write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
         write_atomically,

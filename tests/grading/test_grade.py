@@ -347,7 +347,8 @@ def test_tests_csv_adds_up_to_grades_csv(tests_rows, grades):
 
 
 def test_feedback_exists_exactly_for_graded_notebooks(sample):
-    """OUT/feedback/<student>/<notebook>.html for every notebook nbgrader ran."""
+    """OUT/feedback/<student>/<notebook>.html for every notebook nbgrader ran, and
+    the student's own page, index.html, for every student."""
     expected = {
         f"{student}/{stem}.html"
         for student, stem in SAMPLE_KEYS
@@ -355,7 +356,8 @@ def test_feedback_exists_exactly_for_graded_notebooks(sample):
     }
     folder = sample.out / "feedback"
     found = {str(page.relative_to(folder)) for page in folder.rglob("*.html")}
-    assert found == expected
+    indexes = {f"{student}/index.html" for student, _ in SAMPLE_KEYS}
+    assert found == expected | indexes
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from grader.output.lms import (
     MOODLE_COLUMNS,
     LmsSettings,
 )
+from tests.output.test_moodle_feedback import moodle_import
 from tests.planted import PLANTED
 from tests.support import read_csv, run_cli
 
@@ -139,10 +140,17 @@ def lms_rows(out: Path, lms: str) -> tuple[list[str], list[dict[str, str]]]:
     return read_csv(out / "lms" / f"{lms}.csv")
 
 
+LMS_FILES = {
+    "canvas": ["canvas.csv"],
+    "moodle": ["moodle-feedback.zip", "moodle.csv"],
+    "blackboard": ["blackboard.csv"],
+}
+
+
 def test_the_mixed_class_gets_a_file_for_each_lms_it_came_from(classes):
-    assert sorted(p.name for p in (classes["mixed"] / "lms").iterdir()) == [
-        "README.txt", "blackboard.csv", "canvas.csv", "moodle.csv"
-    ]  # fmt: skip
+    assert sorted(p.name for p in (classes["mixed"] / "lms").iterdir()) == sorted(
+        ["README.txt", *(name for names in LMS_FILES.values() for name in names)]
+    )
 
 
 @pytest.mark.parametrize("lms", ["canvas", "moodle", "blackboard"])
@@ -150,7 +158,7 @@ def test_a_class_from_one_lms_gets_that_lms_file_only(classes, lms):
     """And its rows are the mixed class's rows of that LMS (Moodle's time of
     grading aside)."""
     folder = classes[lms] / "lms"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", f"{lms}.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["README.txt", *LMS_FILES[lms]]
     alone, mixed = lms_rows(classes[lms], lms), lms_rows(classes["mixed"], lms)
     drop = "Last modified (grade)"
     assert [{k: v for k, v in row.items() if k != drop} for row in alone[1]] == [
@@ -234,11 +242,35 @@ def test_student_text_comes_out_defused_on_one_line(classes):
     assert text.count("\n") == 1 + len(STUDENTS["moodle"])
 
 
+def test_moodle_feedback_zip_holds_each_moodle_students_pages(classes):
+    """One folder per Moodle participant, named as Moodle's download names it
+    (Moodle's importer reads the participant id from it), with the student's
+    index.html and notebook pages as OUT/feedback has them; nobody else's."""
+    out = classes["mixed"]
+    with zipfile.ZipFile(out / "lms" / "moodle-feedback.zip") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    participants = {int(student) for student in STUDENTS["moodle"]}
+    found = {}
+    for name, content in entries.items():
+        participant, page = moodle_import(name, participants)
+        found[(str(participant), page.lstrip("/"))] = content
+    expected = {
+        (student, page.name): page.read_bytes()
+        for student in STUDENTS["moodle"]
+        for page in (out / "feedback" / student).glob("*.html")
+    }
+    assert found == expected
+    assert {page for _, page in found} >= {"index.html", f"{SIG}.html"}
+    assert "Grace Hopper_23_assignsubmission_file/index.html" in entries
+    assert f"Alan Turing_21_assignsubmission_file/{SIG}.html" in entries
+
+
 def test_the_readme_says_where_each_file_is_uploaded(classes):
     readme = (classes["mixed"] / "lms" / "README.txt").read_text(encoding="utf-8")
     for step in (
         "Grades > Import",
         "Upload grading worksheet",
         "Work Offline > Upload",
+        "Upload multiple feedback files in a zip > moodle-feedback.zip",
     ):
         assert step in readme

@@ -70,7 +70,7 @@ def verdict_box(page: str, test: str) -> str:
     """The grader's box above one test cell (its HTML)."""
     body = notebook_part(page)
     start = body.rindex("<div", 0, body.index(f'id="grader-test-{test}"'))
-    return body[start : body.index('<div class="cell ', start)]
+    return body[start : body.index('<div class="cell"', start)]
 
 
 def test_configured_right_after_feedback_page_with_the_courses_catalogue():

@@ -246,7 +246,8 @@ def test_write_outputs_writes_the_lms_folder_and_removes_stale_files(tmp_path):
     write_outputs(mixed_class(), tmp_path, lms=SETTINGS, now=NOW)
     folder = tmp_path / "lms"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "README.txt", "blackboard.csv", "canvas.csv", "moodle.csv"
+        "README.txt", "blackboard.csv", "canvas.csv", "moodle-feedback.zip",
+        "moodle.csv",
     ]  # fmt: skip
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -123,7 +123,7 @@ _ENTRIES = (
      "The values agree with the expected ones to about 7 significant digits only, "
      "as float32 arithmetic gives: somewhere the numbers became np.float32, while "
      "the course computes in float64, NumPy's default.",
-     "the function's docstring (numbers are float64)"),
+     "02 · The data (numbers are float64)"),
     ("values-swapped", "", "two values swapped",
      "Each of two keys (or elements) holds the value the other should, e.g. the "
      "gradient of w4 under dw5 and back, or w[4] where w[3] belongs.",
@@ -150,8 +150,8 @@ _ENTRIES = (
      "01 · The derivative of the sigmoid"),
     # --- 02 forward propagation -----------------------------------------------------
     ("loss-not-squared", FWD, "the square is missing from the loss",
-     "L = y − y′ instead of (y − y′)²: the loss can then be negative, and it is not "
-     "the squared error the gradients are derived from.",
+     "L = y − y′ (or |y − y′|) instead of (y − y′)²: not the squared error the "
+     "gradients are derived from (and y − y′ can be negative).",
      "02 · The graph (prediction and loss)"),
     ("dy-pred-no-factor", FWD, "dy_pred without the factor −2 (that is y − y′)",
      "dy_pred = y − y′ instead of ∂L/∂y′ = −2(y − y′), the outer derivative 2(y − y′) "

@@ -282,11 +282,15 @@ def _swapped_with(element: _Element, others: list[_Element]) -> _Element | None:
     return None
 
 
-def _single_precision(wrong: list[_Element]) -> bool:
-    """Every wrong value is the expected one to float32's precision, and came as
-    float32 (or is a float32 number exactly)."""
+def _single_precision(wrong: list[_Element], elements: list[_Element]) -> bool:
+    """Every wrong value is the expected one to float32's precision, and the result
+    shows float32: a value of it came as float32 (values computed from float32 ones
+    with a float64 number, such as a loss with a float64 y, are float64 but no
+    closer), or every wrong value is a float32 number exactly."""
     close = all(_close(e.want, e.have, _FLOAT32_RTOL, 1e-12) for e in wrong)
-    as_float32 = all(e.float32 or float(np.float32(e.have)) == e.have for e in wrong)
+    as_float32 = any(e.float32 for e in elements) or all(
+        float(np.float32(e.have)) == e.have for e in wrong
+    )
     return bool(wrong) and close and as_float32
 
 
@@ -299,7 +303,7 @@ def _explain(
         for e in wrong:
             findings.add(e.key, whole, CATALOGUE[whole].name, e.index)
         return
-    if _single_precision(wrong):
+    if _single_precision(wrong, elements):
         for e in wrong:
             findings.add(e.key, "float32", CATALOGUE["float32"].name, e.index)
         return

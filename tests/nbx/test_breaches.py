@@ -1,4 +1,4 @@
-"""grader.nbx.limits: what happened in a run becomes a status and a sentence."""
+"""grader.nbx.breaches: what happened in a run becomes a status and a sentence."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ import pytest
 from grader.kernel.command import MB
 from grader.kernel.provisioner import KernelOutcome
 from grader.model import Limits, Status
-from grader.nbx.limits import (
-    OutputLimit,
-    Verdict,
-    content_size,
+from grader.nbx.breaches import (
     death_detail,
     fatal_breach,
     memory_error_cell,
     process_error_cell,
     survived_breach,
 )
+from grader.nbx.output_limit import OutputLimit
 
 LIMITS = Limits(cpu_seconds=5, memory_mb=512, processes=32, output_mb=1)
 
@@ -45,11 +43,6 @@ def kernel(
     )  # fmt: skip
 
 
-def test_content_size_counts_every_string():
-    assert content_size({"text": "x" * 1000}) == 1004
-    assert content_size({"data": {"image/png": "a" * 10}, "n": 3}) == 4 + 9 + 10 + 9
-
-
 def test_memory_and_process_errors_are_found_by_their_exception():
     assert memory_error_cell(notebook_with(error("MemoryError"))) == 1
     assert memory_error_cell(notebook_with(error("_ArrayMemoryError"))) == 1
@@ -59,19 +52,6 @@ def test_memory_and_process_errors_are_found_by_their_exception():
     thread = error("RuntimeError", "can't start new thread")
     assert process_error_cell(notebook_with(thread)) == 1
     assert process_error_cell(notebook_with(error("RuntimeError", "other"))) is None
-
-
-def test_output_is_kept_then_stopped_then_killed_at_twice_the_limit():
-    limit = OutputLimit(100)
-    stream = {"msg_type": "stream", "content": {"text": "x" * 60}}
-    assert limit.count(stream, 3) is Verdict.KEEP
-    assert limit.count(stream, 3) is Verdict.STOP_CELL
-    assert limit.hit and limit.cell == 3
-    assert limit.count(stream, 4) is Verdict.DROP
-    assert limit.count(stream, 4) is Verdict.KILL
-    assert limit.count(stream, 4) is Verdict.DROP
-    status = {"msg_type": "status", "content": {"execution_state": "idle"}}
-    assert limit.count(status, 4) is Verdict.KEEP
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,117 @@
+"""feedback/<student>/index.html: one page per student, the first a student opens.
+
+Each notebook's score (or why it was not graded) with a link to its page, the
+total, and the misconceptions the hidden tests found, with what each means and
+where the notebook teaches it (the course's catalogue, the names the class report
+counts: grader.output.misconceptions.notebook_misconceptions). Made on the worker
+with the notebooks' pages, from the same grades as grades.csv; every value is
+escaped by the template (Jinja2's autoescape), and the page has the notebook
+pages' Content-Security-Policy and style sheet (grader.css).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..model import NotebookGrade, Status
+from ..output.misconceptions import notebook_misconceptions
+from ..output.stats import format_points
+from .feedback import TEMPLATES, csp
+
+INDEX_PAGE = "index.html"
+TEMPLATE = "student/index.html.j2"
+STYLE_SHEET = TEMPLATES / "feedback" / "static" / "grader.css"
+
+ENVIRONMENT = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every {{ }} is HTML-escaped, in text and in attributes
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def index_path(student: str) -> str:
+    """The student's page, relative to OUT."""
+    return f"feedback/{student}/{INDEX_PAGE}"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A misconception a failing test named, or a failing test's own first line."""
+
+    label: str
+    meaning: str = ""  # "" for a test no known mistake matched
+    taught: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookRow:
+    """One notebook on the student's page."""
+
+    notebook: str
+    score: str  # "4 / 4"
+    passed: bool  # full marks
+    status: str  # "" when graded; else the status and what it means
+    detail: str
+    failed: int  # graded tests that lost points
+    tests: int
+    page: str  # the notebook's feedback page, relative to the index; "" if none
+    found: list[Found] = field(default_factory=list)
+
+
+def notebook_row(grade: NotebookGrade, page: str, source_dir: Path) -> NotebookRow:
+    """What the page says about one notebook."""
+    found = [
+        Found(label, named.meaning, named.taught) if named else Found(label)
+        for label, named in notebook_misconceptions(grade, source_dir).items()
+    ]
+    status = (
+        "" if grade.status == Status.OK else f"{grade.status}: {grade.status.meaning}"
+    )
+    return NotebookRow(
+        grade.notebook,
+        f"{format_points(grade.score)} / {format_points(grade.max_score)}",
+        grade.score >= grade.max_score,
+        status,
+        grade.detail,
+        sum(test.points < test.max_points for test in grade.tests),
+        len(grade.tests),
+        page,
+        found,
+    )
+
+
+def student_index(
+    student: str,
+    grades: list[NotebookGrade],
+    pages: set[str],
+    source_dir: Path,
+) -> str:
+    """The student's page: `grades` holds one row per notebook of the course, in
+    order; `pages` the notebooks that have a feedback page; `source_dir` the
+    course's source/<assignment> folder (its catalogue of mistakes)."""
+    rows = [
+        notebook_row(
+            grade,
+            f"{grade.notebook}.html" if grade.notebook in pages else "",
+            source_dir,
+        )
+        for grade in grades
+    ]
+    nonce = secrets.token_urlsafe(18)
+    return ENVIRONMENT.get_template(TEMPLATE).render(
+        student=student,
+        rows=rows,
+        total=format_points(sum(grade.score for grade in grades)),
+        most=format_points(sum(grade.max_score for grade in grades)),
+        named=any(found.meaning for row in rows for found in row.found),
+        unnamed=any(not found.meaning for row in rows for found in row.found),
+        nonce=nonce,
+        csp=csp(nonce),
+        style=STYLE_SHEET.read_text(encoding="utf-8"),
+    )
