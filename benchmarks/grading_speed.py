@@ -5,7 +5,8 @@
 Times three ways of running the same submitted notebooks:
   floor   bare execution with nbclient, one notebook after another, no grading;
   stock   stock `nbgrader autograde` (sequential, one process);
-  grader  `python -m grader grade` (parallel workers, feedback and report included).
+  grader  `python -m grader grade` (parallel workers, feedback and report included);
+then the grader once more on the same OUT (nothing left to grade: a re-run),
 and prints the ratios the grader is held to: stock / grader (target >= 1.8) and
 grader / (floor / cores) (target <= 1.3). One-time course setup is excluded for both
 graders (generate_assignment for stock, OutFolder.prepare for ours).
@@ -75,14 +76,18 @@ def time_stock(class_dir: Path, scratch: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_grader(class_dir: Path, scratch: Path, jobs: int) -> float:
-    """Seconds for `python -m grader grade` on the whole class."""
+def time_grader(class_dir: Path, scratch: Path, jobs: int) -> tuple[float, float]:
+    """Seconds for `python -m grader grade` on the whole class, then for a re-run
+    on the same OUT (every student already graded)."""
     out = scratch / "grader"
     out.mkdir(parents=True, exist_ok=True)
     OutFolder(out).prepare(COURSE)
-    start = time.perf_counter()
-    grade_class(class_dir, out, workers=jobs, course=COURSE, progress=False)
-    return time.perf_counter() - start
+    seconds = []
+    for _ in ("first", "rerun"):
+        start = time.perf_counter()
+        grade_class(class_dir, out, workers=jobs, course=COURSE, progress=False)
+        seconds.append(time.perf_counter() - start)
+    return seconds[0], seconds[1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,14 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         build_benchmark_class(class_dir, args.students)
         floor, count = time_floor(class_dir, scratch)
         stock = time_stock(class_dir, scratch)
-        ours = time_grader(class_dir, scratch, args.jobs)
+        ours, rerun = time_grader(class_dir, scratch, args.jobs)
     print(f"class: {args.students} students, {count} notebooks; {cores} cores; "
           f"grader --jobs {args.jobs}")  # fmt: skip
     print(f"floor  (bare nbclient, sequential): {floor:7.1f} s")
     print(f"stock  (nbgrader autograde):        {stock:7.1f} s")
     print(f"grader (python -m grader grade):    {ours:7.1f} s")
+    print(f"rerun  (the same OUT, all graded):  {rerun:7.1f} s")
     print(f"stock / grader          = {stock / ours:.2f}  (target >= 1.8)")
     print(f"grader / (floor/cores)  = {ours / (floor / cores):.2f}  (target <= 1.3)")
+    print(f"rerun / grader          = {rerun / ours:.2f}  (nothing is graded again)")
     return 0
 
 

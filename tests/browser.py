@@ -240,7 +240,7 @@ def launch_chromium(playwright: Playwright) -> Browser:
 def headless_chromium() -> Iterator[Browser]:
     """Debian's Chromium for a module's tests (a missing one fails the test)."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-dev`", pytrace=False)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:

@@ -11,8 +11,9 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import warnings
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import nbformat
@@ -24,6 +25,32 @@ from grader.demo.sample_class import notebook_bytes
 from grader.kernel.procfs import pids
 from grader.model import Limits
 
+SAMPLE_LIMITS = Limits(cell_timeout=10, notebook_timeout=30)
+
+
+@dataclass(frozen=True)
+class GradedSample:
+    """The sample class graded by the command line (tests/conftest.py's
+    sample_class), and what it was before."""
+
+    submissions: Path
+    out: Path
+    temp: Path  # the run's TMPDIR: its scratch folders, nobody else's
+    about: dict[str, str]
+    inputs_before: dict[str, tuple[str, int]]
+    result: subprocess.CompletedProcess
+    states: dict[str, int]
+    stamp: str
+    grades_csv: bytes
+    tests_csv: bytes
+
+
+def short_temp_folder() -> Path:
+    """A new folder in the system's temp folder, to be a run's TMPDIR (short: the
+    kernels' socket paths live there; the sandbox uids are leased machine-wide
+    whatever TMPDIR is, grader.kernel.uids)."""
+    return Path(tempfile.mkdtemp(prefix="grader-test-"))
+
 
 def run_cli(
     *args: object, timeout: float = 600, **kwargs
@@ -33,6 +60,19 @@ def run_cli(
         [sys.executable, "-m", "grader", *map(str, args)],
         cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs,
     )  # fmt: skip
+
+
+def state_mtimes(out: Path) -> dict[str, int]:
+    """student -> mtime_ns of their state file in OUT."""
+    return {
+        path.stem: path.stat().st_mtime_ns
+        for path in (out / ".grader" / "state").glob("*.json")
+    }
+
+
+def course_stamp(out: Path) -> str:
+    """The fingerprint of the course OUT was graded with."""
+    return (out / ".grader" / "course.sha256").read_text()
 
 
 def grade_with_cli(submissions: Path, out: Path, jobs: int = 2) -> Path:
@@ -146,6 +186,48 @@ def lines_found(text: str, lines: set[str]) -> list[str]:
     """
     present = {line.strip() for line in re.split(r"\n|\\n", text)}
     return sorted(line for line in lines if line.strip() in present)
+
+
+# --- installs -------------------------------------------------------------------------
+
+
+def pins(path: Path) -> dict[str, str]:
+    """{normalized distribution name: version} of a requirements file's name==version
+    lines (comments, blank lines and -r includes are skipped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        name, separator, version = line.partition("==")
+        assert separator and version, f"{path.name}: {line!r} is not pinned exactly"
+        found[normalized(name)] = version
+    return found
+
+
+def normalized(name: str) -> str:
+    """A distribution's name as pip compares it."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed_closure(names) -> set[str]:
+    """The distributions these need, following the installed packages' metadata."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen, todo = set(), [normalized(name) for name in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for text in metadata.distribution(name).requires or []:
+            requirement = Requirement(text)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            todo.append(normalized(requirement.name))
+    return seen
 
 
 # --- processes ------------------------------------------------------------------------

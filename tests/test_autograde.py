@@ -1,8 +1,7 @@
 """End to end through real nbgrader: what each kind of submission scores.
 
-Every submission below is graded twice, by both engines, with the same expectations:
-stock `nbgrader autograde` (hidden tests run in the student's kernel) and the grader's
-`grade_class` (hidden tests run in the grader's process, grader/nbx/trusted.py):
+The grader's `grade_class` (hidden tests run in the grader's process,
+grader/nbx/trusted.py) grades every submission below:
 - the untouched release (0 everywhere) and the instructor's answers (full marks);
 - planted mistakes that students really make (tests/planted.py): each loses exactly
   the graded cells it should, with a message that names the mistake by the
@@ -12,6 +11,15 @@ stock `nbgrader autograde` (hidden tests run in the student's kernel) and the gr
 - correct work next to wrong functions pasted from earlier notebooks: full marks;
 - work that overwrites the arrays a graded test hands it: what the same work scores
   without the overwrite.
+
+Stock `nbgrader autograde` (hidden tests run in the student's kernel) grades, with
+the same expectations, what only it can show: that the course works in nbgrader's
+own pipeline, notebook by notebook: the untouched release, the answer key, one
+planted mistake per notebook, one student with wrong pasted earlier work, and the
+students who overwrite a test's inputs (in the student's kernel, where stock runs
+the tests, nothing else shows what that does). What each hidden test does in the
+student's namespace with every other case is run in this process by
+tests/test_notebooks.py (the same cases, the tests run as stock nbgrader runs them).
 """
 
 from __future__ import annotations
@@ -36,17 +44,28 @@ from tests.planted import (
 pytestmark = pytest.mark.slow
 
 
-def all_submissions() -> dict[str, dict[str, object]]:
-    """student -> {notebook stem -> notebook} for every case of this module."""
+ENGINES = ("stock", "grader")
+# What stock nbgrader grades: one planted mistake per notebook (the first listed),
+# one student who pasted wrong earlier work (three wrong functions, in 05).
+STOCK_PLANTED = [
+    next(case for case in PLANTED if case.notebook == stem) for stem in NOTEBOOKS
+]
+STOCK_STAGE_INDEPENDENCE = [("stage-05", "05_optimizers")]
+
+
+def all_submissions(engine: str) -> dict[str, dict[str, object]]:
+    """student -> {notebook stem -> notebook} for every case `engine` grades."""
+    stock = engine == "stock"
     found = {
         "key": {stem: solved(stem) for stem in NOTEBOOKS},
         "blank": {stem: untouched(stem) for stem in NOTEBOOKS},
     }
-    for case in PLANTED:
+    for case in STOCK_PLANTED if stock else PLANTED:
         found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
-    for (student, stem), answers in CORRECT_VARIANTS.items():
+    for (student, stem), answers in {} if stock else CORRECT_VARIANTS.items():
         found[student] = {stem: solved(stem, variant_answers(answers))}
-    for (student, stem), answers in STAGE_INDEPENDENCE.items():
+    for student, stem in STOCK_STAGE_INDEPENDENCE if stock else STAGE_INDEPENDENCE:
+        answers = STAGE_INDEPENDENCE[(student, stem)]
         found[student] = {stem: solved(stem, answers())}
     for case in INPUT_OVERWRITES:
         found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
@@ -54,6 +73,20 @@ def all_submissions() -> dict[str, dict[str, object]]:
             case.notebook: solved(case.notebook, case.honest_answers())
         }
     return found
+
+
+def engine_cases(grader_cases, stock_cases, ids=str) -> list:
+    """(engine, case) parameters: every case for the grader, `stock_cases` for stock
+    nbgrader; each engine's in an xdist group of its own, so that the two classes
+    are graded at once, each once, on two workers."""
+    return [
+        pytest.param(
+            engine, case, id=f"{engine}-{ids(case)}",
+            marks=pytest.mark.xdist_group(f"autograde-{engine}"),
+        )
+        for engine, cases in (("stock", stock_cases), ("grader", grader_cases))
+        for case in cases
+    ]  # fmt: skip
 
 
 def grade_with_stock(folder, submissions):
@@ -86,14 +119,27 @@ def results_by_test(grade) -> dict:
     return {test.test: test for test in grade.tests}
 
 
-@pytest.fixture(scope="module", params=["stock", "grader"])
-def graded(request, tmp_path_factory):
-    """Every submission of this module graded in one run of one engine."""
-    engine = grade_with_stock if request.param == "stock" else grade_with_grader
-    return engine(tmp_path_factory.mktemp(request.param), all_submissions())
+@pytest.fixture(scope="module")
+def stock_class(tmp_path_factory):
+    """What stock nbgrader grades, graded in one run of `nbgrader autograde`."""
+    return grade_with_stock(tmp_path_factory.mktemp("stock"), all_submissions("stock"))
 
 
-@pytest.mark.parametrize("stem", NOTEBOOKS)
+@pytest.fixture(scope="module")
+def grader_class(tmp_path_factory):
+    """Every submission of this module, graded in one run of grade_class."""
+    folder = tmp_path_factory.mktemp("grader")
+    return grade_with_grader(folder, all_submissions("grader"))
+
+
+@pytest.fixture
+def graded(request, engine):
+    """The class the test's engine graded. (Not an indirect parameter of one module
+    fixture: pytest makes such a fixture again for each parameter set.)"""
+    return request.getfixturevalue(f"{engine}_class")
+
+
+@pytest.mark.parametrize(("engine", "stem"), engine_cases(NOTEBOOKS, NOTEBOOKS))
 def test_untouched_release_scores_zero(graded, stem):
     """A release notebook handed in as received earns nothing."""
     result = graded["blank"][stem]
@@ -101,7 +147,10 @@ def test_untouched_release_scores_zero(graded, stem):
     assert result.score == 0, {t.test: t.points for t in result.tests}
 
 
-@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
+@pytest.mark.parametrize(
+    ("engine", "case"),
+    engine_cases(PLANTED, STOCK_PLANTED, ids=lambda case: case.student),
+)
 def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     """The mistake costs exactly its graded cells; the message names it."""
     cells = results_by_test(graded[case.student][case.notebook])
@@ -121,24 +170,31 @@ def test_planted_mistake_loses_its_points_and_says_why(graded, case):
     ), (case.mistake, case.key, message)
 
 
-FULL_MARKS = [
-    *(("key", stem) for stem in NOTEBOOKS),
-    *CORRECT_VARIANTS,
-    *STAGE_INDEPENDENCE,
-]
+KEY = [("key", stem) for stem in NOTEBOOKS]
 
 
-@pytest.mark.parametrize("student, stem", FULL_MARKS)
-def test_correct_work_gets_full_marks(graded, student, stem):
+@pytest.mark.parametrize(
+    ("engine", "full_marks"),
+    engine_cases(
+        [*KEY, *CORRECT_VARIANTS, *STAGE_INDEPENDENCE],
+        [*KEY, *STOCK_STAGE_INDEPENDENCE],
+        ids="-".join,
+    ),
+)
+def test_correct_work_gets_full_marks(graded, full_marks):
     """Full marks for: the answer key submitted into the release; correct answers
     written differently (scalar or vectorized, numpy or pure Python, lists or arrays);
     correct work in a later notebook next to wrong pasted work from earlier ones."""
+    student, stem = full_marks
     result = graded[student][stem]
     failing = {t.test: t.message for t in result.tests if t.points < t.max_points}
     assert not failing and result.score == result.max_score > 0
 
 
-@pytest.mark.parametrize("case", INPUT_OVERWRITES, ids=lambda case: case.student)
+@pytest.mark.parametrize(
+    ("engine", "case"),
+    engine_cases(INPUT_OVERWRITES, INPUT_OVERWRITES, ids=lambda case: case.student),
+)
 def test_overwriting_the_tests_inputs_gains_no_point(graded, case):
     """Overwriting in place the arrays a graded test hands in (the data made to fit
     what the answer returns) scores what the same answer without the overwrite

@@ -42,7 +42,7 @@ def browser():
     """One headless Chromium for these tests; a missing one is a failure."""
     if not CHROMIUM.exists():
         pytest.fail(
-            f"{CHROMIUM} is missing: run `make setup` (it installs Debian's "
+            f"{CHROMIUM} is missing: run `make setup-dev` (it installs Debian's "
             "chromium) before the browser tests",
             pytrace=False,
         )

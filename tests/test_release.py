@@ -12,6 +12,7 @@ import pytest
 
 from grader.authoring.release import stale_release_files
 from grader.course import COURSE, NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
+from tests.support import installed_closure, normalized, pins
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -143,44 +144,6 @@ STUDENTS_REQUIREMENTS = REPO / "requirements-students.txt"
 INSTRUCTOR_TOOLS = {"nbgrader"}  # with its JupyterLab/Notebook extensions
 
 
-def _pins(path: Path) -> dict[str, str]:
-    """{normalized distribution name: version} of a requirements file's name==version
-    lines (comments, blank lines and -r includes are skipped)."""
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
-            continue
-        name, separator, version = line.partition("==")
-        assert separator and version, f"{path.name}: {line!r} is not pinned exactly"
-        pins[_normalized(name)] = version
-    return pins
-
-
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _installed_closure(names) -> set[str]:
-    """The distributions these need, following the installed packages' metadata."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    seen, todo = set(), [_normalized(name) for name in names]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for text in metadata.distribution(name).requires or []:
-            requirement = Requirement(text)
-            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
-                continue
-            todo.append(_normalized(requirement.name))
-    return seen
-
-
 def _imported_modules() -> set[str]:
     """Top-level modules the released notebooks and the helper import."""
     sources = [
@@ -208,14 +171,14 @@ def _imported_modules() -> set[str]:
 
 def test_students_requirements_are_pinned_as_the_course_is():
     """requirements-students.txt pins exactly what requirements.txt pins."""
-    students, course = _pins(STUDENTS_REQUIREMENTS), _pins(REPO / "requirements.txt")
+    students, course = pins(STUDENTS_REQUIREMENTS), pins(REPO / "requirements.txt")
     assert students
     assert {name: course.get(name) for name in students} == students
 
 
 def test_students_install_pulls_in_no_instructor_tools():
     """Installing what students need brings no nbgrader (nor its lab extensions)."""
-    closure = _installed_closure(_pins(STUDENTS_REQUIREMENTS))
+    closure = installed_closure(pins(STUDENTS_REQUIREMENTS))
     assert closure & INSTRUCTOR_TOOLS == set()
     assert {"jupyterlab", "notebook", "ipykernel"} <= closure
 
@@ -226,8 +189,8 @@ def test_students_install_has_everything_the_notebooks_import():
     from importlib import metadata
 
     provided = metadata.packages_distributions()
-    closure = _installed_closure(_pins(STUDENTS_REQUIREMENTS))
+    closure = installed_closure(pins(STUDENTS_REQUIREMENTS))
     imported = _imported_modules()
     assert {"numpy", "matplotlib", "ipywidgets", "tqdm", "IPython"} <= imported
     for module in imported:
-        assert {_normalized(name) for name in provided[module]} & closure, module
+        assert {normalized(name) for name in provided[module]} & closure, module

@@ -130,7 +130,7 @@ def postgres_server():
     (postgresql://grader@127.0.0.1:PORT), then stops it and removes the folder."""
     programs = postgres_bin()
     if programs is None:
-        raise RuntimeError("PostgreSQL's server is not installed (make setup does)")
+        raise RuntimeError("PostgreSQL's server is not installed (make setup-dev does)")
     user = "postgres" if _user_exists("postgres") else "nobody"
     folder = Path(tempfile.mkdtemp(prefix="grader-pg-"))
     data, sockets = folder / "data", folder / "sockets"

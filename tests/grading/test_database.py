@@ -1,6 +1,6 @@
 """The class gradebook in PostgreSQL: `python -m grader grade --db URL`.
 
-A real PostgreSQL server (Debian's, `make setup` installs it) is started by the
+A real PostgreSQL server (Debian's, `make setup-dev` installs it) is started by the
 test: initdb into a temporary folder as the unprivileged `postgres` user, a loopback
 port, stopped after. A tiny class is graded with its gradebook there; nbgrader's
 own `nbgrader export`, run in OUT (whose nbgrader_config.py names the database),
@@ -34,7 +34,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         postgres_bin() is None or os.geteuid() != 0,
-        reason="needs Debian's postgresql (make setup) and root to run it as postgres",
+        reason="needs Debian's postgresql (make setup-dev), and root to run it as "
+        "postgres",
     ),
 ]
 

@@ -1,9 +1,10 @@
 """End to end through `python -m grader grade` / grade_class: what the instructor gets.
 
-Each class below is graded once per module (grading is slow) and shared by the tests:
-- the sample class (grader.demo.sample_class) through the command line, then once more
-  in-process with the same OUT (nothing is graded again), then a copy with one
-  student's notebook changed (only that student is graded again);
+Each class below is graded once (grading is slow) and shared by the tests:
+- the sample class (grader.demo.sample_class) through the command line, once per
+  session (tests/conftest.py's sample_class), then once more in-process with the same
+  OUT (nothing is graded again), then a copy with one student's notebook changed
+  (only that student is graded again);
 - a class interrupted after its first (second) student and started again;
 - an "edge" class: deleted and duplicated graded cells, a cell that ignores interrupts;
 - flat LMS/Colab file names, and unusable SUBMISSIONS folders (exit code 2).
@@ -18,8 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import pytest
 from nbconvert import HTMLExporter
 
 from grader.course import ASSIGNMENT, COURSE, NOTEBOOKS, SOURCE_DIR
-from grader.demo.sample_class import build_sample_class, colab_download, notebook_bytes
+from grader.demo.sample_class import colab_download, notebook_bytes
 from grader.demo.submissions import answer_cells, solved, with_edits
 from grader.grading.grade import grade_class
 from grader.model import (
@@ -40,6 +40,9 @@ from grader.model import (
     Status,
 )
 from tests.support import (
+    SAMPLE_LIMITS,
+    GradedSample,
+    course_stamp,
     gradebook_submissions,
     hidden_test_lines,
     html_text,
@@ -47,6 +50,7 @@ from tests.support import (
     read_csv,
     run_cli,
     snapshot,
+    state_mtimes,
     write_notebook,
 )
 
@@ -60,7 +64,6 @@ GRADED = (
     Status.TIMEOUT,
     Status.KERNEL_DIED,
 )  # statuses of notebooks nbgrader ran
-SAMPLE_LIMITS = Limits(cell_timeout=10, notebook_timeout=30)
 EDGE_LIMITS = Limits(cell_timeout=10, notebook_timeout=25)
 SMALL_LIMITS = Limits(cell_timeout=15, notebook_timeout=30)
 SIGMOID_SIGN = ("np.exp(-np.asarray", "np.exp(np.asarray")
@@ -86,18 +89,6 @@ def source_tests(stem: str) -> dict[str, float]:
 # --- small helpers --------------------------------------------------------------------
 
 
-def state_mtimes(out: Path) -> dict[str, int]:
-    """student -> mtime_ns of their state file."""
-    return {
-        path.stem: path.stat().st_mtime_ns
-        for path in (out / ".grader" / "state").glob("*.json")
-    }
-
-
-def course_stamp(out: Path) -> str:
-    return (out / ".grader" / "course.sha256").read_text()
-
-
 def skip_if_course_changed(out: Path, before: str) -> None:
     """Everything is graded again when source/ changes (others may edit it)."""
     if course_stamp(out) != before:
@@ -108,19 +99,15 @@ def by_key(results: ClassResults) -> dict[tuple[str, str], object]:
     return {(grade.student, grade.notebook): grade for grade in results.grades}
 
 
-def scratch_folders(out: Path) -> list[str]:
+def scratch_folders(out: Path, temp: Path) -> list[str]:
     """Students' private courses left behind: in OUT (none is ever made there) or
-    in the temp folder (each is removed when its student is done)."""
+    in the run's temp folder (each is removed when its student is done): the test's
+    own temp folder, where no other run on the machine works."""
     work = out / ".grader" / "work"
     left = sorted(path.name for path in work.iterdir()) if work.exists() else []
-    temp = Path(tempfile.gettempdir())
     found = [p.name for p in temp.glob("grader-student-*")]
     for run in temp.glob("grader-run-*-*"):
-        pid = run.name.split("-")[2]
-        # this process's runs, or a run that ended (another one still grading on
-        # a shared machine is not a leftover)
-        if pid == str(os.getpid()) or not Path(f"/proc/{pid}").exists():
-            found += [p.name for p in run.glob("grader-student-*")]
+        found += [p.name for p in run.glob("grader-student-*")]
     return left + sorted(found)
 
 
@@ -184,59 +171,21 @@ def expected_source(student: str, stem: str) -> str:
 SAMPLE_KEYS = [(student, stem) for student in STUDENTS for stem in NOTEBOOKS]
 
 
-@dataclass
-class CliRun:
-    submissions: Path
-    out: Path
-    about: dict[str, str]
-    inputs_before: dict[str, tuple[str, int]]
-    result: subprocess.CompletedProcess
-    seconds: float
-    states: dict[str, int]
-    stamp: str
-    grades_csv: bytes
-    tests_csv: bytes
+@pytest.fixture(scope="module")
+def sample(sample_class) -> GradedSample:
+    """The sample class graded through the command line (once per session)."""
+    return sample_class
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> CliRun:
-    """The sample class graded once through the command line."""
-    root = tmp_path_factory.mktemp("sample")
-    submissions, out = root / "class", root / "out"
-    about = build_sample_class(submissions)
-    before = snapshot(submissions)
-    start = time.monotonic()
-    result = run_cli(
-        "grade", submissions, "--out", out, "--jobs", "2", "--quiet",
-        "--cell-timeout", SAMPLE_LIMITS.cell_timeout,
-        "--notebook-timeout", SAMPLE_LIMITS.notebook_timeout,
-    )  # fmt: skip
-    seconds = time.monotonic() - start
-    assert result.returncode == 0, result.stdout + result.stderr
-    return CliRun(
-        submissions, out, about, before, result, seconds, state_mtimes(out),
-        course_stamp(out), (out / "grades.csv").read_bytes(),
-        (out / "tests.csv").read_bytes(),
-    )  # fmt: skip
-
-
-@dataclass
-class Rerun:
-    results: ClassResults
-    seconds: float
-
-
-@pytest.fixture(scope="module")
-def rerun(sample) -> Rerun:
+def rerun(sample) -> ClassResults:
     """grade_class again on the same SUBMISSIONS and OUT, same limits."""
-    start = time.monotonic()
     results = grade_class(
         sample.submissions, sample.out, course=COURSE, workers=2,
         limits=SAMPLE_LIMITS, progress=False,
     ).results  # fmt: skip
-    seconds = time.monotonic() - start
     skip_if_course_changed(sample.out, sample.stamp)
-    return Rerun(results, seconds)
+    return results
 
 
 @pytest.fixture(scope="module")
@@ -343,15 +292,13 @@ def test_endless_loop_keeps_the_credit_of_later_independent_cells(tests_rows):
 
 def test_unmapped_readme_is_reported(rerun, sample):
     """readme.txt in the LMS zip is listed as unmapped, by the API and the CLI."""
-    assert [item.source for item in rerun.results.unmapped] == [
-        "lms_download.zip:readme.txt"
-    ]
+    assert [item.source for item in rerun.unmapped] == ["lms_download.zip:readme.txt"]
     assert "lms_download.zip:readme.txt" in sample.result.stdout
 
 
 def test_zip_submission_is_graded_from_the_zip(rerun):
     """katherine exists only inside lms_download.zip and is graded from it."""
-    rows = [g for g in rerun.results.grades if g.student == "katherine"]
+    rows = [g for g in rerun.grades if g.student == "katherine"]
     assert [g.notebook for g in rows] == list(NOTEBOOKS)
     assert all(g.source.startswith("lms_download.zip:katherine_") for g in rows)
     assert all(g.status == Status.OK for g in rows)
@@ -467,24 +414,27 @@ def test_hidden_test_detector_finds_hidden_code_in_html(sample):
     assert returns in feedback
 
 
-def test_feedback_shows_no_line_of_any_hidden_test(sample, edge):
-    """No computing line of a hidden test appears in any feedback page.
-
-    Covers the sample class and the edge class (a test cell restored by nbgrader
-    comes from the source notebook, hidden tests included).
-    """
+def hidden_lines_in_feedback(out: Path) -> list[tuple[str, str]]:
+    """(page, line) for every computing line of a hidden test in OUT's feedback."""
     lines = hidden_test_lines()
-    pages = [
-        *(sample.out / "feedback").rglob("*.html"),
-        *(edge.out / "feedback").rglob("*.html"),
-    ]
-    assert len(pages) > 30
-    leaks = [
+    return [
         (str(page), line)
-        for page in pages
+        for page in (out / "feedback").rglob("*.html")
         for line in lines_found(html_text(page.read_text()), lines)
     ]
-    assert leaks == []
+
+
+def test_feedback_shows_no_line_of_any_hidden_test(sample):
+    """No computing line of a hidden test appears in any feedback page."""
+    assert len(list((sample.out / "feedback").rglob("*.html"))) > 25
+    assert hidden_lines_in_feedback(sample.out) == []
+
+
+def test_restored_test_cells_show_no_line_of_any_hidden_test(edge):
+    """Nor in the edge class's (a test cell restored by nbgrader comes from the
+    source notebook, hidden tests included)."""
+    assert len(list((edge.out / "feedback").rglob("*.html"))) >= 7
+    assert hidden_lines_in_feedback(edge.out) == []
 
 
 # --- inputs, CLI output, gradebook ----------------------------------------------------
@@ -521,18 +471,21 @@ def test_cli_prints_where_the_outputs_are(sample):
     assert (sample.out / "report.html").exists()
 
 
-def test_nbgrader_export_works_in_out_and_matches_grades_csv(sample, grades):
-    """`nbgrader export` in OUT: one row per student, totals equal grades.csv."""
-    before = (sample.out / "grades.csv").read_bytes()
+def test_nbgrader_export_works_in_out_and_matches_grades_csv(sample, grades, tmp_path):
+    """`nbgrader export` in (a copy of) OUT: one row per student, totals equal
+    grades.csv."""
+    out = tmp_path / "out"
+    shutil.copytree(sample.out, out, symlinks=True)
+    before = (out / "grades.csv").read_bytes()
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "export"],
-        cwd=sample.out, env=env, capture_output=True, text=True, timeout=300,
+        cwd=out, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (sample.out / "grades.csv").read_bytes() == before
-    _, rows = read_csv(sample.out / "nbgrader_export.csv")
+    assert (out / "grades.csv").read_bytes() == before
+    _, rows = read_csv(out / "nbgrader_export.csv")
     assert sorted(row["student_id"] for row in rows) == sorted(STUDENTS)
     for row in rows:
         student = row["student_id"]
@@ -547,7 +500,7 @@ def test_gradebook_has_one_submission_per_student(sample):
 
 def test_no_scratch_folder_is_left_after_a_complete_run(sample):
     """The per-student nbgrader courses (temporary folders) are removed."""
-    assert scratch_folders(sample.out) == []
+    assert scratch_folders(sample.out, sample.temp) == []
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -561,18 +514,16 @@ def test_nbgraders_log_of_each_graded_student_is_kept(sample, student):
 
 
 def test_rerun_with_the_same_out_grades_nothing_again(sample, rerun):
-    """Same inputs, same OUT: no state file rewritten, same results, seconds not a
-    minute."""
+    """Same inputs, same OUT: no state file rewritten, the same results (how long a
+    re-run takes is measured by benchmarks/grading_speed.py)."""
     assert state_mtimes(sample.out) == sample.states
     assert sorted(sample.states) == sorted(STUDENTS)
     assert (sample.out / "grades.csv").read_bytes() == sample.grades_csv
     assert (sample.out / "tests.csv").read_bytes() == sample.tests_csv
-    got = {(g.student, g.notebook): (g.score, g.status) for g in rerun.results.grades}
+    got = {(g.student, g.notebook): (g.score, g.status) for g in rerun.grades}
     assert got == {
         key: (expected_score(*key), expected_status(*key)) for key in SAMPLE_KEYS
     }
-    assert rerun.seconds < 15, f"rerun took {rerun.seconds:.0f} s"
-    assert rerun.seconds < sample.seconds / 3
 
 
 def test_changing_one_notebook_regrades_only_that_student(sample, rerun, tmp_path):
@@ -612,7 +563,7 @@ SMALL = {  # student -> (01_sigmoid as handed in, its expected score)
 
 
 @pytest.mark.parametrize("after", [1, 2])
-def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, after):
+def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, own_temp, after):
     """Ctrl-C after N students, then run again: each student graded once, nothing
     duplicated, no scratch folders left, the same grades as a clean run."""
     submissions, out = tmp_path / "class", tmp_path / "out"
@@ -632,7 +583,7 @@ def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, after):
         )  # fmt: skip
     assert len(first) == after
     assert sorted(state_mtimes(out)) == sorted(first)
-    assert set(scratch_folders(out)) & set(first) == set()
+    assert set(scratch_folders(out, own_temp)) & set(first) == set()
     saved = state_mtimes(out)
 
     second: list[str] = []
@@ -651,13 +602,13 @@ def test_interrupted_run_finishes_every_student_exactly_once(tmp_path, after):
         for stem in NOTEBOOKS
     }
     got = {(g.student, g.notebook): (g.score, g.status) for g in results.grades}
-    assert got == expected
+    assert got == expected, [g.detail for g in results.grades]
     _, rows = read_csv(out / "grades.csv")
     keys = [(row["student"], row["notebook"]) for row in rows]
     assert sorted(keys) == sorted(expected)
     assert gradebook_submissions(out) == sorted(SMALL)
     assert gradebook_submissions(out) == sorted(SMALL)
-    assert scratch_folders(out) == []
+    assert scratch_folders(out, own_temp) == []
 
 
 # --- deleted and duplicated graded cells, a cell that ignores interrupts --------------
@@ -711,7 +662,6 @@ EDGE = {  # student -> {notebook: builder}
 class EdgeRun:
     out: Path
     grades: dict[tuple[str, str], object]
-    seconds: float
 
 
 @pytest.fixture(scope="module")
@@ -721,11 +671,10 @@ def edge(tmp_path_factory) -> EdgeRun:
     for student, notebooks in EDGE.items():
         for stem, build in notebooks.items():
             write_notebook(submissions / student / f"{stem}.ipynb", build())
-    start = time.monotonic()
     results = grade_class(
         submissions, out, course=COURSE, workers=2, limits=EDGE_LIMITS, progress=False
     ).results
-    return EdgeRun(out, by_key(results), time.monotonic() - start)
+    return EdgeRun(out, by_key(results))
 
 
 def _tests(grade) -> dict[str, float]:
@@ -786,7 +735,6 @@ def test_cell_ignoring_interrupts_is_stopped_as_a_timeout(edge):
 def test_edge_run_completes(edge):
     """The run returns a row for every student and notebook, whatever happened."""
     assert set(edge.grades) == {(s, stem) for s in EDGE for stem in NOTEBOOKS}
-    assert edge.seconds < 240
 
 
 @pytest.mark.parametrize(
@@ -883,27 +831,44 @@ def test_cli_rejects_a_bad_jobs_count(tmp_path, jobs):
     assert not (tmp_path / "out").exists()
 
 
-def kernel_scratch() -> set[Path]:
-    """The short temp folders that hold kernels' sockets while a student is graded."""
-    return set(Path(tempfile.gettempdir()).glob("grader-kernels-*"))
+class KernelScratch(threading.Thread):
+    """Watches a temp folder for the short folders that hold kernels' sockets while
+    a student is graded: the names it saw, until stopped."""
+
+    def __init__(self, temp: Path) -> None:
+        super().__init__(daemon=True)
+        self.temp, self.seen, self.stopped = temp, set(), threading.Event()
+
+    def now(self) -> set[str]:
+        return {path.name for path in self.temp.glob("grader-kernels-*")}
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.02):
+            self.seen |= self.now()
 
 
 @pytest.mark.slow
-def test_an_out_folder_deeper_than_a_socket_path_still_grades(tmp_path):
+def test_an_out_folder_deeper_than_a_socket_path_still_grades(tmp_path, own_temp):
     """Kernels' Unix sockets live in a short temp folder, not under OUT: an OUT path
     past Unix's 108-byte socket limit grades normally, and the folder is removed."""
     write_notebook(tmp_path / "class" / "alice" / f"{SIG}.ipynb", solved(SIG))
     out = tmp_path / ("deep" * 30) / "out"
     assert len(str(out / ".grader" / "state" / "alice" / "k12345678-1")) > 108
-    before = kernel_scratch()
-    results = grade_class(
-        tmp_path / "class", out, course=COURSE, workers=1, limits=SMALL_LIMITS,
-        progress=False,
-    ).results  # fmt: skip
+    watch = KernelScratch(own_temp)
+    watch.start()
+    try:
+        results = grade_class(
+            tmp_path / "class", out, course=COURSE, workers=1, limits=SMALL_LIMITS,
+            progress=False,
+        ).results  # fmt: skip
+    finally:
+        watch.stopped.set()
+        watch.join()
     grade = by_key(results)[("alice", SIG)]
     assert grade.status == Status.OK, grade.detail
     assert grade.score == grade.max_score
-    assert kernel_scratch() <= before
+    assert watch.seen, "the kernels' sockets were not in the temp folder"
+    assert watch.now() == set()
 
 
 @pytest.mark.slow

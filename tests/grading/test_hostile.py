@@ -3,12 +3,13 @@
 Each entry of HOSTILE is one student who hands in 01_sigmoid with something hostile
 at the top of the `sigmoid_derivative` answer cell (or anywhere else: `build` makes
 the whole notebook). The class is graded once per module through
-`python -m grader grade` with small limits, and once more without the hostile
-students, and the tests check, for every case: the run completes; that student's
-status and the tests that score 0 are the expected ones, with a stated reason (in
-grades.csv, tests.csv and the feedback); the other tests keep their points; the good
-student's rows are identical to the run without hostile students; the gradebook
-agrees with grades.csv; no input file changed; nothing is left running.
+`python -m grader grade` with small limits, and the tests check, for every case: the
+run completes; that student's status and the tests that score 0 are the expected
+ones, with a stated reason (in grades.csv, tests.csv and the feedback); the other
+tests keep their points; the good student's rows are identical to those of a run
+without hostile students (the `good_alone` run, once per session, which
+test_hostile_inputs compares with too); the gradebook agrees with grades.csv; no
+input file changed; nothing is left running.
 
 Adding a case is one entry in HOSTILE: the student id, a function of the Context
 that builds the notebook (derivative_first(code), or anything made from
@@ -51,8 +52,11 @@ pytestmark = [
 
 SIG = NOTEBOOKS[0]
 LIMITS = Limits(
-    cell_timeout=10,
-    notebook_timeout=40,
+    # 4 times the CPU limit: `loop` must be stopped by the CPU limit, not by the
+    # clock, also when it gets a quarter of a core (make test grades two classes at
+    # once on two cores, each with two workers)
+    cell_timeout=20,
+    notebook_timeout=60,
     cpu_seconds=5,
     memory_mb=1024,
     processes=48,
@@ -704,7 +708,6 @@ class Run:
     submissions: Path
     grades: dict[tuple[str, str], dict[str, str]]
     tests: dict[tuple[str, str], dict[str, dict[str, str]]]
-    seconds: float
     stdout: str
     stderr: str
 
@@ -720,9 +723,7 @@ def hostile_args(submissions: Path, out: Path, limits: Limits = LIMITS) -> list[
 
 def grade(submissions: Path, out: Path, limits: Limits = LIMITS) -> Run:
     """`python -m grader grade` with the hostile limits, sandbox required."""
-    start = time.monotonic()
     result = run_cli(*hostile_args(submissions, out, limits), timeout=900)
-    seconds = time.monotonic() - start
     assert result.returncode == 0, result.stdout + result.stderr
     _, rows = read_csv(out / "grades.csv")
     _, test_rows = read_csv(out / "tests.csv")
@@ -731,21 +732,48 @@ def grade(submissions: Path, out: Path, limits: Limits = LIMITS) -> Run:
         tests.setdefault((row["student"], row["notebook"]), {})[row["test"]] = row
     return Run(
         out, submissions, {(r["student"], r["notebook"]): r for r in rows}, tests,
-        seconds, result.stdout, result.stderr,
+        result.stdout, result.stderr,
     )  # fmt: skip
 
 
-def write_good(submissions: Path) -> Path:
-    """The good student: every notebook a hostile case uses (and 02), solved."""
+def write_good(submissions: Path, student: str = GOOD) -> Path:
+    """A good student: every notebook a hostile case uses (and 02), solved."""
     for stem in sorted({SIG, NOTEBOOKS[1], *(case.notebook for case in HOSTILE)}):
-        write_notebook(submissions / GOOD / f"{stem}.ipynb", solved(stem))
+        write_notebook(submissions / student / f"{stem}.ipynb", solved(stem))
     return submissions
+
+
+ALONE = "alone"  # the good student's id in the run without hostile students
+
+
+def as_student(row: dict[str, str], student: str) -> dict[str, str]:
+    """A CSV row of the `alone` run as it reads for `student`: the id, and the
+    paths that name it."""
+    renamed = {
+        name: value.replace(f"{ALONE}/", f"{student}/")
+        if name in ("source", "feedback")
+        else value
+        for name, value in row.items()
+    }
+    return {**renamed, "student": student}
+
+
+def good_rows(alone: Run, student: str) -> tuple[dict, dict]:
+    """The alone run's rows, as they read for `student`: notebook -> its grades.csv
+    row, notebook -> {test -> its tests.csv row}."""
+    grades = {
+        stem: as_student(alone.grades[(ALONE, stem)], student) for stem in NOTEBOOKS
+    }
+    tests = {
+        stem: {test: as_student(row, student) for test, row in found.items()}
+        for (_, stem), found in alone.tests.items()
+    }
+    return grades, tests
 
 
 @dataclass
 class HostileRun:
     run: Run
-    alone: Run  # the good student graded without the hostile ones
     inputs_before: dict[str, str]
     inputs_after: dict[str, str]
     course_before: dict[str, str]
@@ -795,9 +823,8 @@ def hostile(tmp_path_factory) -> HostileRun:
     finally:
         listener.close()
     leftovers = students_processes({GOOD, *(case.name for case in HOSTILE)})
-    alone = grade(write_good(root / "alone"), root / "alone-out")
     return HostileRun(
-        run, alone, inputs_before, tree_hash(submissions), course_before,
+        run, inputs_before, tree_hash(submissions), course_before,
         tree_hash(REPO / "source"), listener.connections, leftovers, vault,
         vault_before,
     )  # fmt: skip
@@ -806,18 +833,18 @@ def hostile(tmp_path_factory) -> HostileRun:
 # --- the checks -------------------------------------------------------------------
 
 
-def test_run_completes_within_ci_time(hostile):
-    """Every student has a row for every notebook, and quickly."""
+def test_run_completes(hostile):
+    """Every student has a row for every notebook, and no warning was printed (how
+    long a class takes is measured by benchmarks/failure_cost.py)."""
     expected = {
         (s, stem) for s in [GOOD, *(c.name for c in HOSTILE)] for stem in NOTEBOOKS
     }
     assert set(hostile.run.grades) == expected
-    assert hostile.run.seconds < 300, f"grading took {hostile.run.seconds:.0f} s"
     assert "WARNING" not in hostile.run.stderr
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=[case.name for case in HOSTILE])
-def test_hostile_student_is_graded_as_expected(hostile, case):
+def test_hostile_student_is_graded_as_expected(hostile, good_alone, case):
     """The expected status; the zeroed tests score 0 with a reason; the rest keep
     their points; the detail names the limit."""
     row = hostile.run.grades[(case.name, case.notebook)]
@@ -830,7 +857,7 @@ def test_hostile_student_is_graded_as_expected(hostile, case):
         )
         return
     tests = hostile.run.tests[(case.name, case.notebook)]
-    good = hostile.alone.tests[(GOOD, case.notebook)]
+    good = good_alone.tests[(ALONE, case.notebook)]
     assert set(tests) == set(good)
     for name, test in tests.items():
         if name in case.zeroed:
@@ -863,13 +890,12 @@ def test_feedback_states_the_reason(hostile, case):
     assert "SUCCEEDED:" not in page
 
 
-def test_good_student_is_unaffected(hostile):
+def test_good_student_is_unaffected(hostile, good_alone):
     """The good student's rows are what a run without the hostile students gives."""
+    grades, tests = good_rows(good_alone, GOOD)
     for stem in NOTEBOOKS:
-        assert hostile.run.grades[(GOOD, stem)] == hostile.alone.grades[(GOOD, stem)]
-        assert hostile.run.tests.get((GOOD, stem)) == hostile.alone.tests.get(
-            (GOOD, stem)
-        )
+        assert hostile.run.grades[(GOOD, stem)] == grades[stem]
+        assert hostile.run.tests.get((GOOD, stem)) == tests.get(stem)
     assert float(hostile.run.grades[(GOOD, SIG)]["score"]) == 4
 
 

@@ -3,9 +3,10 @@ command in one small class.
 
 A sibling of test_hostile.py, for issue 10's "Inputs". One class is graded once per
 module through `python -m grader grade` (sandbox required, the hostile suite's small
-limits), and the good student once more alone. In the class:
+limits). In the class:
 
-- good: 01 solved, in a folder of its own;
+- good: 01 and 02 solved, in a folder of its own (test_hostile's good student, whose
+  run alone, `good_alone`, both suites compare with);
 - Moodle's victim 99999 (01 solved, an old file) and three attackers whose newer
   files carry a second LMS prefix naming 99999 (or Blackboard's vera) inside the
   name the student chose: Moodle in Moodle (the issue's case), Moodle in Canvas,
@@ -50,9 +51,14 @@ from grader.demo.submissions import solved, with_edits
 from grader.intake.names import safe_student_id
 from grader.kernel.probe import sandbox_problem
 from grader.student_text import FORMULA_STARTS, HTML, TERMINAL, safe_text
-from tests.grading.test_hostile import hostile_args, students_processes
+from tests.grading.test_hostile import (
+    good_rows,
+    hostile_args,
+    students_processes,
+    write_good,
+)
 from tests.intake.zips import MIB, archive, deflated, honest, zeros
-from tests.support import read_csv, write_notebook
+from tests.support import read_csv
 
 pytestmark = [
     pytest.mark.slow,
@@ -97,7 +103,7 @@ ESCAPE_NAME = "\x1b[2J\x1b[H\x1b[32mgrades: 29 of 29, all tests passed\x1b[0m.ip
 
 def write_class(root: Path) -> Path:
     """Every hostile input of the module's docstring, under root."""
-    write_notebook(root / GOOD / f"{SIG}.ipynb", solved(SIG))
+    write_good(root, GOOD)
     wrong = notebook_bytes(with_edits(SIG, "sigmoid", ("np.exp(-", "np.exp(")))
     files = {
         MOODLE_VICTIM: (notebook_bytes(solved(SIG)), OLD),
@@ -198,7 +204,6 @@ def grade(submissions: Path, out: Path) -> Graded:
 @dataclass
 class InputsRun:
     run: Graded
-    alone: Graded
     before: dict[str, tuple]
     after: dict[str, tuple]
     leftovers: list[str]
@@ -211,12 +216,7 @@ def inputs(tmp_path_factory) -> InputsRun:
     before = input_state(submissions)
     run = grade(submissions, root / "out")
     leftovers = students_processes({from_csv(student) for student, _ in run.grades})
-    alone = root / "alone"
-    write_notebook(alone / GOOD / f"{SIG}.ipynb", solved(SIG))
-    return InputsRun(
-        run, grade(alone, root / "alone-out"), before, input_state(submissions),
-        leftovers,
-    )  # fmt: skip
+    return InputsRun(run, before, input_state(submissions), leftovers)
 
 
 def unmapped(run: Graded) -> dict[str, str]:
@@ -331,11 +331,13 @@ def test_a_file_name_holding_escapes_is_listed_as_visible_escapes(inputs):
     assert "\x1b" not in report and safe_text(ESCAPE_NAME, HTML) in report
 
 
-def test_good_student_is_unaffected(inputs):
+def test_good_student_is_unaffected(inputs, good_alone):
+    """The good student's rows are what a run without the others gives."""
+    grades, tests = good_rows(good_alone, GOOD)
     for stem in NOTEBOOKS:
-        assert inputs.run.grades[(GOOD, stem)] == inputs.alone.grades[(GOOD, stem)]
+        assert inputs.run.grades[(GOOD, stem)] == grades[stem]
     good = [row for row in inputs.run.tests if row["student"] == GOOD]
-    assert good == [row for row in inputs.alone.tests if row["student"] == GOOD]
+    assert good == [row for stem in NOTEBOOKS for row in tests.get(stem, {}).values()]
     assert inputs.run.grades[(GOOD, SIG)]["score"] == "4"
 
 

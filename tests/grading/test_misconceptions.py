@@ -132,7 +132,7 @@ def test_the_report_in_chromium_shows_the_misconceptions_first(out):
     """Headless Chromium: the section is on the first screen, its chart drawn, the
     students hidden until their row is opened; a screenshot is kept."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make setup`", pytrace=False)
+        pytest.fail(f"{CHROMIUM} is missing: run `make setup-dev`", pytrace=False)
     from playwright.sync_api import expect, sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
