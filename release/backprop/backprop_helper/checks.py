@@ -48,11 +48,19 @@ class CheckFailed(AssertionError):
 
     found: one (key, mistake id or None, reason) per finding, as the message states
     them ("KEY: REASON"); the mistake id is None when no known mistake matched.
+    compared: {key: (expected, got)} of every number the check compared ("w[3]" for
+    an element of an array), right and wrong: what a wrong answer gave, as data.
     """
 
-    def __init__(self, message: str, found: Sequence[tuple[str, str | None, str]] = ()):
+    def __init__(
+        self,
+        message: str,
+        found: Sequence[tuple[str, str | None, str]] = (),
+        compared: Mapping[str, tuple[float, float]] | None = None,
+    ):
         super().__init__(message)
         self.found = tuple(found)
+        self.compared = dict(compared or {})
 
 
 def _as_number(value: object) -> float | None:
@@ -458,13 +466,19 @@ def check_values(
     if found or not quiet:
         _print_table(what, findings.rows)
     if found:
-        _fail(what, found, hint)
+        compared = {e.name: (e.want, e.have) for e in elements}
+        _fail(what, found, hint, compared)
     if not quiet:
         count = findings.values
         print("The value matches." if count == 1 else f"All {count} values match.")
 
 
-def _fail(what: str, found: list[tuple[str, str | None, str]], hint: str = "") -> None:
+def _fail(
+    what: str,
+    found: list[tuple[str, str | None, str]],
+    hint: str = "",
+    compared: Mapping[str, tuple[float, float]] | None = None,
+) -> None:
     """Print what to look at, naming each mistake and what it means; raise."""
     print("What to look at:")
     explained = set()
@@ -477,7 +491,7 @@ def _fail(what: str, found: list[tuple[str, str | None, str]], hint: str = "") -
     if hint:
         print(f"  {hint}")
     message = failure_message(what, (finding(key, reason) for key, _, reason in found))
-    raise CheckFailed(message, found)
+    raise CheckFailed(message, found, compared)
 
 
 def fail(what: str, key: str, mistake_id: str, advice: str = "") -> None:

@@ -47,11 +47,13 @@ Recognised(mistake, key, label):
              KEY without its element indices ("w: the sign is flipped"); "KEY:
              REASON" when mistake is None ("dw3: different value", without by how
              much). A student counts once per label.
+label(mistake, key, reason) gives that label for a finding held as data (the
+grader counts the findings its own run of the tests recorded, and reads text back
+with recognise() only when the tests ran in the student's kernel).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -365,12 +367,13 @@ RATIO_SLIPS: dict[str, float] = {
     "minus-half": -0.5,
 }
 
-# Diagnoses that find a value wrong without naming a mistake (see recognise).
-_UNNAMED = re.compile(
-    r"different value(?: \([^()]*\))?|missing from what .+ returned|got NaN \(.+\)"
-    r"|got infinity \(.+\)|expected (?:one number|\d+ values), got .+"
-)
+# Diagnoses that find a value wrong without naming a mistake (see recognise): each
+# ends its finding, and is read without backtracking (_unnamed_reason).
 _DIFFERENT = "different value"
+_MISSING = ("missing from what ", " returned")
+_NOT_FINITE = ("got NaN (", "got infinity (")
+_NOT_ONE = "expected one number, got "
+_NOT_VALUES = ("expected ", " values, got ")
 _BY_NAME = {mistake.name: mistake for mistake in CATALOGUE.values()}
 _NAMES_LONGEST_FIRST = sorted(_BY_NAME, key=len, reverse=True)
 _AFTER_NAME = (" (", ":", ".", ",")  # what may follow a name
@@ -400,7 +403,7 @@ def base_key(key: str) -> str:
     return key.split("[", 1)[0].strip()
 
 
-def _label(found: Mistake | None, key: str, reason: str) -> str:
+def label(found: Mistake | None, key: str, reason: str) -> str:
     """What a class report counts (see the module docstring)."""
     if found is None:
         return finding(base_key(key), reason)
@@ -422,34 +425,81 @@ def _segments(message: str) -> list[str]:
 def _key_before(segment: str, start: int) -> str | None:
     """The key written just before position `start` ("…: KEY: " or segment start).
 
-    None when the text there is not a finding's start (so no match there)."""
+    None when the text there is not a finding's start (so no match there). Reads
+    back from `start` to the previous ": " only."""
     if start == 0:
         return ""
-    if segment[:start].endswith(": "):
-        return segment[: start - 2].rsplit(": ", 1)[-1].strip()
-    return None
+    if start < 2 or not segment.startswith(": ", start - 2):
+        return None
+    before = segment.rfind(": ", 0, start - 2)
+    return segment[before + 2 if before >= 0 else 0 : start - 2].strip()
 
 
-def _named_in(segment: str) -> list[tuple[int, Mistake, str]]:
-    """(position, mistake, key) of every catalogue name written as a finding."""
-    found, taken = [], []
-    for name in _NAMES_LONGEST_FIRST:
+def _named_in(segment: str, names: list[str]) -> list[tuple[int, Mistake, str]]:
+    """(position, mistake, key) of every catalogue name (of `names`, longest
+    first) written as a finding; linear in the segment's length (a longer name's
+    text is not read again)."""
+    found = []
+    taken = bytearray(len(segment) + 1)  # 1 where a name already found stands
+    for name in names:
+        if len(name) > len(segment):
+            continue
         start = segment.find(name)
         while start >= 0:
             end = start + len(name)
-            inside = any(lo <= start < hi for lo, hi in taken)
-            rest = segment[end:]
-            bounded = not rest or rest.startswith(_AFTER_NAME)
-            key = _key_before(segment, start)
-            if not inside and bounded and key is not None:
-                found.append((start, _BY_NAME[name], key))
-                taken.append((start, end))
+            bounded = end == len(segment) or segment.startswith(_AFTER_NAME, end)
+            if not taken[start] and bounded:
+                key = _key_before(segment, start)
+                if key is not None:
+                    found.append((start, _BY_NAME[name], key))
+                    taken[start:end] = b"\1" * len(name)
             start = segment.find(name, end)
     return sorted(found, key=lambda item: item[0])
 
 
+def _unnamed_reason(segment: str, start: int, last_open: int) -> str | None:
+    """The diagnosis that runs from `start` to the end of the segment, if one does
+    ("different value (off by ...)" is read as "different value"); no regular
+    expression, so no text makes it backtrack. last_open: where the segment's last
+    "(" is when the segment ends in "(...)" with no other parenthesis, else -1."""
+    end = len(segment)
+    if segment.startswith(_DIFFERENT, start):
+        rest = start + len(_DIFFERENT)
+        if rest == end or (last_open == rest + 1 and segment[rest] == " "):
+            return _DIFFERENT
+        return None
+    opening, closing = _MISSING
+    if segment.startswith(opening, start) and segment.endswith(closing):
+        return segment[start:] if end - start > len(opening) + len(closing) else None
+    for opening in _NOT_FINITE:
+        if segment.startswith(opening, start) and segment.endswith(")"):
+            return segment[start:] if end - start > len(opening) + 1 else None
+    if segment.startswith(_NOT_ONE, start):
+        return segment[start:] if end - start > len(_NOT_ONE) else None
+    opening, middle = _NOT_VALUES
+    if segment.startswith(opening, start):
+        digits = start + len(opening)
+        after = digits
+        while after < end and segment[after] in "0123456789":
+            after += 1
+        rest = after + len(middle)
+        if after > digits and segment.startswith(middle, after) and rest < end:
+            return segment[start:]
+    return None
+
+
+def _last_open(segment: str) -> int:
+    """Where the segment's closing "(...)" opens, when it ends in one with no other
+    parenthesis inside; else -1."""
+    opened = segment.rfind("(")
+    if opened < 0 or not segment.endswith(")"):
+        return -1
+    return opened if segment.find(")", opened) == len(segment) - 1 else -1
+
+
 def recognise(message: str) -> list[Recognised]:
-    """The findings a failure message states, each once, in order (see above)."""
+    """The findings a failure message states, each once, in order (see above);
+    linear in the message's length, whatever the text."""
     results: list[Recognised] = []
     seen: set[tuple[str, str]] = set()
 
@@ -457,20 +507,21 @@ def recognise(message: str) -> list[Recognised]:
         identity = (found.id if found else reason, key)
         if identity not in seen:
             seen.add(identity)
-            results.append(Recognised(found, key, _label(found, key, reason)))
+            results.append(Recognised(found, key, label(found, key, reason)))
 
+    names = [name for name in _NAMES_LONGEST_FIRST if name in message]
     for segment in _segments(message):
-        named = _named_in(segment)
+        named = _named_in(segment, names) if names else []
         for _, found, key in named:
             add(found, key, found.name)
         if named:
             continue
-        for match in _UNNAMED.finditer(segment):
-            key = _key_before(segment, match.start())
-            if key and match.end() == len(segment):
-                reason = match.group(0)
-                if reason.startswith(_DIFFERENT):  # counted without by how much
-                    reason = _DIFFERENT
+        start, last_open = segment.find(": "), _last_open(segment)
+        while start >= 0:
+            reason = _unnamed_reason(segment, start + 2, last_open)
+            key = _key_before(segment, start + 2) if reason else None
+            if reason and key:
                 add(None, key, reason)
                 break
+            start = segment.find(": ", start + 1)
     return results
