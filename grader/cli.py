@@ -9,7 +9,8 @@ not writable, or a --db that is not the grader's); 3 `--sandbox required` where 
 sandbox does not work (here, or on a cluster's worker); 4 another grading run holds
 OUT (the message names it); 5 the Dask cluster (--scheduler) cannot grade: its
 scheduler is unreachable or was lost, or no usable worker joined (a re-run grades
-what is missing).
+what is missing). `cluster-keys KEYS` writes the keys of a TLS cluster (exit 2 when
+KEYS already holds some).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .course import COURSE
 from .demo.sample_class import build_sample_class
 from .grading.cluster import ClusterError
 from .grading.grade import grade_class
+from .grading.gradebook import hide_password
+from .grading.keys import make_cluster_keys, tls_commands
 from .grading.lock import OutInUse
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
@@ -75,9 +78,19 @@ def grade_command(args: argparse.Namespace) -> int:
         args.submissions, args.out, course=COURSE, workers=args.jobs,
         pattern=args.pattern, limits=limits, sandbox=args.sandbox,
         progress=not args.quiet, on_warning=print_warning,
-        scheduler=args.scheduler, db=args.db,
+        scheduler=args.scheduler, cluster_keys=args.cluster_keys, db=args.db,
     )  # fmt: skip
-    print(run_summary(report, args.out, args.db))
+    print(run_summary(report, args.out, args.db and hide_password(args.db)))
+    return 0
+
+
+def cluster_keys_command(args: argparse.Namespace) -> int:
+    """Write a certificate authority and a key for each member of a cluster."""
+    written = make_cluster_keys(args.keys)
+    print(f"wrote {', '.join(path.name for path in written)} in {args.keys} "
+          "(readable by its owner only). Copy ca.pem and each member's own PEM to "
+          "its machine only; then:")  # fmt: skip
+    print(tls_commands(str(args.keys)))
     return 0
 
 
@@ -171,9 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
             help=what if default is None else f"{what} ({default})",
         )
     grade.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", default=None,
+        "--scheduler", metavar="tls://HOST:PORT", default=None,
         help="grade on the workers of this running Dask scheduler (`dask worker "
-        "tcp://HOST:PORT` in a checkout of this project); default: on this machine",
+        "tls://HOST:PORT` with the workers' key, in a checkout of this project; "
+        "tcp:// on loopback only); default: on this machine",
+    )  # fmt: skip
+    grade.add_argument(
+        "--cluster-keys", metavar="KEYS", type=Path, default=None,
+        help="the folder `python -m grader cluster-keys KEYS` wrote (ca.pem and "
+        "coordinator.pem are used), for a tls:// scheduler",
     )  # fmt: skip
     grade.add_argument(
         "--db", metavar="URL", default=None,
@@ -182,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
+
+    keys = verbs.add_parser(
+        "cluster-keys",
+        help="write a TLS certificate authority and the keys of a Dask cluster's "
+        "scheduler, workers and grading command (KEYS/ca.pem, scheduler.pem, "
+        "worker.pem, coordinator.pem)",
+    )
+    keys.add_argument("keys", type=Path, help="a new folder (made 0700)")
+    keys.set_defaults(handler=cluster_keys_command)
 
     sample = verbs.add_parser(
         "sample-class", help="write a demo class of submissions (for trying `grade`)"

@@ -1,16 +1,26 @@
-"""Grading on a Dask cluster: `python -m grader grade ... --scheduler tcp://HOST:PORT`.
+"""Grading on a Dask cluster: `python -m grader grade ... --scheduler tls://HOST:PORT
+--cluster-keys KEYS`.
 
-The workers are Dask's own (`dask worker tcp://HOST:PORT`, started in a checkout of
-this project with its environment, `make setup`). Nothing is shared but the
-scheduler's connections: the course goes to every worker once (scattered,
-broadcast), each task is one student (their submitted bytes in, a StudentOutcome,
-data only, out), and the grading command alone writes OUT and the gradebook.
+The workers are Dask's own (`dask worker tls://HOST:PORT` with the workers' key,
+started in a checkout of this project with its environment, `make setup`). The
+scheduler, the workers and the grading command each show a certificate of the
+course's own authority (grader.grading.keys), so nothing else joins or submits, and
+the wire is encrypted; unencrypted tcp:// is for loopback only. Nothing is shared
+but the scheduler's connections: the course goes to the approved workers only
+(scattered to them; a worker approved later fetches it for its first student), each
+task is one student (their submitted bytes in, the outcome as plain data out), and
+the grading command alone writes OUT and the gradebook.
 
 Every worker is checked before it gets a student, and again for each worker that
 joins later: the course of the checkout it runs in must be the course being graded,
 and the grader's code and the versions of the packages grading depends on the
 coordinator's (`identity`), or it is refused, named, and never used (tasks are
-restricted to the approved workers). The sandbox is probed on
+restricted to the approved workers). The check catches honest mistakes (a stale
+checkout); a worker can claim anything, and its certificate is the security. What
+a worker sends is data, checked (grader.grading.outcome_wire): an outcome for
+another student, with points above the course's or files outside the student's
+folders of OUT gets its worker refused and the student graded elsewhere, and the
+coordinator's process unpickles nothing from the network. The sandbox is probed on
 each worker: `--sandbox required` fails the run on a worker without one; under
 `auto` such a worker is named in a loud warning and in the summary, and grades
 without it (each such student is named, and graded again once the sandbox is there).
@@ -50,6 +60,15 @@ from ..files import tree_hash
 from ..kernel.probe import SandboxUnavailable, sandbox_problem
 from ..model import NoSandbox, RefusedWorker, RunWarning
 from .bundle import CourseBundle
+from .outcome_wire import (
+    ForgedOutcome,
+    WorkerFailed,
+    error_to_wire,
+    outcome_to_wire,
+    read_outcome,
+    read_report,
+    refuse_pickles,
+)
 from .runner import Finished, WorkerDied, remove_stale_scratch
 from .student import StudentJob, StudentOutcome, grade_student
 
@@ -113,8 +132,16 @@ _pool: ProcessPoolExecutor | None = None
 _scratch: str | None = None  # this worker's scratch folder for students' courses
 
 
-def grade_on_worker(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
-    """A Dask task: grade one student in this worker's own pool of processes."""
+def grade_on_worker(job: StudentJob, bundle: CourseBundle) -> dict:
+    """A Dask task: grade one student in this worker's own pool of processes; the
+    outcome, or the failure, as plain data (outcome_wire)."""
+    try:
+        return outcome_to_wire(_grade_in_own_pool(job, bundle))
+    except Exception as error:
+        return error_to_wire(error)
+
+
+def _grade_in_own_pool(job: StudentJob, bundle: CourseBundle) -> StudentOutcome:
     global _pool
     if _pool is None:
         from distributed import get_worker
@@ -172,10 +199,13 @@ class DaskRunner:
         bundle: CourseBundle,
         *,
         sandbox: str = "auto",
+        security=None,
     ) -> None:
         self.address = address
         self.bundle = bundle
+        self.course = course
         self.sandbox = sandbox
+        self.security = security  # distributed's Security (keys.cluster_security)
         self.here = identity(course.fingerprint())
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
@@ -196,8 +226,12 @@ class DaskRunner:
         for name in ["distributed", *logging.root.manager.loggerDict]:
             if name.split(".")[0] == "distributed":
                 logging.getLogger(name).setLevel(logging.CRITICAL)
+        refuse_pickles()
         try:
-            client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = Client(
+                self.address, timeout=CONNECT_TIMEOUT, set_as_default=False,
+                security=self.security, deserializers=["msgpack", "error"],
+            )  # fmt: skip
         except (OSError, TimeoutError) as error:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {self.address}: {error}"
@@ -248,15 +282,20 @@ class DaskRunner:
                 continue
             waiting = 0.0
             # Students whose every allowed worker is gone (a nanny restarts a
-            # killed worker under a new address) go back to the queue.
+            # killed worker under a new address), or who may go to a worker
+            # refused since, go back to the queue.
             for future, allowed in list(restricted.items()):
-                if not allowed & set(self.approved):
+                if not allowed & set(self.approved) or allowed & set(self.refused):
                     queue.appendleft(running.pop(future))
                     del restricted[future]
                     future.cancel()
             if scattered is None or scattered.status != "finished":
-                # once, to every worker (later ones fetch it; again if it was lost)
-                scattered = client.scatter(self.bundle, broadcast=True, hash=False)
+                # once, to the approved workers only (workers approved later fetch
+                # it for their first student; again if it was lost)
+                scattered = client.scatter(
+                    self.bundle, workers=list(self.approved), broadcast=True,
+                    hash=False,
+                )  # fmt: skip
             capacity = TASKS_PER_THREAD * sum(self.approved.values())
             while queue and len(running) < capacity:
                 job = queue.popleft()
@@ -284,28 +323,60 @@ class DaskRunner:
                         queue.appendleft(job)
                         future.release()
                         continue
-                yield self._finished(future, job)
+                finished = self._finished(client, future, job)
                 future.release()
+                if finished is None:  # its worker is refused: graded elsewhere
+                    queue.appendleft(job)
+                    continue
+                yield finished
 
-    def _finished(self, future, job: StudentJob) -> Finished:
-        """(job, outcome, error) of a finished task."""
-        from distributed import KilledWorker
-
-        if future.status == "finished":
-            return job, future.result(), None
+    def _finished(self, client, future, job: StudentJob) -> Finished | None:
+        """(job, outcome, error) of a finished task; None when the worker that
+        sent it is refused for it (the student is to be graded elsewhere)."""
         if future.status == "cancelled":
             raise ClusterError(
                 f"the Dask scheduler at {self.address} cancelled the grading of "
                 f"{job.student} (lost, or restarted); run the same command again "
                 "to grade the rest"
             )
-        error = future.exception()
-        if isinstance(error, KilledWorker):
-            error = WorkerDied(
-                "the workers grading this student died each time it was tried "
-                f"(Dask's KilledWorker: {error})"
+        if future.status != "finished":
+            return self._erred(client, future, job)
+        worker = ", ".join(client.who_has(future).get(future.key, ())) or "(gone)"
+        try:
+            data = future.result()
+        except Exception as error:  # it sent something that is not plain data
+            data = f"{type(error).__name__}: {error}"[:200]
+        try:
+            return job, read_outcome(data, job, self.course), None
+        except WorkerFailed as error:
+            return job, None, error
+        except ForgedOutcome as error:
+            self._refuse(
+                worker, f"its outcome for {job.student} fails the check: {error}"
             )
-        return job, None, error
+            return None
+
+    def _erred(self, client, future, job: StudentJob) -> Finished | None:
+        """A task Dask reports as failed: the scheduler's KilledWorker (the student
+        killed its workers), or a worker that raised, which an honest one never
+        does (its failures come back as data): that worker is refused. The error
+        itself is never unpickled: its text is the scheduler's."""
+        erred = client.run_on_scheduler(_task_error, key=future.key)
+        if not isinstance(erred, dict) or erred.get("killed", True):
+            return (
+                job,
+                None,
+                WorkerDied(
+                    "the workers grading this student died each time it was tried "
+                    "(Dask's KilledWorker)"
+                ),
+            )
+        text, workers = str(erred.get("text", "")), erred.get("workers", [])
+        for worker in workers if isinstance(workers, list | tuple) else []:
+            self._refuse(
+                str(worker), f"its task for {job.student} raised: {text[:300]}"
+            )
+        return None
 
     def _review(self, client) -> None:
         """Check the workers that joined since the last look; approve or refuse."""
@@ -317,9 +388,10 @@ class DaskRunner:
             return
         reports = client.run(worker_report, workers=new, on_error="return")
         for worker in new:
-            report = reports.get(worker)
-            if not isinstance(report, dict):
-                self._refuse(worker, f"its check failed: {report!r}")
+            try:
+                report = read_report(reports.get(worker))
+            except ForgedOutcome as error:
+                self._refuse(worker, f"its check failed: {error}")
                 continue
             differ = differences(self.here, report)
             if differ:
@@ -339,5 +411,19 @@ class DaskRunner:
 
     def _refuse(self, worker: str, why: str) -> None:
         """Never use this worker; say so now and in the summary."""
+        self.approved.pop(worker, None)
         self.refused[worker] = why
         self.warn(RefusedWorker(worker, why))
+
+
+def _task_error(dask_scheduler, key: str) -> dict:
+    """Run on the scheduler: why a task failed, in its words, and the workers it
+    failed on (plain data)."""
+    task = dask_scheduler.tasks.get(key)
+    if task is None:
+        return {"killed": True}
+    return {
+        "killed": task.suspicious > dask_scheduler.allowed_failures,
+        "text": str(task.exception_text or ""),
+        "workers": sorted(task.erred_on or ()),
+    }

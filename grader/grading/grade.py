@@ -32,6 +32,7 @@ from ..model import (
 from ..output.lms import LmsSettings
 from ..output.write import write_outputs
 from .gradebook import ClassGradebook
+from .keys import check_scheduler, cluster_security
 from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
@@ -64,6 +65,7 @@ def grade_class(
     on_student_done: Callable[[str], None] | None = None,
     on_warning: Callable[[RunWarning], None] | None = None,
     scheduler: str | None = None,
+    cluster_keys: Path | None = None,
     db: str | None = None,
     runner: Runner | None = None,
 ) -> RunReport:
@@ -81,8 +83,9 @@ def grade_class(
     use it to interrupt a run).
     on_warning: called with each warning when it comes (grading without the
     sandbox, a refused worker); the report lists them too.
-    scheduler: a Dask scheduler's address (tcp://HOST:PORT): grade on its workers
-    instead of local worker processes (`workers`).
+    scheduler: a Dask scheduler's address (tls://HOST:PORT, or tcp:// on
+    loopback): grade on its workers instead of local worker processes (`workers`).
+    cluster_keys: the folder `cluster-keys` wrote, for a tls:// scheduler.
     db: the class gradebook's database URL (nbgrader's db_url); default
     OUT/gradebook.db.
     runner: where students are graded, instead of the two above (benchmarks).
@@ -93,6 +96,11 @@ def grade_class(
     """
     limits = limits or Limits()
     warnings: list[RunWarning] = []
+    security = None
+    if scheduler is not None:
+        check_scheduler(scheduler, cluster_keys)
+        if cluster_keys is not None:
+            security = cluster_security(cluster_keys)
     if scheduler is None and runner is None:
         sandboxed = use_sandbox(sandbox)
         if not sandboxed and sandbox == "auto":
@@ -120,7 +128,9 @@ def grade_class(
             if scheduler is not None:
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
-                runner = DaskRunner(scheduler, course, bundle, sandbox=sandbox)
+                runner = DaskRunner(
+                    scheduler, course, bundle, sandbox=sandbox, security=security
+                )
             else:
                 runner = LocalRunner(workers or os.cpu_count() or 1, bundle)
         coordinator = Coordinator(

@@ -11,6 +11,8 @@ about 50 ms of the coordinator's CPU per student.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -31,8 +33,11 @@ from sqlalchemy.exc import SAWarning
 from ..course import ASSIGNMENT
 from ..model import InputError, Scores
 
-# A table of the grader's in a database it made (it rewrites only such a database).
+# A table of the grader's in a database it made (it rewrites only such a database):
+# one row, the OUT whose class it holds ({"out_id": ..., "out": its path}).
 MARK_TABLE = "grader_made_this_gradebook"
+# user:password@ in a URL (in a URL or in a command line holding one).
+PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^\s/@:]*):[^\s@]*@")
 
 
 @dataclass(frozen=True)
@@ -50,19 +55,81 @@ def sqlite_url(path) -> str:
     return f"sqlite:///{path}"
 
 
-def copy_gradebook(template: str, target: str) -> None:
+def hide_password(text: str) -> str:
+    """`text` with the password of every URL in it shown as ***."""
+    return PASSWORD.sub(r"\g<head>:***@", text)
+
+
+def claim_database(url: str, owner: dict[str, str], *, adopt: bool) -> None:
+    """InputError unless the database at `url` may hold this OUT's class: empty,
+    or made by the grader for this OUT (`owner`: its id and path). A database the
+    grader made before it recorded its OUT is this OUT's when `adopt` (its stamp
+    in OUT names it), and is recorded so."""
+    engine = create_engine(url, future=True)
+    shown = hide_password(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        if not tables:
+            return
+        if MARK_TABLE not in tables:
+            raise InputError(
+                f"the database {shown} has tables that the grader did not make; "
+                "give it an empty database (it creates nbgrader's tables there)"
+            )
+        with engine.begin() as connection:
+            recorded = _owner(connection)
+            if recorded and recorded.get("out_id") == owner["out_id"]:
+                if recorded != owner:  # OUT was moved: its new place
+                    _record_owner(connection, owner)
+                return
+            if recorded is None and adopt:
+                _record_owner(connection, owner)
+                return
+        first = recorded.get("out", "?") if recorded else "an OUT graded before"
+        raise InputError(
+            f"the database {shown} holds the class graded into another OUT "
+            f"({first}); one database holds one OUT's class, and this run would "
+            "replace it. Give this OUT a database of its own (CREATE DATABASE), or "
+            "grade into that OUT."
+        )
+    finally:
+        engine.dispose()
+
+
+def _owner(connection) -> dict | None:
+    """The OUT the grader's mark names, None when it names none."""
+    found = connection.execute(text(f"SELECT made FROM {MARK_TABLE}")).scalars()
+    for made in found:
+        try:
+            owner = json.loads(made or "")
+        except ValueError:
+            continue
+        if isinstance(owner, dict):
+            return owner
+    return None
+
+
+def _record_owner(connection, owner: dict[str, str]) -> None:
+    connection.execute(text(f"DELETE FROM {MARK_TABLE}"))
+    connection.execute(
+        text(f"INSERT INTO {MARK_TABLE} (made) VALUES (:made)"),
+        {"made": json.dumps(owner)},
+    )
+
+
+def copy_gradebook(template: str, target: str, owner: dict[str, str]) -> None:
     """Make the database at `target` a copy of the gradebook at `template` (the
     course, its assignment, notebooks and cells; no students), replacing what the
-    grader put there before. A database that holds tables the grader did not make is
-    refused (InputError)."""
+    grader put there before for this OUT (`owner`, claim_database). A database
+    that holds tables the grader did not make is refused (InputError)."""
     engine = create_engine(target, future=True)
     try:
         tables = set(inspect(engine).get_table_names())
         if tables and MARK_TABLE not in tables:
             raise InputError(
-                f"the database {engine.url.render_as_string(hide_password=True)} "
-                "has tables that the grader did not make; give it an empty "
-                "database (it creates nbgrader's tables there)"
+                f"the database {hide_password(target)} has tables that the grader "
+                "did not make; give it an empty database (it creates nbgrader's "
+                "tables there)"
             )
         source = create_engine(template, future=True)
         with source.connect() as reading, engine.begin() as writing:
@@ -72,6 +139,7 @@ def copy_gradebook(template: str, target: str) -> None:
                 Base.metadata.drop_all(writing)
             Base.metadata.create_all(writing)
             writing.execute(text(f"CREATE TABLE {MARK_TABLE} (made TEXT)"))
+            _record_owner(writing, owner)
             version = reading.execute(
                 text("SELECT version_num FROM alembic_version")
             ).scalar_one()

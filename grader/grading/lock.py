@@ -2,8 +2,9 @@
 
 The lock is the kernel's (flock), so it dies with the process that holds it: a run
 that is killed (even with kill -9) leaves no stale lock. The holder writes who it
-is into the file (pid, host, since when, its command line), and a second run that
-finds the lock taken says so and stops before it reads or writes anything in OUT.
+is into the file (pid, host, since when, its command line, with the password of a
+--db URL shown as ***), and a second run that finds the lock taken says so and
+stops before it reads or writes anything in OUT.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import socket
 import sys
 import time
 from pathlib import Path
+
+from .gradebook import hide_password
 
 
 class OutInUse(RuntimeError):
@@ -47,7 +50,7 @@ class OutLock:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "since": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-            "command": " ".join(command or _command_line()),
+            "command": hide_password(" ".join(command or _command_line())),
             "cwd": os.getcwd(),
         }
         os.ftruncate(handle, 0)

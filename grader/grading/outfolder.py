@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from ..authoring.prepared import make_course
@@ -22,7 +24,7 @@ from ..files import write_atomically
 from ..model import InputError
 from ..student_text import LOG, safe_text
 from .bundle import CourseBundle
-from .gradebook import copy_gradebook, sqlite_url
+from .gradebook import claim_database, copy_gradebook, hide_password, sqlite_url
 from .lock import OutLock
 from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
@@ -38,18 +40,50 @@ OUT_CONFIG = """
 # grades.csv (which has one row per student and notebook).
 c.ExportPlugin.to = "nbgrader_export.csv"
 """
-# With --db: nbgrader's own commands in OUT (export, formgrader) use that database.
+# With --db: nbgrader's own commands in OUT (export, formgrader) use that database,
+# its password never written here.
 DB_CONFIG = """
-# Added by python -m grader (--db): the class gradebook is in this database.
-c.CourseDirectory.db_url = {url}
+# Added by python -m grader (--db): the class gradebook is in this database. Its
+# password is not kept here: PostgreSQL reads it from ~/.pgpass or $PGPASSFILE, or
+# set GRADER_DB_URL to the whole URL (as given to --db) before running nbgrader.
+import os
+
+c.CourseDirectory.db_url = os.environ.get("GRADER_DB_URL") or {url}
 """
 STEPS = ("submitted", "autograded")
+# Where a student's files go in OUT: <folder>/<student>/..., nowhere else.
+STUDENT_FOLDERS = (*STEPS, "feedback")
 # OUT/.grader/MARK says the folder is the grader's: the only kind it rewrites.
 MARK = "made-by-python-m-grader"
 MARK_TEXT = (
     "This folder is the output of `python -m grader grade`, which rewrites it on\n"
     "every run (source/, submitted/, autograded/, feedback/, the gradebook).\n"
 )
+
+
+class UnsafePath(ValueError):
+    """A path for a student's file that is not under that student's own folders
+    of OUT (the message says why)."""
+
+
+def check_student_path(student: str, relative: str) -> None:
+    """UnsafePath unless `relative` is a normalized relative path under one of
+    the student's own folders of OUT (<submitted|autograded|feedback>/<student>/
+    ...): no absolute path, no '..' or '.', no empty part, no NUL."""
+    parts = relative.split("/")
+    if (
+        not relative
+        or "\0" in relative
+        or relative.startswith("/")
+        or posixpath.normpath(relative) != relative
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise UnsafePath(f"{relative[:200]!r} is not a plain relative path")
+    if len(parts) < 3 or parts[0] not in STUDENT_FOLDERS or parts[1] != student:
+        raise UnsafePath(
+            f"{relative[:200]!r} is not under {student}'s own folders of OUT "
+            f"({', '.join(f'{folder}/{student}/' for folder in STUDENT_FOLDERS)})"
+        )
 
 
 class OutFolder:
@@ -145,24 +179,40 @@ class OutFolder:
         if not (self.bookkeeping / MARK).is_file():
             write_atomically(self.bookkeeping / MARK, MARK_TEXT)
         self.db_url = db or sqlite_url(self.gradebook)
-        # OUT's own gradebook is named as such, so that a moved OUT keeps its state.
+        # OUT's own gradebook is named as such, so that a moved OUT keeps its state;
+        # a database by its URL without the password (never kept in OUT).
         where = hashlib.sha256(
-            (fingerprint + (db or "OUT/gradebook.db")).encode()
+            (fingerprint + (hide_password(db) if db else "OUT/gradebook.db")).encode()
         ).hexdigest()
         db_stamp = self.bookkeeping / "gradebook.sha256"
-        if not (db_stamp.exists() and db_stamp.read_text() == where):
+        same = db_stamp.exists() and db_stamp.read_text() == where
+        owner = {"out_id": self._out_id(), "out": str(self.root)}
+        if db is not None:  # one OUT's class per database
+            claim_database(db, owner, adopt=same)
+        if not same:
             if db is None:
                 self.gradebook.unlink(missing_ok=True)
-            copy_gradebook(sqlite_url(template), self.db_url)
+                _private_file(self.gradebook)
+            copy_gradebook(sqlite_url(template), self.db_url, owner)
             shutil.rmtree(self.state, ignore_errors=True)  # no student is in it yet
             write_atomically(db_stamp, where)
+        if db is None:
+            os.chmod(self.gradebook, 0o600)  # it holds grades (OUTs made before too)
         config = course.config_file.read_text() + OUT_CONFIG
         if db is not None:
-            config += DB_CONFIG.format(url=repr(db))
+            config += DB_CONFIG.format(url=repr(_without_password(db)))
         path = self.root / CONFIG_NAME
         if not path.exists() or path.read_text() != config:
             write_atomically(path, config)
         return CourseBundle.of(self.course_folder, fingerprint)
+
+    def _out_id(self) -> str:
+        """This OUT's own id (made once, kept when OUT moves): what a database
+        records as the OUT whose class it holds."""
+        path = self.bookkeeping / "out-id"
+        if not path.is_file():
+            write_atomically(path, uuid.uuid4().hex)
+        return path.read_text().strip()
 
     def _rebuild(self, course: Course) -> None:
         """A fresh course in OUT (and its copy in OUT/.grader/course)."""
@@ -185,21 +235,29 @@ class OutFolder:
             shutil.copytree(made / "source", out / "source")
 
     def install(self, student: str, outcome: StudentOutcome | None) -> None:
-        """Replace a student's files in OUT with the ones a worker sent."""
-        for step in STEPS:
-            shutil.rmtree(self.root / step / student, ignore_errors=True)
-        shutil.rmtree(self.root / "feedback" / student, ignore_errors=True)
+        """Replace a student's files in OUT with the ones a worker sent: each under
+        the student's own folders (UnsafePath otherwise, before anything is
+        written), readable by the owner only (they hold grades), never through a
+        link."""
+        if outcome is not None:
+            for relative in outcome.files:
+                check_student_path(student, relative)
+        for folder in STUDENT_FOLDERS:
+            if (self.root / folder).is_symlink():
+                raise UnsafePath(f"OUT/{folder} is a link; OUT is the grader's alone")
+            shutil.rmtree(self.root / folder / student, ignore_errors=True)
         if outcome is None:
             return
         root = str(self.root)
         made: set[str] = set()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
         for relative, content in outcome.files.items():
             target = os.path.join(root, relative)
             folder = os.path.dirname(target)
             if folder not in made:  # one mkdir per folder, not per file
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
-            with open(target, "wb") as file:
+            with open(os.open(target, flags, 0o600), "wb") as file:
                 file.write(content)
         if outcome.log:
             log = safe_text(outcome.log, LOG)  # student text: an instructor reads it
@@ -209,3 +267,15 @@ class OutFolder:
         """The feedback page of a student's notebook relative to OUT, "" if none."""
         page = self.root / "feedback" / student / f"{stem}.html"
         return str(page.relative_to(self.root)) if page.exists() else ""
+
+
+def _private_file(path: Path) -> None:
+    """An empty file readable by its owner only (SQLite then writes into it)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+
+
+def _without_password(url: str) -> str:
+    """A database URL without its password (libpq finds it in ~/.pgpass)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=None).render_as_string(hide_password=False)
