@@ -215,16 +215,18 @@ def _scores(data: object, handed_in: set[str], course: Course) -> Scores:
         if len(row) != 5:
             raise ForgedOutcome("a score is not (notebook, cell, auto, manual, flag)")
         stem, cell, auto, manual, flagged = row
-        if stem not in handed_in:
-            raise ForgedOutcome(f"a score for {_shown(stem)}, not handed in")
+        if stem not in course.notebooks:
+            raise ForgedOutcome(f"a score for {_shown(stem)}, not a notebook")
         points = course.notebook(stem).points
         if cell not in points or (stem, cell) in scores:
             raise ForgedOutcome(f"a score for {_shown(cell)}, not a cell of {stem}")
         if not isinstance(flagged, bool):
             raise ForgedOutcome("a score's flag is not true or false")
+        # A notebook not handed in is in the private gradebook too, worth nothing.
+        most = points[cell] if stem in handed_in else 0.0
         scores[(stem, cell)] = (
-            None if auto is None else _number(auto, f"{cell}'s score", points[cell]),
-            None if manual is None else _number(manual, f"{cell}'s", points[cell]),
+            None if auto is None else _number(auto, f"{cell}'s score", most),
+            None if manual is None else _number(manual, f"{cell}'s score", most),
             flagged,
         )
     return scores

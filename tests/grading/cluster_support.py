@@ -20,6 +20,19 @@ from grader.course import REPO
 from tests.support import kill_tree
 
 BIN = Path(sys.executable).parent
+# Preloads for `dask worker` (tests/grading/): the keys of the data a worker holds.
+SPY = "tests.grading.worker_spy"
+
+
+def make_keys(folder: Path) -> Path:
+    """A cluster's keys, as `python -m grader cluster-keys` writes them."""
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "cluster-keys", str(folder)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"cluster-keys failed: {done.stdout}{done.stderr}")
+    return folder
 
 
 def free_port() -> int:
@@ -42,42 +55,86 @@ def wait_port(port: int, timeout: float = 60.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def tls_flags(keys: Path, role: str) -> list[str]:
+    """`dask scheduler` / `dask worker`'s TLS options with a member's key."""
+    member = str(keys / f"{role}.pem")
+    return ["--tls-ca-file", str(keys / "ca.pem"), "--tls-cert", member,
+            "--tls-key", member]  # fmt: skip
+
+
 @dataclass
 class Cluster:
-    """A `dask scheduler` on loopback and the `dask worker`s started for it."""
+    """A `dask scheduler` on loopback and the `dask worker`s started for it; with
+    `keys` (what `cluster-keys` wrote), TLS with the course's authority."""
 
     port: int
     scheduler: subprocess.Popen
     workers: list[subprocess.Popen] = field(default_factory=list)
     logs: Path | None = None
+    keys: Path | None = None
 
     @property
     def address(self) -> str:
-        return f"tcp://127.0.0.1:{self.port}"
+        return f"{'tls' if self.keys else 'tcp'}://127.0.0.1:{self.port}"
+
+    @property
+    def grade_options(self) -> list[str]:
+        """The grade command's options that grade on this cluster."""
+        keys = ["--cluster-keys", str(self.keys)] if self.keys else []
+        return ["--scheduler", self.address, *keys]
 
     def add_worker(
-        self, root: Path = REPO, env: dict[str, str] | None = None, name: str = ""
+        self,
+        root: Path = REPO,
+        env: dict[str, str] | None = None,
+        name: str = "",
+        keys: Path | None = None,
+        preload: str = "",
     ) -> subprocess.Popen:
         """`dask worker ADDRESS` started in `root` (one process, one thread), with
-        the grader and course of `root` (PYTHONPATH)."""
-        env = {"PYTHONPATH": str(root), **(env or {})}
+        the grader and course of `root` (PYTHONPATH), the workers' key of `keys`
+        (the cluster's by default) and a module to preload."""
+        env = {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", **(env or {})}
+        keys = keys or self.keys
         log = open(self.logs / f"worker-{len(self.workers)}.log", "wb")
         worker = subprocess.Popen(
             [str(BIN / "dask"), "worker", self.address, "--nthreads", "1",
              "--no-dashboard", "--host", "127.0.0.1",
-             *(("--name", name) if name else ())],
+             *(("--name", name) if name else ()),
+             *(tls_flags(keys, "worker") if keys else ()),
+             *(("--preload", preload) if preload else ())],
             cwd=root, env={**os.environ, **env}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         self.workers.append(worker)
         return worker
 
-    def wait_workers(self, count: int, timeout: float = 120.0) -> None:
-        """Wait until `count` workers are connected to the scheduler."""
+    def client(self, timeout: str = "30s"):
+        """A client of the scheduler (with the coordinator's key under TLS)."""
         from distributed import Client
 
-        with Client(self.address, timeout="30s") as client:
+        security = None
+        if self.keys:
+            from grader.grading.keys import cluster_security
+
+            security = cluster_security(self.keys)
+        return Client(
+            self.address, timeout=timeout, security=security, set_as_default=False
+        )
+
+    def wait_workers(self, count: int, timeout: float = 120.0) -> None:
+        """Wait until `count` workers are connected to the scheduler."""
+        with self.client() as client:
             client.wait_for_workers(count, timeout=timeout)
+
+    def stop_worker(self, worker: subprocess.Popen) -> None:
+        """Stop one worker and everything it started."""
+        with contextlib.suppress(OSError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        kill_tree(worker.pid)
+        with contextlib.suppress(Exception):
+            worker.wait(10)
+        self.workers.remove(worker)
 
     def stop(self) -> None:
         for process in [*self.workers, self.scheduler]:
@@ -89,17 +146,18 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def dask_cluster(logs: Path, workers: int = 0):
-    """A scheduler (and `workers` workers from the project root), stopped after."""
+def dask_cluster(logs: Path, workers: int = 0, keys: Path | None = None):
+    """A scheduler (and `workers` workers from the project root), stopped after;
+    with `keys`, TLS with the course's authority (`cluster-keys`)."""
     logs.mkdir(parents=True, exist_ok=True)
     port = free_port()
     scheduler = subprocess.Popen(
         [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--no-dashboard"],
+         "--no-dashboard", *(tls_flags(keys, "scheduler") if keys else ())],
         cwd=REPO, stdout=open(logs / "scheduler.log", "wb"),
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    cluster = Cluster(port, scheduler, logs=logs)
+    cluster = Cluster(port, scheduler, logs=logs, keys=keys)
     try:
         wait_port(port)
         for _ in range(workers):

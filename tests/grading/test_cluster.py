@@ -1,9 +1,11 @@
 """Grading on a real Dask cluster on loopback: `python -m grader grade --scheduler`.
 
 A `dask scheduler` and `dask worker` processes (Dask's own, started in the project
-root, one thread each) are started by the tests and stopped after. A tiny class
-(three students, 01_sigmoid) graded through the cluster gives the same grades.csv,
-tests.csv, feedback and report as the same class graded locally; a worker killed
+root, one thread each) are started by the tests and stopped after; the module's
+cluster is the README's (TLS, with keys from `python -m grader cluster-keys`). A
+tiny class (three students, 01_sigmoid) graded through the cluster gives the same
+grades.csv, tests.csv, feedback and report as the same class graded locally; a
+worker killed
 with everything it started while it grades costs nothing (every student exactly
 once, in OUT and in the gradebook); a worker started from a copy of the project
 whose course differs is refused, named, and never given a student.
@@ -23,7 +25,7 @@ import pytest
 from grader.course import CONFIG_NAME, NOTEBOOKS, REPO
 from grader.demo.submissions import answer_cells, solved, with_edits
 from grader.kernel.probe import sandbox_problem
-from tests.grading.cluster_support import dask_cluster
+from tests.grading.cluster_support import SPY, dask_cluster, make_keys
 from tests.support import (
     cmdline,
     descendants,
@@ -70,10 +72,10 @@ def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
-def grading_on(address: str, submissions: Path, out: Path) -> subprocess.Popen:
-    """The grade command on the cluster at `address`, started in the background."""
+def grading_on(cluster, submissions: Path, out: Path) -> subprocess.Popen:
+    """The grade command on `cluster`, started in the background."""
     return subprocess.Popen(
-        grade_command(submissions, out, "--scheduler", address),
+        grade_command(submissions, out, *cluster.grade_options),
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -102,15 +104,23 @@ def local(submissions) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A scheduler and two workers from the project root, for this module."""
-    with dask_cluster(tmp_path_factory.mktemp("dask-logs"), workers=2) as running:
+    """A TLS scheduler and two workers from the project root (with keys from
+    `cluster-keys` and a spy that notes the keys each holds), for this module."""
+    keys = make_keys(tmp_path_factory.mktemp("keys") / "keys")
+    logs = tmp_path_factory.mktemp("dask-logs")
+    with dask_cluster(logs, keys=keys) as running:
+        for number in range(2):
+            running.add_worker(
+                preload=SPY, env={"GRADER_TEST_SPY": str(logs / f"spy-{number}")}
+            )
+        running.wait_workers(2)
         yield running
 
 
 @pytest.fixture(scope="module")
 def on_cluster(submissions, cluster) -> tuple[Path, subprocess.CompletedProcess]:
     out = submissions.parent / "on-cluster"
-    result = grade(submissions, out, "--scheduler", cluster.address)
+    result = grade(submissions, out, *cluster.grade_options)
     assert result.returncode == 0, result.stdout + result.stderr
     return out, result
 
@@ -143,7 +153,11 @@ def test_the_cluster_gives_the_same_feedback_and_report(local, on_cluster):
     """The same pages (but for each page's own CSP nonce), the same report."""
     out, _ = on_cluster
     pages = comparable(files_under(out / "feedback"))
-    assert sorted(pages) == [f"{s}/{SIG}.html" for s in sorted(EXPECTED)]
+    assert sorted(pages) == [
+        f"{student}/{page}"
+        for student in sorted(EXPECTED)
+        for page in (f"{SIG}.html", "index.html")
+    ]
     assert pages == comparable(files_under(local / "feedback"))
     assert (out / "report.html").read_bytes() == (local / "report.html").read_bytes()
 
@@ -172,13 +186,15 @@ def test_a_worker_with_another_course_is_refused_and_never_used(
 ):
     """A worker started in a copy of the project whose source differs joins: the
     run names it and the part that differs, grades on the others, and the refused
-    worker never starts grading anything."""
+    worker never starts grading anything, nor holds the course (hidden tests and
+    solutions): the approved workers do."""
     copy = copy_with_other_course(tmp_path / "copy")
-    stranger = cluster.add_worker(copy)
+    spy = tmp_path / "stranger-spy"
+    stranger = cluster.add_worker(copy, preload=SPY, env={"GRADER_TEST_SPY": str(spy)})
     cluster.wait_workers(3)
-    result = grade(submissions, tmp_path / "out", "--scheduler", cluster.address)
+    result = grade(submissions, tmp_path / "out", *cluster.grade_options)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "refused worker tcp://127.0.0.1:" in result.stderr
+    assert "refused worker tls://127.0.0.1:" in result.stderr
     assert "not the coordinator's course and grader: course:" in result.stderr
     assert "NOTE: refused worker" in result.stdout
     assert (tmp_path / "out" / "grades.csv").read_bytes() == (
@@ -188,6 +204,11 @@ def test_a_worker_with_another_course_is_refused_and_never_used(
     # would add that worker's pool of grading processes below it.
     spawned = [p for p in descendants(stranger.pid) if "spawn_main" in cmdline(p)]
     assert len(spawned) == 1, [cmdline(p) for p in spawned]
+    assert spy.read_text() == "", "the refused worker held data"
+    held = "".join(
+        path.read_text() for path in cluster.logs.glob("spy-*") if path.is_file()
+    )
+    assert "CourseBundle" in held, "no approved worker held the course"
 
 
 def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
@@ -196,7 +217,7 @@ def test_a_worker_killed_while_it_grades_costs_nothing(tmp_path):
     gradebook, with the grades of an undisturbed run."""
     submissions = a_class(tmp_path / "class", sleep=8)
     with dask_cluster(tmp_path / "logs", workers=2) as running:
-        process = grading_on(running.address, submissions, tmp_path / "out")
+        process = grading_on(running, submissions, tmp_path / "out")
         victim = None
         deadline = time.monotonic() + 180
         while victim is None and time.monotonic() < deadline:
@@ -231,7 +252,7 @@ def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
     submissions = a_class(tmp_path / "class", sleep=8)
     out, states = tmp_path / "out", tmp_path / "out" / ".grader" / "state"
     with dask_cluster(tmp_path / "logs", workers=1) as running:
-        process = grading_on(running.address, submissions, out)
+        process = grading_on(running, submissions, out)
         deadline = time.monotonic() + 180
         while not list(states.glob("*.json")) and time.monotonic() < deadline:
             assert process.poll() is None, process.communicate()
@@ -244,7 +265,7 @@ def test_a_lost_scheduler_ends_the_run_and_a_rerun_grades_the_rest(tmp_path):
     recorded = {path.stem: path.stat().st_mtime_ns for path in states.glob("*.json")}
     assert 1 <= len(recorded) < len(EXPECTED)
     with dask_cluster(tmp_path / "logs-again", workers=2) as again:
-        result = grade(submissions, out, "--scheduler", again.address)
+        result = grade(submissions, out, *again.grade_options)
     assert result.returncode == 0, result.stdout + result.stderr
     assert {s: (states / f"{s}.json").stat().st_mtime_ns for s in recorded} == recorded
     _, rows = read_csv(out / "grades.csv")
@@ -298,7 +319,7 @@ def test_a_worker_restarted_by_its_nanny_grades_the_student_again(tmp_path):
     checked, approved and given alice again; the class comes out whole."""
     submissions = a_class(tmp_path / "class", sleep=8)
     with dask_cluster(tmp_path / "logs", workers=1) as running:
-        process = grading_on(running.address, submissions, tmp_path / "out")
+        process = grading_on(running, submissions, tmp_path / "out")
         nanny = running.workers[0].pid
         deadline = time.monotonic() + 180
         while not _grading_alice(nanny) and time.monotonic() < deadline:
