@@ -171,6 +171,8 @@ def dask_cluster(logs: Path, workers: int = 0, keys: Path | None = None):
 
 # --- PostgreSQL -----------------------------------------------------------------------
 
+PASSWORD = "s3cret-Pg-pass"  # what must appear nowhere in OUT or the output
+
 
 def postgres_bin() -> Path | None:
     """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), if any."""
@@ -182,10 +184,12 @@ def postgres_bin() -> Path | None:
 
 
 @contextlib.contextmanager
-def postgres_server():
+def postgres_server(password: str = PASSWORD):
     """A PostgreSQL server on a loopback port, its data in a new temporary folder,
-    run as the unprivileged `postgres` user (or `nobody`); yields its URL base
-    (postgresql://grader@127.0.0.1:PORT), then stops it and removes the folder."""
+    run as the unprivileged `postgres` user (or `nobody`), its user `grader` known
+    by `password` (scram-sha-256); yields its URL base
+    (postgresql://grader:PASSWORD@127.0.0.1:PORT), then stops it and removes the
+    folder."""
     programs = postgres_bin()
     if programs is None:
         raise RuntimeError("PostgreSQL's server is not installed (make setup-dev does)")
@@ -199,9 +203,13 @@ def postgres_server():
     env = {"HOME": str(folder), "PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
     port = free_port()
     options = f"-h 127.0.0.1 -p {port} -k {sockets} -F"
+    secret = folder / "password"
+    secret.write_text(password)
+    shutil.chown(secret, user)
     try:
         for command in (
-            ["initdb", "-D", str(data), "-U", "grader", "--auth=trust", "-E", "UTF8"],
+            ["initdb", "-D", str(data), "-U", "grader", "--auth=scram-sha-256",
+             f"--pwfile={secret}", "-E", "UTF8"],
             ["pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"),
              "-w", "start"],
         ):  # fmt: skip
@@ -211,7 +219,8 @@ def postgres_server():
             )  # fmt: skip
             if done.returncode != 0:
                 raise RuntimeError(f"{command[0]} failed: {done.stdout}{done.stderr}")
-        yield f"postgresql://grader@127.0.0.1:{port}"
+        secret.unlink()
+        yield f"postgresql://grader:{password}@127.0.0.1:{port}"
     finally:
         subprocess.run(
             [*as_user, str(programs / "pg_ctl"), "-D", str(data), "-m",

@@ -2,10 +2,13 @@
 
 A real PostgreSQL server (Debian's, `make setup-dev` installs it) is started by the
 test: initdb into a temporary folder as the unprivileged `postgres` user, a loopback
-port, stopped after. A tiny class is graded with its gradebook there; nbgrader's
-own `nbgrader export`, run in OUT (whose nbgrader_config.py names the database),
-gives the totals of grades.csv. A database with tables the grader did not make is
-refused.
+port, a password (scram-sha-256), stopped after. A tiny class is graded with its
+gradebook there; nbgrader's own `nbgrader export`, run in OUT (whose
+nbgrader_config.py names the database without its password, found in PGPASSFILE or
+GRADER_DB_URL), gives the totals of grades.csv. The password is in no file of OUT,
+no line of output and no lock. A database with tables the grader did not make is
+refused; so is a second OUT on the class's database, and the first keeps its
+students.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from sqlalchemy.exc import SAWarning
 
 from grader.course import ASSIGNMENT, NOTEBOOKS, REPO
 from grader.demo.submissions import solved, with_edits
+from grader.grading.gradebook import hide_password
 from tests.grading.cluster_support import (
+    PASSWORD,
     create_database,
     postgres_bin,
     postgres_server,
@@ -74,10 +79,13 @@ def graded(server, tmp_path_factory):
 
 
 def test_the_gradebook_is_written_in_postgresql(graded):
-    """Both students' submissions are in the database; OUT has no gradebook.db."""
+    """Both students' submissions are in the database; OUT has no gradebook.db;
+    the summary names the database, its password as ***."""
     _, out, url, result = graded
     assert not (out / "gradebook.db").exists()
-    assert url in result.stdout
+    assert PASSWORD in url
+    assert hide_password(url) in result.stdout
+    assert ":***@" in hide_password(url)
     with warnings.catch_warnings(), Gradebook(url) as gradebook:
         warnings.simplefilter("ignore", SAWarning)
         assignment = gradebook.find_assignment(ASSIGNMENT)
@@ -89,15 +97,26 @@ def test_the_gradebook_is_written_in_postgresql(graded):
     assert scores == {"alice": 4.0, "bob": 1.0}
 
 
-def test_nbgrader_export_pointed_at_it_gives_the_totals_of_grades_csv(graded):
-    """`nbgrader export` in OUT (nbgrader_config.py names the database)."""
+@pytest.mark.parametrize("secret", ["PGPASSFILE", "GRADER_DB_URL"])
+def test_nbgrader_export_pointed_at_it_gives_the_totals_of_grades_csv(
+    graded, secret, tmp_path
+):
+    """`nbgrader export` in OUT (nbgrader_config.py names the database without
+    its password): with the password in a PGPASSFILE outside OUT, or the whole URL
+    in GRADER_DB_URL."""
     _, out, url, _ = graded
-    assert (
-        f"c.CourseDirectory.db_url = {url!r}"
-        in (out / "nbgrader_config.py").read_text()
-    )
+    config = (out / "nbgrader_config.py").read_text()
+    assert repr(url.replace(f":{PASSWORD}@", "@")) in config
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    if secret == "PGPASSFILE":
+        passfile = tmp_path / "pgpass"
+        passfile.write_text(f"*:*:*:grader:{PASSWORD}\n")
+        passfile.chmod(0o600)
+        env["PGPASSFILE"] = str(passfile)
+    else:
+        env["GRADER_DB_URL"] = url
+    (out / "nbgrader_export.csv").unlink(missing_ok=True)
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "export"],
         cwd=out, env=env, capture_output=True, text=True, timeout=300,
@@ -110,6 +129,45 @@ def test_nbgrader_export_pointed_at_it_gives_the_totals_of_grades_csv(graded):
         totals[row["student"]] = totals.get(row["student"], 0.0) + float(row["score"])
     assert {row["student_id"]: float(row["score"]) for row in exported} == totals
     assert totals == {"alice": 4.0, "bob": 1.0}
+
+
+def test_the_password_is_in_no_file_of_out_no_output_and_no_lock(graded):
+    """Every file of OUT (the lock with the command line, the config, the
+    bookkeeping), the summary and the errors: not a trace of the password."""
+    _, out, _, result = graded
+    assert PASSWORD not in result.stdout + result.stderr
+    lock = (out / ".grader" / "lock").read_text()
+    assert "--db" in lock and ":***@" in lock
+    holding = [
+        str(path) for path in out.rglob("*")
+        if path.is_file() and PASSWORD.encode() in path.read_bytes()
+    ]  # fmt: skip
+    assert holding == []
+
+
+def test_a_second_out_on_the_same_database_is_refused_and_the_first_keeps_its_students(
+    graded, tmp_path
+):
+    """Another OUT with the class's --db: exit 2 naming the first OUT, nothing of
+    the database changed; the first OUT's re-run finds its students there and
+    grades nothing again."""
+    submissions, out, url, _ = graded
+    result = grade(submissions, "--out", tmp_path / "second", "--db", url)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"another OUT ({out})" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    with warnings.catch_warnings(), Gradebook(url) as gradebook:
+        warnings.simplefilter("ignore", SAWarning)
+        students = [
+            s.student_id for s in gradebook.find_assignment(ASSIGNMENT).submissions
+        ]
+    assert sorted(students) == ["alice", "bob"]
+    states = sorted((out / ".grader" / "state").glob("*.json"))
+    before = [path.stat().st_mtime_ns for path in states]
+    again = grade(submissions, "--out", out, "--db", url)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [path.stat().st_mtime_ns for path in states] == before
 
 
 def test_a_rerun_with_the_same_database_grades_nothing_again(graded):
