@@ -7,6 +7,8 @@ student    the per-student stage (StudentJob in, StudentOutcome out: data only)
 runner     the Runner protocol; where the per-student stage runs here: local
            worker processes
 cluster    the other runner: the workers of a Dask cluster, each checked first
+keys       the cluster's TLS keys (cluster-keys) and which scheduler may be used
+outcome_wire  what a worker sends, as plain data, and the check of it
 bundle     the course as bytes, for workers without a shared file system
 outfolder  the OUT folder: an nbgrader course the grading command alone writes
 lock       one grading run per OUT at a time

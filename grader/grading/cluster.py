@@ -344,8 +344,13 @@ class DaskRunner:
         worker = ", ".join(client.who_has(future).get(future.key, ())) or "(gone)"
         try:
             data = future.result()
-        except Exception as error:  # it sent something that is not plain data
-            data = f"{type(error).__name__}: {error}"[:200]
+        except Exception as error:  # not msgpack: refused by the deserializers
+            self._refuse(
+                worker,
+                f"its outcome for {job.student} is not plain data "
+                f"({type(error).__name__}: {str(error)[:200]})",
+            )
+            return None
         try:
             return job, read_outcome(data, job, self.course), None
         except WorkerFailed as error:

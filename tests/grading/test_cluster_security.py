@@ -119,7 +119,7 @@ def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProc
 
 
 FORGERIES = {
-    "pickle": "is NoneType, not a mapping",
+    "pickle": "is not plain data",
     "escape": "not a plain relative path",
     "other-student": "not under",
     "other-grades": "where",

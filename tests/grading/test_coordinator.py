@@ -326,3 +326,43 @@ def test_the_report_and_lms_files_come_from_the_course_graded(section_b, tmp_pat
     ]
     header = (out / "lms" / "canvas.csv").read_text().splitlines()[0]
     assert header.endswith(',"Backprop, section B"')
+
+
+def test_every_file_holding_grades_is_the_owners_only(tmp_path):
+    """After a run (the fake runner's outcomes installed, the outputs written):
+    the gradebook, the CSVs, the report, the installed notebooks and pages, the
+    state and logs are 0600; only the course's own files (source/, OUT's copy of
+    the course, the config) may be read by others."""
+    submissions = tmp_path / "class"
+    for student in STUDENTS:
+        (submissions / student).mkdir(parents=True)
+        (submissions / student / f"{SIG}.ipynb").write_bytes(b"{}")
+    out = tmp_path / "out"
+    grade_class(submissions, out, course=COURSE, runner=FakeRunner(graded),
+                progress=False)  # fmt: skip
+    course_files = {"source", "nbgrader_config.py", ".grader/course"}
+    loose = {
+        str(path.relative_to(out)): oct(path.stat().st_mode & 0o777)
+        for path in out.rglob("*")
+        if path.is_file()
+        and path.stat().st_mode & 0o077
+        and not any(str(path.relative_to(out)).startswith(f) for f in course_files)
+    }
+    assert (out / "gradebook.db").stat().st_mode & 0o777 == 0o600
+    assert loose == {}
+
+
+def test_the_lock_keeps_no_password(tmp_path):
+    """The command line the lock records (and a second run prints) shows a
+    database URL's password as ***."""
+    from grader.grading.lock import OutLock
+
+    lock = OutLock(tmp_path / "lock")
+    lock.acquire(["python", "-m", "grader", "grade", "--db",
+                  "postgresql://grader:hunter2@db/class", "x"])  # fmt: skip
+    try:
+        text = (tmp_path / "lock").read_text()
+    finally:
+        lock.release()
+    assert "hunter2" not in text
+    assert "postgresql://grader:***@db/class" in text
