@@ -12,28 +12,18 @@ after, as locally.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from grader.course import NOTEBOOKS, REPO
+from grader.course import REPO
 from grader.demo.submissions import solved, with_edits
-from grader.kernel.probe import sandbox_problem
 from tests.grading.cluster_support import dask_cluster, make_keys
+from tests.grading.test_cluster import SIG, SIGN, grade, grade_command, pytestmark
 from tests.support import read_csv, write_notebook
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"
-    ),
-]
-
-SIG = NOTEBOOKS[0]
-LIMITS = ("--cell-timeout", "30", "--notebook-timeout", "60")
-SIGN = ("np.exp(-np.asarray", "np.exp(np.asarray")
+__all__ = ["pytestmark"]  # slow, and skipped without a sandbox, as test_cluster
 EXPECTED = {"alice": 4.0, "bob": 1.0}
 FORGER = "tests.grading.forging_worker"
 
@@ -110,14 +100,6 @@ def test_the_grade_command_refuses_plain_tcp_off_loopback(submissions, tmp_path)
     assert not (tmp_path / "out").exists()
 
 
-def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-         str(out), "--quiet", *LIMITS, *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-
-
 FORGERIES = {
     "pickle": "is not plain data",
     "escape": "not a plain relative path",
@@ -143,11 +125,10 @@ def test_a_forging_worker_is_refused_and_nothing_of_it_lands(
     )
     out = tmp_path / "out"
     cluster.wait_workers(1)
-    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--out",
-               str(out), "--quiet", *LIMITS, *cluster.grade_options]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        grade_command(submissions, out, *cluster.grade_options),
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     honest = None
     try:
         refusal = _wait_for_line(process, "refused worker")
