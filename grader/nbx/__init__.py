@@ -30,5 +30,5 @@ highlight      code, lightly coloured
 page_text      long text cut as a terminal cuts it
 images         plots re-encoded smaller for the page
 student_index  feedback/<student>/index.html, a student's first page
-misconceptions the mistakes a failing test names, at its top in the feedback
+mistake_names  the mistakes a failing test named, at its top in the feedback
 """

@@ -1,5 +1,5 @@
-"""The feedback page names the misconception at the top of each failing test
-(grader/nbx/misconceptions.py), from real hidden-test messages: a planted mistake's
+"""The feedback page names the mistakes at the top of each failing test
+(grader/nbx/mistake_names.py), from real hidden-test messages: a planted mistake's
 graded tests run here (tests/notebook_code.run_cells), their output rendered as
 nbgrader's feedback renders it."""
 
@@ -18,7 +18,7 @@ from grader.nbx.feedback import FeedbackPage, configure_feedback
 from grader.nbx.findings import findings_of
 from grader.nbx.grades import NOTES_KEY
 from grader.nbx.kernel_values import StudentCodeError
-from grader.nbx.misconceptions import NameMisconceptions, configure_misconceptions
+from grader.nbx.mistake_names import NameMistakes, configure_mistake_names
 from tests.notebook_code import CellRun, run_cells
 from tests.planted import PLANTED
 from tests.support import html_text
@@ -55,10 +55,10 @@ def cell_of(run: CellRun, points: float) -> nbformat.NotebookNode:
 
 
 def render(notebook: nbformat.NotebookNode) -> str:
-    """The feedback page with the grader's preprocessors, NameMisconceptions too."""
+    """The feedback page with the grader's preprocessors, NameMistakes too."""
     config = Config()
     configure_feedback(config)
-    configure_misconceptions(config, REPO)
+    configure_mistake_names(config, REPO)
     exporter = feedback_exporter()
     exporter.update_config(config)
     for preprocessor in config.GenerateFeedback.preprocessors:
@@ -79,12 +79,12 @@ def verdict_box(page: str, test: str) -> str:
 def test_configured_right_after_feedback_page_with_the_courses_catalogue():
     config = Config()
     configure_feedback(config)
-    configure_misconceptions(config, REPO)
+    configure_mistake_names(config, REPO)
     preprocessors = list(config.GenerateFeedback.preprocessors)
-    assert preprocessors[preprocessors.index(FeedbackPage) + 1] is NameMisconceptions
-    assert config.NameMisconceptions.source_dir == str(SOURCE_DIR)
-    configure_misconceptions(config, REPO)  # once only
-    assert list(config.GenerateFeedback.preprocessors).count(NameMisconceptions) == 1
+    assert preprocessors[preprocessors.index(FeedbackPage) + 1] is NameMistakes
+    assert config.NameMistakes.source_dir == str(SOURCE_DIR)
+    configure_mistake_names(config, REPO)  # once only
+    assert list(config.GenerateFeedback.preprocessors).count(NameMistakes) == 1
 
 
 @pytest.mark.parametrize(
