@@ -164,8 +164,8 @@ def _grade(
             if grade is None:
                 grades.append(_failed(job, course, stem, log))
                 continue
-            notes = job.notes.get(stem, [])
-            grade.detail = "; ".join(filter(None, [grade.detail, *notes]))
+            changes = job.changes.get(stem, [])
+            grade.detail = "; ".join(filter(None, [grade.detail, *changes]))
             grade.source = job.sources.get(stem, "")
             grades.append(grade)
             why = (
@@ -173,7 +173,7 @@ def _grade(
                 if run.status != Status.OK and run.detail
                 else []
             )
-            add_notes(autograded / f"{stem}.ipynb", [*why, *notes], run.findings)
+            add_notes(autograded / f"{stem}.ipynb", [*why, *changes], run.findings)
         scores = gradebook_scores(gradebook, ASSIGNMENT, student)
     if any(grade.status != Status.GRADER_ERROR for grade in grades):
         feedback = api.generate_feedback(ASSIGNMENT, student, force=True)

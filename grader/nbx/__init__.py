@@ -11,7 +11,7 @@ output_limit   output counted as it arrives and dropped past the limit; the grad
                own answer taken for the channel
 kernel_watch   what the executor sees of a kernel: its sandbox, a cut connection
 breaches       which limit a run hit: a status and a sentence naming it
-notes          what the executor writes into a student's cells
+cell_marks     the grader's lines in a student's cells, and its "not run" marks
 status         how a notebook's run ended (written here, read by grading)
 trusted        graded test cells run in the grader's process
 remote         the conversation with the runtime in the student's kernel

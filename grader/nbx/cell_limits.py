@@ -82,12 +82,13 @@ class CellLimits:
 
     # --- what is said of a stopped cell -----------------------------------------
 
-    def stopped_note(self, cell: NotebookNode) -> str:
-        """The note a cell stopped at its limit shows."""
+    def stopped_line(self, cell: NotebookNode) -> str:
+        """The grader's line in a cell stopped at its limit."""
         return f"This cell was stopped at its time limit, {self.sentence(cell)}."
 
-    def replaced_note(self, cell: NotebookNode) -> str:
-        """The note a cell shows that ignored the stop (its kernel was replaced)."""
+    def replaced_line(self, cell: NotebookNode) -> str:
+        """The grader's line in a cell that ignored the stop (its kernel was
+        replaced)."""
         return (
             f"This cell was stopped at its time limit, {self.sentence(cell)}; it "
             "ignored the stop, so its kernel was replaced by a new one."

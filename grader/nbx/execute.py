@@ -39,9 +39,9 @@ from ..kernel.manager import GraderKernelManager
 from ..kernel.sandbox import KernelDidNotStart
 from ..model import Limits
 from .cell_limits import CellLimits, stopped_at_limit
+from .cell_marks import grader_line
 from .kernel_watch import KernelWatch
 from .notebook_run import NotebookRun
-from .notes import grader_note
 from .output_limit import OutputLimit, Verdict, trimmed_error
 from .recovery import Recovery
 from .references import Contract
@@ -181,7 +181,7 @@ class ResilientExecute(Execute):
         run = self._run
         if not run.recovery.runs(cell):
             if cell.cell_type == "code":
-                cell.outputs.append(grader_note(run.recovery.skip_note()))
+                cell.outputs.append(grader_line(run.recovery.skip_line()))
             return
         began = time.monotonic()
         self.preprocess_cell(cell, resources, index)

@@ -28,7 +28,7 @@ from traitlets.config import Config
 from ..catalogue import named_found, named_mistakes
 from ..course import ASSIGNMENT
 from .feedback import RESOURCES_KEY, FeedbackPage
-from .grades import NOTES_KEY
+from .grades import GRADER_KEY
 
 KEY = "misconceptions"  # in each verdict, for the template
 
@@ -48,7 +48,7 @@ class NameMistakes(NbGraderPreprocessor):
         page = resources.get(RESOURCES_KEY)
         if not page:
             return nb, resources
-        findings = nb.metadata.get(NOTES_KEY, {}).get("findings")
+        findings = nb.metadata.get(GRADER_KEY, {}).get("findings")
         for verdict in [*page.get("tests", []), *page.get("by_test", {}).values()]:
             verdict[KEY] = self._named(verdict, findings)
         return nb, resources

@@ -64,10 +64,10 @@ def test_a_cell_run_aside_has_its_own_limit_meanwhile(measured):
 
 def test_what_a_stop_says(measured):
     key = "(the answer key needs 1.5 s here; a cell may take 20 times that, at least"
-    assert measured.stopped_note(TEST).startswith(
+    assert measured.stopped_line(TEST).startswith(
         "This cell was stopped at its time limit, 30 s " + key
     )
-    assert measured.replaced_note(TEST).endswith(
+    assert measured.replaced_line(TEST).endswith(
         "10 s); it ignored the stop, so its kernel was replaced by a new one."
     )
     assert measured.ran_past(TEST, "test_f").startswith(

@@ -16,7 +16,7 @@ from grader.catalogue import mistakes_module
 from grader.course import REPO, SOURCE_DIR
 from grader.nbx.feedback import FeedbackPage, configure_feedback
 from grader.nbx.findings import findings_of
-from grader.nbx.grades import NOTES_KEY
+from grader.nbx.grades import GRADER_KEY
 from grader.nbx.kernel_values import StudentCodeError
 from grader.nbx.mistake_names import NameMistakes, configure_mistake_names
 from tests.notebook_code import CellRun, run_cells
@@ -166,7 +166,7 @@ def test_the_findings_the_grader_recorded_name_the_misconceptions():
     run = hidden_runs("bwd-tanh-prime")["test_backward_upper"]
     found = cell_of(run, 2)
     notebook = nbformat.v4.new_notebook(cells=[spelled, found])
-    notebook.metadata[NOTES_KEY] = {
+    notebook.metadata[GRADER_KEY] = {
         "notes": [],
         "findings": {
             "test_sigmoid_derivative": findings_of(
