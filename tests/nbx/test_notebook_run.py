@@ -29,12 +29,12 @@ DIED = "the kernel died (a crash, os._exit, or out of memory)"
 def new_run(tmp_path, restarts: int = 3) -> NotebookRun:
     """A run of tiny_notebook() with 6 s per cell and 1 MB of output, no kernel
     started yet."""
-    model, limits = tiny_model(), CellLimits(None, "01_sigmoid", 6, 6)
+    model, cell_limits = tiny_model(), CellLimits(None, "01_sigmoid", 6, 6)
     channel = KernelChannel(InProcessKernel(), 2)
     return NotebookRun(
-        tiny_notebook(), model, 600, limits, OutputLimit(MB),
+        tiny_notebook(), model, 600, cell_limits, OutputLimit(MB),
         Recovery(model, restarts), RunRecorder(), KernelWatch(),
-        TrustedTests(model, tmp_path, channel, limits),
+        TrustedTests(model, tmp_path, channel, cell_limits),
     )  # fmt: skip
 
 
