@@ -1,5 +1,5 @@
 """The feedback page names the mistakes at the top of each failing test
-(grader/nbx/mistake_names.py), from real hidden-test messages: a planted mistake's
+(grader/nbx/mistake_names.py), from real hidden-test messages: a mistake case's
 graded tests run here (tests/notebook_code.run_cells), their output rendered as
 nbgrader's feedback renders it."""
 
@@ -19,18 +19,18 @@ from grader.nbx.findings import findings_of
 from grader.nbx.grades import GRADER_KEY
 from grader.nbx.kernel_values import StudentCodeError
 from grader.nbx.mistake_names import NameMistakes, configure_mistake_names
+from tests.mistake_cases import MISTAKE_CASES
 from tests.notebook_code import CellRun, run_cells
-from tests.planted import PLANTED
 from tests.support import html_text
 
 from .test_feedback import feedback_exporter, graded_test_cell, notebook_part
 
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 
 
 @cache
 def hidden_runs(student: str) -> dict[str, CellRun]:
-    """The graded tests of one planted case, run here: grade_id -> CellRun."""
+    """The graded tests of one mistake case, run here: grade_id -> CellRun."""
     case = CASES[student]
     return run_cells(case.notebook, case.answers(), hidden=True)
 
