@@ -34,10 +34,9 @@ from traitlets import Bool, Integer, Unicode
 
 from ..catalogue import contracts_module
 from ..course import Course, cell_name
-from ..kernel.command import MB
 from ..kernel.manager import GraderKernelManager
 from ..kernel.sandbox import KernelDidNotStart
-from ..model import Limits
+from ..model import MB, Limits
 from .cell_limits import CellLimits, stopped_at_limit
 from .cell_marks import grader_line
 from .kernel_watch import KernelWatch

@@ -8,9 +8,8 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.kernel.command import MB
 from grader.kernel.sandbox import KernelDidNotStart
-from grader.model import Status
+from grader.model import MB, Status
 from grader.nbx.cell_limits import CellLimits
 from grader.nbx.cell_marks import NOT_RUN
 from grader.nbx.kernel_watch import KernelWatch
