@@ -90,7 +90,7 @@ def cluster_keys_command(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(path.name for path in written)} in {args.keys} "
           "(readable by its owner only). Copy ca.pem and each member's own PEM to "
           "its machine only; then:")  # fmt: skip
-    print(tls_commands(str(args.keys)))
+    print(tls_commands(str(args.keys)).split("\n", 1)[1])  # all but cluster-keys
     return 0
 
 

@@ -366,7 +366,10 @@ class DaskRunner:
         killed its workers), or a worker that raised, which an honest one never
         does (its failures come back as data): that worker is refused. The error
         itself is never unpickled: its text is the scheduler's."""
-        erred = client.run_on_scheduler(_task_error, key=future.key)
+        try:
+            erred = client.run_on_scheduler(_task_error, key=future.key)
+        except Exception:  # a scheduler without the grader to import
+            erred = None
         if not isinstance(erred, dict) or erred.get("killed", True):
             return (
                 job,

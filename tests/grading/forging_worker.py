@@ -20,14 +20,24 @@ class Exploit:
         self.path = path
 
     def __reduce__(self):
-        code = f"open({self.path!r}, 'a').write(str(__import__('os').getpid()))"
+        pid = "str(__import__('os').getpid()) + ' '"
+        code = f"open({self.path!r}, 'a').write({pid})"
         return (eval, (code,))
+
+
+class ExploitError(Exception):
+    """Raised by the task; unpickling it appends the unpickler's pid to a file."""
+
+    def __reduce__(self):
+        return Exploit(os.environ["GRADER_TEST_MARKER"]).__reduce__()
 
 
 def forge(kind: str, data: dict, student: str) -> object:
     """The honest outcome `data`, forged."""
     if kind == "pickle":
         return Exploit(os.environ["GRADER_TEST_MARKER"])
+    if kind == "raise":
+        raise ExploitError("forged")
     if kind == "escape":
         data["files"]["../escaped-from-out.txt"] = b"forged"
         data["files"][os.environ["GRADER_TEST_MARKER"]] = b"forged"
