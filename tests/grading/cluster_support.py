@@ -96,7 +96,8 @@ class Cluster:
         (the cluster's by default) and a module to preload."""
         env = {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", **(env or {})}
         keys = keys or self.keys
-        log = open(self.logs / f"worker-{len(self.workers)}.log", "wb")
+        path = self.logs / f"worker-{len(list(self.logs.glob('worker-*.log')))}.log"
+        log = open(path, "wb")
         worker = subprocess.Popen(
             [str(BIN / "dask"), "worker", self.address, "--nthreads", "1",
              "--no-dashboard", "--host", "127.0.0.1",
@@ -106,6 +107,7 @@ class Cluster:
             cwd=root, env={**os.environ, **env}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        worker.log = path  # what it printed (one file per worker ever started)
         self.workers.append(worker)
         return worker
 

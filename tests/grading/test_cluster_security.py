@@ -58,7 +58,7 @@ def test_a_worker_with_another_authoritys_key_never_joins(cluster, tmp_path):
     course's authority): it logs the refusal and is never among the workers."""
     stranger_keys = make_keys(tmp_path / "other-keys")
     stranger = cluster.add_worker(keys=stranger_keys)
-    log = cluster.logs / f"worker-{len(cluster.workers) - 1}.log"
+    log = stranger.log
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "certificate" not in _text(log):
         time.sleep(0.2)
