@@ -72,10 +72,7 @@ def claim_database(url: str, owner: dict[str, str], *, adopt: bool) -> None:
         if not tables:
             return
         if MARK_TABLE not in tables:
-            raise InputError(
-                f"the database {shown} has tables that the grader did not make; "
-                "give it an empty database (it creates nbgrader's tables there)"
-            )
+            raise _not_the_graders(url)
         with engine.begin() as connection:
             recorded = _owner(connection)
             if recorded and recorded.get("out_id") == owner["out_id"]:
@@ -94,6 +91,13 @@ def claim_database(url: str, owner: dict[str, str], *, adopt: bool) -> None:
         )
     finally:
         engine.dispose()
+
+
+def _not_the_graders(url: str) -> InputError:
+    return InputError(
+        f"the database {hide_password(url)} has tables that the grader did not "
+        "make; give it an empty database (it creates nbgrader's tables there)"
+    )
 
 
 def _owner(connection) -> dict | None:
@@ -126,11 +130,7 @@ def copy_gradebook(template: str, target: str, owner: dict[str, str]) -> None:
     try:
         tables = set(inspect(engine).get_table_names())
         if tables and MARK_TABLE not in tables:
-            raise InputError(
-                f"the database {hide_password(target)} has tables that the grader "
-                "did not make; give it an empty database (it creates nbgrader's "
-                "tables there)"
-            )
+            raise _not_the_graders(target)
         source = create_engine(template, future=True)
         with source.connect() as reading, engine.begin() as writing:
             if tables:
