@@ -60,6 +60,12 @@ def hide_password(text: str) -> str:
     return PASSWORD.sub(r"\g<head>:***@", text)
 
 
+def without_password(text: str) -> str:
+    """`text` with the password of every URL in it left out (libpq then finds it
+    in ~/.pgpass or $PGPASSFILE)."""
+    return PASSWORD.sub(r"\g<head>@", text)
+
+
 def claim_database(url: str, owner: dict[str, str], *, adopt: bool) -> None:
     """InputError unless the database at `url` may hold this OUT's class: empty,
     or made by the grader for this OUT (`owner`: its id and path). A database the

@@ -24,7 +24,13 @@ from ..files import write_atomically
 from ..model import InputError
 from ..student_text import LOG, safe_text
 from .bundle import CourseBundle
-from .gradebook import claim_database, copy_gradebook, hide_password, sqlite_url
+from .gradebook import (
+    claim_database,
+    copy_gradebook,
+    hide_password,
+    sqlite_url,
+    without_password,
+)
 from .lock import OutLock
 from .student import GRADEBOOK_TEMPLATE, StudentOutcome, log_path
 
@@ -200,7 +206,7 @@ class OutFolder:
             os.chmod(self.gradebook, 0o600)  # it holds grades (OUTs made before too)
         config = course.config_file.read_text() + OUT_CONFIG
         if db is not None:
-            config += DB_CONFIG.format(url=repr(_without_password(db)))
+            config += DB_CONFIG.format(url=repr(without_password(db)))
         path = self.root / CONFIG_NAME
         if not path.exists() or path.read_text() != config:
             write_atomically(path, config)
@@ -272,10 +278,3 @@ class OutFolder:
 def _private_file(path: Path) -> None:
     """An empty file readable by its owner only (SQLite then writes into it)."""
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
-
-
-def _without_password(url: str) -> str:
-    """A database URL without its password (libpq finds it in ~/.pgpass)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(password=None).render_as_string(hide_password=False)
