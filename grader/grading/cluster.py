@@ -84,6 +84,7 @@ LOST_SECONDS = 10.0  # how long the scheduler may be unreachable
 # two students while the other idled: 1.48x for two workers instead of ~2).
 TASKS_PER_THREAD = 1
 MAX_REQUEUES = 3  # a student's task cancelled by the scheduler is given back
+MAX_SCATTER_FAILURES = 100  # the course not sent, each 0.2 s apart: give up
 
 
 class ClusterError(RuntimeError):
@@ -251,6 +252,7 @@ class DaskRunner:
         done = as_completed(loop=client.loop)
         scattered = None  # the bundle, on the workers
         reviewed = waiting = lost = 0.0
+        scatter_failures = 0
         while queue or running:
             now = time.monotonic()
             if client.status != "running":
@@ -292,10 +294,22 @@ class DaskRunner:
             if scattered is None or scattered.status != "finished":
                 # once, to the approved workers only (workers approved later fetch
                 # it for their first student; again if it was lost)
-                scattered = client.scatter(
-                    self.bundle, workers=list(self.approved), broadcast=True,
-                    hash=False,
-                )  # fmt: skip
+                try:
+                    scattered = client.scatter(
+                        self.bundle, workers=list(self.approved), broadcast=True,
+                        hash=False,
+                    )  # fmt: skip
+                    scatter_failures = 0
+                except Exception as error:  # one of them is gone: look again
+                    scattered, reviewed = None, 0.0
+                    scatter_failures += 1
+                    if scatter_failures > MAX_SCATTER_FAILURES:
+                        raise ClusterError(
+                            f"cannot send the course to the workers of "
+                            f"{self.address}: {type(error).__name__}: {error}"
+                        ) from None
+                    time.sleep(0.2)
+                    continue
             capacity = TASKS_PER_THREAD * sum(self.approved.values())
             while queue and len(running) < capacity:
                 job = queue.popleft()
