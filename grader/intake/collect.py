@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from ..course import NOTEBOOKS
@@ -63,6 +64,10 @@ class Submission:
     # name no LMS wrote. `student` is safe_student_id(lms_id) when lms is set.
     lms: str = ""  # "moodle", "canvas", "blackboard" or ""
     lms_id: str = ""
+    # When the LMS recorded the file as handed in (timezone-aware), None when no
+    # LMS said (a folder per student); late: the LMS marked it late itself.
+    submitted_at: datetime | None = None
+    late: bool = False
 
 
 @dataclass
