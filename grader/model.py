@@ -162,6 +162,11 @@ class Unmapped:
 
     source: str  # as found in SUBMISSIONS, e.g. "bulk.zip:readme.txt"
     reason: str
+    # a file that may be a student's work, not graded for a reason the instructor
+    # must check: two ids that would be merged into one student, or a dropped copy
+    # that is not plainly an older one of the same student's (the summary and the
+    # report list these first)
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
