@@ -245,9 +245,10 @@ def test_a_changed_file_from_another_download_is_a_conflict(tmp_path):
     """Two unpacked downloads of one class: a file that changed between them is
     graded from the newer one, and the older is listed as a conflict to check; an
     unchanged one is a plain duplicate."""
-    for folder, mtime, content in (("first", TIME, b"old"), ("second", TIME + 60, b"new")):
-        _write(tmp_path, f"{folder}/lovelaceada_40101_9001_{SIG}.ipynb", content, mtime)
-        _write(tmp_path, f"{folder}/hoppergrace_40102_9002_{SIG}.ipynb", b"same", mtime)
+    downloads = (("first", TIME, b"old"), ("second", TIME + 60, b"new"))
+    for folder, mtime, ada in downloads:
+        _write(tmp_path, f"{folder}/lovelaceada_40101_9001_{SIG}.ipynb", ada, mtime)
+        _write(tmp_path, f"{folder}/hoppergrace_40102_9002_{SIG}.ipynb", b"s", mtime)
     result = collect(tmp_path)
     assert [s.source for s in result.submissions] == [
         f"second/lovelaceada_40101_9001_{SIG}.ipynb",
