@@ -73,7 +73,7 @@ class Status(StrEnum):
 
 GRADES_COLUMNS = (
     "student", "notebook", "score", "max_score",
-    "status", "detail", "source", "feedback",
+    "status", "detail", "source", "feedback", "name",
 )  # fmt: skip
 TESTS_COLUMNS = ("student", "notebook", "test", "points", "max_points", "message")
 
@@ -121,9 +121,10 @@ class NotebookGrade:
         """A row worth nothing: the notebook could not be graded, and why."""
         return cls(student, notebook, 0.0, max_score, status, detail, source)
 
-    def to_row(self) -> dict[str, object]:
-        """The grades.csv row."""
-        row = asdict(self)
+    def to_row(self, name: str = "") -> dict[str, object]:
+        """The grades.csv row; `name` is the student's name as their LMS wrote it
+        ("" when none did)."""
+        row = {**asdict(self), "name": name}
         return {column: row[column] for column in GRADES_COLUMNS}
 
     def test_rows(self) -> list[dict[str, object]]:
