@@ -7,11 +7,19 @@ Layouts found anywhere in SUBMISSIONS (and inside zip archives, read where they 
   `alice/backprop/02_forward_propagation.ipynb`; the first folder is the student,
   unless Moodle named it ("Full Name_12345_assignsubmission_file/"): then the
   student is Moodle's participant 12345;
-- flat files named by an LMS bulk download (grader.intake.names);
+- flat files named by an LMS bulk download (grader.intake.names), at the top or
+  in a folder whose files an LMS named for two or more students (the download,
+  unpacked there): such a folder is no student's, wherever it lies;
 - zip archives holding either of these; a zip's own name is not a folder level, so
   `bulk.zip:alice/02_forward_propagation.ipynb` belongs to alice, unless an LMS
   named the zip as a student's upload ("Full Name_12345_assignsubmission_file_
   work.zip"): everything in it is then that student's, as if in their folder.
+
+An LMS's id is an id within that LMS: an id two LMSs (or an LMS and a folder) both
+write is two students, each LMS's "<id>~<lms>". Blackboard's receipts are read
+(grader.intake.blackboard), never listed. A merge of two ids into one student, or a
+dropped copy that is not plainly an older one by the same id, is listed as a
+conflict the instructor sees.
 
 The student id always comes from what the instructor or the LMS named (a folder, the
 LMS's prefix of a name), never from a name the student chose; a name that cannot

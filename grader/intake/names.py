@@ -11,7 +11,9 @@ An LMS writes a prefix (the student's name and id) before the name the student g
 the file. The id is read from that prefix, anchored where the LMS's own structure
 ends, and a name whose student part holds a second such prefix is ambiguous: it is
 not read at all (read_name gives the reason), so no student can name a file to be
-graded as someone else.
+graded as someone else. Canvas's anonymous downloads ("anon_<id>_…") are read as
+Canvas's, the id "anon_<id>"; where a Blackboard user name holding "_" begins is
+told by grader.intake.blackboard.
 
 Colab's download decorations ("Copy of …", " (1)") and Canvas's resubmission suffix
 ("-1") are stripped from a notebook's name; names match the released stems

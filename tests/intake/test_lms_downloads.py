@@ -6,9 +6,13 @@ two LMSs, and the conflicts an instructor must see."""
 from __future__ import annotations
 
 import os
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import grader.intake.collect as collect_module
 from grader.intake.collect import collect
@@ -273,3 +277,52 @@ def test_a_differing_copy_of_the_same_time_is_a_conflict(tmp_path):
     _write(tmp_path, f"lovelaceada_40101_9003_{SIG}-1.ipynb", b"two")
     [listed] = collect(tmp_path).unmapped
     assert listed.conflict and "same time" in listed.reason
+
+
+# ---------------------------------------------------------------- property
+
+FOLDERS = st.sampled_from(
+    ["", "BP101-submissions/", "alice/", "Mallory Evil_55555_assignsubmission_file/",
+     "dl/x/", "Backprop_ada_l_attempt_2024-05-17-10-00-00_work/"]
+)  # fmt: skip
+FILE_NAMES = st.sampled_from(
+    [f"lovelaceada_40101_9001_{SIG}.ipynb", f"hoppergrace_40102_9002_{SIG}.ipynb",
+     f"anon_L9G4k_9003_{SIG}.ipynb",
+     f"Ada Lovelace_21_assignsubmission_file_{SIG}.ipynb",
+     f"Backprop_ada_l_attempt_{STAMP}_{SIG}.ipynb", f"{SIG}.ipynb",
+     f"victimvera_99999_9004_{FORWARD}.ipynb", f"alice_{FORWARD}.ipynb"]
+)  # fmt: skip
+
+
+def _owners(relative: str) -> set[str]:
+    """Every id a file's path could honestly give: a folder's name, or an id an
+    LMS wrote in the file's name or a folder's."""
+    owners = set()
+    for part in relative.split("/"):
+        owners.add(part)
+        for piece in part.replace(" ", "_").split("_"):
+            owners.add(piece)
+        owners.add(part.split("_attempt_")[0].split("_", 1)[-1])
+        if part.startswith("anon_"):
+            owners.add("_".join(part.split("_")[:2]))
+    return owners
+
+
+@settings(max_examples=40, deadline=timedelta(seconds=5))
+@given(st.lists(st.tuples(FOLDERS, FILE_NAMES), min_size=1, max_size=8, unique=True))
+def test_any_mix_of_downloads_and_folders_places_each_file_by_a_name_it_holds(files):
+    """collect never raises on such a mix; each file graded belongs to an id its
+    own path holds (a folder, or an LMS's prefix), never to an id only another
+    file names, and every file is either graded or listed."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for where, name in files:
+            _write(root, where + name)
+        result = collect(root)
+    sources = {s.source for s in result.submissions} | {
+        u.source for u in result.unmapped
+    }
+    assert sources == {where + name for where, name in files}
+    for submission in result.submissions:
+        student = submission.student.split("~")[0]
+        assert student in _owners(submission.source), submission
