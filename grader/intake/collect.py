@@ -377,8 +377,8 @@ def _duplicate(
     if place.lms and differs and (not older or elsewhere):
         why = "not older" if not older else "from another download"
         reason += (
-            f" ({why}, and not the same file: check which one is the student's "
-            "last; the one named first was graded)"
+            f" ({why}, and the files differ: the one it duplicates was graded; "
+            "check that it is the student's last)"
         )
         return Unmapped(item.source, reason, conflict=True)
     return Unmapped(item.source, reason)
