@@ -19,6 +19,7 @@ from pathlib import Path
 from ..files import write_atomically
 from ..similarity.copies import CopiesReport
 from ..similarity.pairs import NotebookMatch, Region, SimilarPair
+from ..similarity.tokens import source_lines
 from .html import ENVIRONMENT
 from .stats import short_name
 from .tables import csv_text
@@ -185,7 +186,7 @@ class SideBySide:
 def code_lines(code: str, marks: dict[int, int]) -> tuple[list[CodeLine], int]:
     """The first PAGE_LINES lines of `code`, each cut to LINE_CHARS, with their
     regions; and how many lines were left out."""
-    lines = code.splitlines()
+    lines = source_lines(code)
     shown = [
         CodeLine(
             number,

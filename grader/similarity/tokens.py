@@ -45,6 +45,13 @@ class Tokens:
     lines: list[int]
 
 
+def source_lines(code: str) -> list[str]:
+    """`code`'s lines as the tokenizer numbers them (split at "\n" only: a form
+    feed or a Unicode line separator does not end a line)."""
+    lines = code.split("\n")
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
 def normalized_tokens(code: str) -> Tokens:
     """The normalized tokens of `code` (see the module docstring)."""
     words: list[str] = []
@@ -112,7 +119,7 @@ def _fallback(code: str, first_line: int, words: list[str], lines: list[int]) ->
         keep -= 1
     del words[keep:], lines[keep:]
     previous = words[-1] if words else ""
-    for number, line in enumerate(code.splitlines()[first_line - 1 :], first_line):
+    for number, line in enumerate(source_lines(code)[first_line - 1 :], first_line):
         text = line.split("#", 1)[0] if "'" not in line and '"' not in line else line
         for found in FALLBACK.finditer(text):
             piece = found.group(0)
