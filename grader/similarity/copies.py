@@ -81,11 +81,12 @@ def find_copies(
         students[student] = Student(own, hashes, 0.0)
         sets.append(hashes)
     weights = class_weights(sets)
+    with_code = sum(1 for hashes in sets if len(hashes))
     rare: dict[str, np.ndarray] = {}
     for student, entry in students.items():
-        mine = weights.of(entry.hashes)
-        students[student] = Student(entry.notebooks, entry.hashes, float(mine.sum()))
-        rare[student] = entry.hashes[mine > 0]
+        total = float(weights.of(entry.hashes).sum())
+        students[student] = Student(entry.notebooks, entry.hashes, total)
+        rare[student] = weights.indexed(entry.hashes, with_code)
     candidates = candidate_pairs(rare)
     pairs = [
         pair
@@ -103,7 +104,7 @@ def find_copies(
     return CopiesReport(
         pairs,
         flagged_groups(pairs),
-        sum(1 for entry in students.values() if len(entry.hashes)),
+        with_code,
         len(candidates),
         {student: code[student] for student in sorted(shown)},
     )

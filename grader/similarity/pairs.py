@@ -29,14 +29,33 @@ EVIDENCE = 12.0  # rare weight below which no pair reaches a similarity of 1
 FLAG_AT = 0.4  # the similarity from which a pair is called a copy
 FLOOR = 0.1  # the similarity from which a pair is listed in similarity.csv
 NOTEBOOK_EVIDENCE = 2.0  # rare weight shared in a notebook for it to be named
+# The candidate index holds the fingerprints at most this share of the class has
+# (at least INDEX_MIN students): what a copy shares with its original and few
+# others. Normalized code has a small vocabulary; fragments a few percent of a big
+# class share made every fifth pair of 1,000 synthetic students a candidate.
+INDEX_SHARE = 0.002
+INDEX_MIN = 5
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Each fingerprint's weight in this class: sorted hashes, their weights."""
+    """Each fingerprint's weight in this class: sorted hashes, their weights, and
+    how many students have each."""
 
     hashes: np.ndarray  # uint64, sorted, unique
     weights: np.ndarray  # float64
+    counts: np.ndarray  # int64
+
+    def indexed(self, hashes: np.ndarray, students: int) -> np.ndarray:
+        """Those of `hashes` the candidate index holds: weighing something, and
+        shared by at most index_limit(students) students."""
+        if len(self.hashes) == 0:
+            return hashes[:0]
+        where = np.searchsorted(self.hashes, hashes).clip(0, len(self.hashes) - 1)
+        found = self.hashes[where] == hashes
+        keep = found & (self.weights[where] > 0)
+        keep &= self.counts[where] <= index_limit(students)
+        return hashes[keep]
 
     def of(self, hashes: np.ndarray) -> np.ndarray:
         """The weights of `hashes` (0 for a hash no student has)."""
@@ -47,18 +66,25 @@ class Weights:
         return np.where(found, self.weights[where], 0.0)
 
 
+def index_limit(students: int) -> int:
+    """The most students a fingerprint may be shared by to go into the candidate
+    index (grader.similarity.index): INDEX_SHARE of the class, at least
+    INDEX_MIN."""
+    return max(INDEX_MIN, math.ceil(INDEX_SHARE * students))
+
+
 def class_weights(student_sets: list[np.ndarray]) -> Weights:
     """The weight of every fingerprint from how many students have it (`student_sets`:
     each student's unique fingerprints)."""
     students = sum(1 for hashes in student_sets if len(hashes))
     if not students:
-        return Weights(np.empty(0, dtype=np.uint64), np.empty(0))
+        return Weights(np.empty(0, np.uint64), np.empty(0), np.empty(0, np.int64))
     hashes, counts = np.unique(np.concatenate(student_sets), return_counts=True)
     size = max(students, BACKGROUND)
     weights = np.log(size / counts) / math.log(size)
     common = (counts >= 3) & (counts > COMMON_SHARE * students)
     weights[common] = 0.0
-    return Weights(hashes, weights)
+    return Weights(hashes, weights, counts)
 
 
 @dataclass(frozen=True)
@@ -115,6 +141,8 @@ def score_pair(
     common = np.intersect1d(first.hashes, second.hashes, assume_unique=True)
     shared = float(weights.of(common).sum())
     value = similarity(shared, first.weight, second.weight)
+    if value < FLOOR:  # not listed: where they match is not needed
+        return SimilarPair(a, b, value, shared, False, ())
     matches = [
         match
         for stem in first.notebooks.keys() & second.notebooks.keys()
