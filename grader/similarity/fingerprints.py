@@ -116,8 +116,15 @@ def fingerprint_batch(
     batch: list[StudentCode],
 ) -> list[tuple[str, dict[str, Fingerprints]]]:
     """The fingerprints of each student of a batch, per notebook (a plain function:
-    what the Dask workers run)."""
+    what the Dask workers run); code handed in alike by several is read once."""
+    made: dict[str, Fingerprints] = {}
+
+    def once(code: str) -> Fingerprints:
+        if code not in made:
+            made[code] = fingerprints(code)
+        return made[code]
+
     return [
-        (student, {stem: fingerprints(code) for stem, code in notebooks.items()})
+        (student, {stem: once(code) for stem, code in notebooks.items()})
         for student, notebooks in batch
     ]
