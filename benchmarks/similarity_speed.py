@@ -113,22 +113,29 @@ def disguised(rng: random.Random, code: str) -> str:
 
 
 def synthetic_class(size: int, seed: int = 1) -> tuple[dict, set[tuple[str, str]]]:
-    """student -> {notebook: code}, and the planted copies' pairs."""
+    """student -> {notebook: code}, and the planted copies' pairs (a copier may
+    copy a copier: every two students whose work is one student's)."""
     rng = random.Random(seed)
     code: dict[str, dict[str, str]] = {}
-    planted = set()
+    families: dict[str, str] = {}  # copier -> the student whose work it is
     for number in range(size):
         student = f"s{number:05d}"
         if number >= 10 and number % 50 == 0:
             original = f"s{rng.randrange(number):05d}"
-            while (original, student) in planted or original not in code:
+            while original not in code:
                 original = f"s{rng.randrange(number):05d}"
             code[student] = {
                 stem: disguised(rng, text) for stem, text in code[original].items()
             }
-            planted.add((original, student))
+            families[student] = families.get(original, original)
         else:
             code[student] = student_code(rng)
+    members: dict[str, list[str]] = {}
+    for copier, origin in families.items():
+        members.setdefault(origin, [origin]).append(copier)
+    planted = {  # every two students of a family: a copy of a copy is a copy
+        (a, b) for group in members.values() for a in group for b in group if a < b
+    }
     return code, planted
 
 

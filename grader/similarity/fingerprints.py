@@ -45,8 +45,12 @@ class Fingerprints:
         return cls(EMPTY, none, none)
 
     def without(self, hashes: np.ndarray) -> Fingerprints:
-        """These fingerprints but the ones whose hash is in `hashes`."""
-        keep = ~np.isin(self.hashes, hashes)
+        """These fingerprints but the ones whose hash is in `hashes` (sorted and
+        unique, as all_kgrams and course_boilerplate give them)."""
+        if len(hashes) == 0 or len(self.hashes) == 0:
+            return self
+        where = np.searchsorted(hashes, self.hashes).clip(0, len(hashes) - 1)
+        keep = hashes[where] != self.hashes
         return Fingerprints(
             self.hashes[keep], self.first_lines[keep], self.last_lines[keep]
         )
