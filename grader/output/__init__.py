@@ -10,11 +10,12 @@ the order they build on each other:
 - `tables`: the two CSV files, byte for byte a contract;
 - `misconceptions`: the class's mistakes by name (the graded course's catalogue);
 - `plots`: the report's figures as inline PNG;
+- `pages`: where a student's own feedback page lies in OUT;
 - `html`: the report, rendered from `templates/report.html` with autoescaping;
 - `similarity`: the copies found (grader.similarity): similarity.csv, the report's
   "Copies" section and a page per flagged pair, the code side by side;
 - `lms`: the grade imports of Canvas, Moodle and Blackboard;
 - `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;
 - `write`: the one function that writes the files;
-- `terminal`: the summary table, the notes and warnings the command prints.
+- `terminal`: the summary table, the notices and warnings the command prints.
 """
