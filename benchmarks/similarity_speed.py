@@ -8,12 +8,12 @@ the course's kind: indexing, numpy calls, arithmetic, a loop now and then) and t
 lines everyone writes (the sigmoid, a dict of results); one in fifty copies another
 student's work under disguises (renamed, literals changed, two lines swapped, dead
 code added). For each size it prints the time to read nothing but make every
-fingerprint (what `--scheduler` spreads over the cluster), the whole find_copies
-(fingerprints, weights, the MinHash LSH index, scoring), the pairs the index had
+winnowed hash (what `--scheduler` spreads over the cluster), the whole find_copies
+(winnowed hashes, weights, the MinHash LSH index, scoring), the pairs the index had
 compared against all pairs, the planted copies found (recall) and the flagged pairs
 that are planted copies (precision); then the time all pairs would take, scored
 one by one as the index's are (measured on a sample of random pairs), and the
-projection for a cluster of --workers workers: the fingerprints divided among
+projection for a cluster of --workers workers: the winnowed hashes divided among
 them, the rest on the coordinator.
 """
 
@@ -145,7 +145,7 @@ def measure(size: int, workers: int, boilerplate: np.ndarray) -> None:
     printed: list = []
 
     def timed(function, batches: list) -> list:
-        """Here, as without a cluster, timing the fingerprints (what a cluster
+        """Here, as without a cluster, timing the winnowed hashes (what a cluster
         spreads) and keeping them for the all-pairs sample below."""
         start = time.perf_counter()
         results = [function(batch) for batch in batches]
@@ -156,7 +156,7 @@ def measure(size: int, workers: int, boilerplate: np.ndarray) -> None:
     start = time.perf_counter()
     report = find_copies(code, boilerplate, spread=timed)
     whole = time.perf_counter() - start
-    fingerprinting = spent[0]
+    winnowing = spent[0]
 
     flagged = {(p.student_a, p.student_b) for p in report.flagged}
     found = len(flagged & planted)
@@ -181,9 +181,9 @@ def measure(size: int, workers: int, boilerplate: np.ndarray) -> None:
     per_pair = (time.perf_counter() - start) / len(sample)
     brute = per_pair * all_pairs
 
-    cluster = whole - fingerprinting + fingerprinting / workers
+    cluster = whole - winnowing + winnowing / workers
     print(
-        f"{size:,} students: fingerprints {fingerprinting:.1f} s, find_copies "
+        f"{size:,} students: winnowed hashes {winnowing:.1f} s, find_copies "
         f"{whole:.1f} s; {report.compared:,} pairs compared of {all_pairs:,} "
         f"({report.compared / all_pairs:.4%}); planted copies {len(planted)}, "
         f"found {found} (recall {found / max(len(planted), 1):.3f}), flagged "
@@ -192,8 +192,8 @@ def measure(size: int, workers: int, boilerplate: np.ndarray) -> None:
     print(
         f"  all pairs scored one by one: {brute:,.0f} s projected "
         f"({per_pair * 1e6:.0f} µs a pair), {brute / whole:,.0f}x find_copies; "
-        f"on {workers} workers: ~{cluster:.1f} s (fingerprints "
-        f"{fingerprinting / workers:.1f} s each, the rest {whole - fingerprinting:.1f} "
+        f"on {workers} workers: ~{cluster:.1f} s (winnowed hashes "
+        f"{winnowing / workers:.1f} s each, the rest {whole - winnowing:.1f} "
         "s on the coordinator, transfers not counted)"
     )
 

@@ -210,7 +210,7 @@ class DaskRunner:
     def map(self, function: Callable, items: list) -> list:
         """`function` (a plain function) over `items` on the workers approved for
         this run, the results in order: the class-wide analyses after grading
-        (grader.similarity's fingerprints). Here instead when no worker was
+        (grader.similarity's winnowed hashes). Here instead when no worker was
         approved (no student was graded on the cluster) or the scheduler is gone."""
         if self.approved:
             from distributed import Client

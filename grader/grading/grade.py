@@ -116,7 +116,7 @@ def grade_class(
             f"{', '.join(course.notebooks)}.\n{reasons}\nUse one folder per student, "
             "or file names with the student id (see --pattern)."
         )
-    spread: Spread | None = None  # where the copies' fingerprints are made
+    spread: Spread | None = None  # where the copies' winnowed hashes are made
     with folder.claim():
         bundle = folder.prepare(course, db)
         if runner is None:
@@ -308,7 +308,7 @@ def class_copies(
     folder: OutFolder, students: list[str], course: Course, spread: Spread | None
 ) -> CopiesReport:
     """The copies among the students' submitted notebooks in OUT (the Dask
-    cluster's workers make the fingerprints when `spread` is given)."""
+    cluster's workers make the winnowed hashes when `spread` is given)."""
     notebooks = {
         student: {stem: folder.submitted(student, stem) for stem in course.notebooks}
         for student in students

@@ -4,12 +4,12 @@ The modules, in the order they build on each other:
 
 - `tokens`: answer code as normalized tokens (names, numbers, strings as one
   token each; comments and layout dropped), from Python's tokenize;
-- `fingerprints`: winnowing over k-grams of those tokens, hashes the same on
-  every machine; `fingerprint_batch`, what the Dask workers run;
+- `winnowing`: the k-grams of those tokens hashed and winnowed, the same on
+  every machine; `winnow_batch`, what the Dask workers run;
 - `answers`: what counts (the answer cells' code) and the course's own code that
   is subtracted (the released template's and the answer key's);
 - `index`: the MinHash LSH index (datasketch) that picks the pairs to compare;
-- `pairs`: each fingerprint weighed by how few students have it, how alike a pair
+- `pairs`: each winnowed hash weighed by how few students have it, how alike a pair
   is and where (regions), the groups of flagged pairs;
 - `copies`: `find_copies` over a class, the `CopiesReport`.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..course import Course, grade_id
-from .fingerprints import all_kgrams
+from .winnowing import all_kgrams
 
 MAX_CODE_CHARS = 40_000  # one student's answer code in one notebook, at most
 MAX_NOTEBOOK_BYTES = 50_000_000  # a bigger file is not read

@@ -1,7 +1,7 @@
 """Copies found in a class: the pairs of students whose answer code is alike.
 
-find_copies fingerprints every student's answer code (on the Dask cluster when
-given a `spread`), takes the course's own code out, weighs each fingerprint by how
+find_copies winnows every student's answer code (on the Dask cluster when
+given a `spread`), takes the course's own code out, weighs each winnowed hash by how
 few students have it, asks the MinHash LSH index which pairs to compare, and scores
 those. It reads nothing but the code it is given and changes no grade: it is
 evidence for a person to read.
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fingerprints import StudentCode, fingerprint_batch
 from .index import candidate_pairs
 from .pairs import (
     FLAG_AT,
@@ -25,6 +24,7 @@ from .pairs import (
     flagged_groups,
     score_pair,
 )
+from .winnowing import StudentCode, winnow_batch
 
 BATCH = 250  # students per task on a Dask cluster
 # spread(function, batches): function applied to each batch, the results in order
@@ -68,7 +68,7 @@ def find_copies(
         (student, notebooks) for student, notebooks in sorted(code.items())
     ]
     batches = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
-    printed = (spread or local_spread)(fingerprint_batch, batches)
+    printed = (spread or local_spread)(winnow_batch, batches)
     students: dict[str, Student] = {}
     sets = []
     for student, notebooks in (entry for batch in printed for entry in batch):

@@ -1,8 +1,8 @@
 """Which pairs of students to compare: a MinHash LSH index (datasketch) over each
-student's rare fingerprints.
+student's rare winnowed hashes.
 
 All pairs of 10,000 students are 50 million comparisons; the index finds the pairs
-whose sets of rare fingerprints are likely to overlap by about THRESHOLD (Jaccard)
+whose sets of rare winnowed hashes are likely to overlap by about THRESHOLD (Jaccard)
 or more in time linear in the class (one MinHash per student, NUM_PERM hash
 functions in bands), and only those are scored. A copy hides from the index only if
 its rare code is less than about a tenth shared with the other's (a copy padded
@@ -21,7 +21,7 @@ SCHEME = "affine32"  # datasketch's 32-bit permutations (its default)
 
 
 def low_bits(value: int) -> int:
-    """A fingerprint as the 32-bit value datasketch's affine32 scheme takes."""
+    """A winnowed hash as the 32-bit value datasketch's affine32 scheme takes."""
     return int(value) & 0xFFFFFFFF
 
 
@@ -31,7 +31,7 @@ def candidate_pairs(
     num_perm: int = NUM_PERM,
 ) -> set[tuple[str, str]]:
     """(a, b) with a < b for every pair of students the index finds alike; `sets`:
-    student -> their rare fingerprints (students without any are left out)."""
+    student -> their rare winnowed hashes (students without any are left out)."""
     permutations = MinHash(num_perm=num_perm, seed=SEED).permutations
     index = MinHashLSH(threshold=threshold, num_perm=num_perm)
     sketches: dict[str, MinHash] = {}

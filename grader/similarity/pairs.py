@@ -1,6 +1,6 @@
-"""How alike two students' answer code is: rare shared fingerprints, weighed.
+"""How alike two students' answer code is: rare shared winnowed hashes, weighed.
 
-A fingerprint weighs by how few students have it (inverse document frequency, as
+A winnowed hash weighs by how few students have it (inverse document frequency, as
 MOSS ignores code common to many submissions): log(N / df) / log(N) for one that
 df of the class's N students have (N at least BACKGROUND, so that a small class
 does not make every fragment rare), 1 for a student's own, and 0 for one that more
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprints import Fingerprints
+from .winnowing import Winnowed
 
 BACKGROUND = 20  # the class size below which fragments are weighed as in one of 20
 COMMON_SHARE = 0.5  # a fragment more than this share of the class has weighs 0
@@ -29,7 +29,7 @@ EVIDENCE = 12.0  # rare weight below which no pair reaches a similarity of 1
 FLAG_AT = 0.4  # the similarity from which a pair is called a copy
 FLOOR = 0.1  # the similarity from which a pair is listed in similarity.csv
 NOTEBOOK_EVIDENCE = 2.0  # rare weight shared in a notebook for it to be named
-# The candidate index holds the fingerprints at most this share of the class has
+# The candidate index holds the winnowed hashes at most this share of the class has
 # (at least INDEX_MIN students): what a copy shares with its original and few
 # others. Normalized code has a small vocabulary; fragments a few percent of a big
 # class share made every fifth pair of 1,000 synthetic students a candidate.
@@ -39,7 +39,7 @@ INDEX_MIN = 5
 
 @dataclass(frozen=True)
 class Weights:
-    """Each fingerprint's weight in this class: sorted hashes, their weights, and
+    """Each winnowed hash's weight in this class: sorted hashes, their weights, and
     how many students have each."""
 
     hashes: np.ndarray  # uint64, sorted, unique
@@ -67,15 +67,15 @@ class Weights:
 
 
 def index_limit(students: int) -> int:
-    """The most students a fingerprint may be shared by to go into the candidate
+    """The most students a winnowed hash may be shared by to go into the candidate
     index (grader.similarity.index): INDEX_SHARE of the class, at least
     INDEX_MIN."""
     return max(INDEX_MIN, math.ceil(INDEX_SHARE * students))
 
 
 def class_weights(student_sets: list[np.ndarray]) -> Weights:
-    """The weight of every fingerprint from how many students have it (`student_sets`:
-    each student's unique fingerprints)."""
+    """The weight of every winnowed hash from how many students have it (`student_sets`:
+    each student's unique winnowed hashes)."""
     students = sum(1 for hashes in student_sets if len(hashes))
     if not students:
         return Weights(np.empty(0, np.uint64), np.empty(0), np.empty(0, np.int64))
@@ -120,9 +120,9 @@ class SimilarPair:
 
 @dataclass(frozen=True)
 class Student:
-    """One student's fingerprints: per notebook, and as one set with its weight."""
+    """One student's winnowed hashes: per notebook, and as one set with its weight."""
 
-    notebooks: dict[str, Fingerprints]
+    notebooks: dict[str, Winnowed]
     hashes: np.ndarray  # unique, over every notebook
     weight: float  # the sum of their weights
 
@@ -157,7 +157,7 @@ def score_pair(
 
 
 def notebook_match(
-    stem: str, a: Fingerprints, b: Fingerprints, weights: Weights
+    stem: str, a: Winnowed, b: Winnowed, weights: Weights
 ) -> NotebookMatch | None:
     """What a and b share in one notebook, with the regions; None when too little."""
     weight_a, weight_b = weights.of(a.hashes), weights.of(b.hashes)
@@ -174,9 +174,9 @@ def notebook_match(
     return NotebookMatch(stem, share, shared, regions(a, b, common))
 
 
-def regions(a: Fingerprints, b: Fingerprints, common: np.ndarray) -> tuple[Region, ...]:
-    """The matching regions: runs of a's lines covered by shared fingerprints, each
-    with the lines in b the same fingerprints come from."""
+def regions(a: Winnowed, b: Winnowed, common: np.ndarray) -> tuple[Region, ...]:
+    """The matching regions: runs of a's lines covered by shared winnowed hashes, each
+    with the lines in b the same winnowed hashes come from."""
     spans_b: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for hash_value, first, last in zip(
         b.hashes.tolist(), b.first_lines.tolist(), b.last_lines.tolist(), strict=True

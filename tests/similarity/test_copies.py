@@ -144,7 +144,7 @@ def test_students_who_hand_in_the_template_have_no_code_to_compare(boilerplate):
 
 
 def test_the_boilerplate_holds_every_kgram_of_the_template_and_the_key(boilerplate):
-    from grader.similarity.fingerprints import all_kgrams
+    from grader.similarity.winnowing import all_kgrams
 
     for stem in COURSE.notebooks:
         for answer in COURSE.notebook(stem).answers.values():

@@ -1,7 +1,7 @@
-"""With --scheduler, the fingerprints are made on the Dask cluster's workers: a real
+"""With --scheduler, the winnowed hashes are made on the Dask cluster's workers: a real
 `dask scheduler` and `dask worker` on loopback, the worker approved as grading
 approves it (DaskRunner's check of its course and code), then DaskRunner.map runs
-fingerprint_batch there; the copies found are the ones found here."""
+winnow_batch there; the copies found are the ones found here."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 MARK = "GRADER_TEST_SPREAD_WORKER"  # set in the worker's environment only
 
 
-def test_the_fingerprints_spread_over_the_cluster_find_the_same_copies(tmp_path):
+def test_the_winnowing_spread_over_the_cluster_find_the_same_copies(tmp_path):
     boilerplate = course_boilerplate(COURSE)
     here = find_copies(class_code(), boilerplate)
     with dask_cluster(tmp_path / "logs") as cluster:

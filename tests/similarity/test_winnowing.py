@@ -1,5 +1,5 @@
-"""Normalized tokens and winnowing fingerprints: disguises leave them unchanged, a
-long enough shared run always leaves a common fingerprint, the hashes are the same
+"""Normalized tokens and winnowed hashes: disguises leave them unchanged, a
+long enough shared run always leaves a common winnowed hash, the hashes are the same
 in every process, and hostile code (huge, odd, unparseable) is read in bounded time
 without an error."""
 
@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 from grader.course import REPO
 from grader.similarity.answers import MAX_CODE_CHARS, answer_code, notebook_answers
 from grader.similarity.copies import find_copies
-from grader.similarity.fingerprints import (
+from grader.similarity.tokens import normalized_tokens, source_lines
+from grader.similarity.winnowing import (
     WINDOW,
     K,
-    fingerprints,
+    kept_positions,
     kgram_hashes,
-    winnowed,
+    winnow,
 )
-from grader.similarity.tokens import normalized_tokens, source_lines
 
 TIME = timedelta(seconds=5)
 ORIGINAL = """\
@@ -75,50 +75,50 @@ def test_code_the_tokenizer_cannot_read_is_split_all_the_same():
     st.lists(st.sampled_from(["V", "-", "N", "*", "[", "]"]), max_size=30),
     st.lists(st.sampled_from(["if", "V", ":", "N", "/"]), max_size=30),
 )  # fmt: skip
-def test_a_shared_run_of_k_plus_window_minus_one_tokens_shares_a_fingerprint(
+def test_a_shared_run_of_k_plus_window_minus_one_tokens_shares_a_hash(
     shared, before, after
 ):
     """Winnowing's guarantee: the run's own windows select the same hashes."""
     first = kgram_hashes(before + shared + after)
     second = kgram_hashes(after + shared + before)
-    kept_first = set(first[winnowed(first)].tolist())
-    kept_second = set(second[winnowed(second)].tolist())
+    kept_first = set(first[kept_positions(first)].tolist())
+    kept_second = set(second[kept_positions(second)].tolist())
     assert kept_first & kept_second
 
 
-def test_every_window_keeps_a_fingerprint_and_each_once():
+def test_every_window_keeps_a_hash_and_each_once():
     hashes = kgram_hashes(normalized_tokens(ORIGINAL * 3).words)
-    kept = winnowed(hashes)
+    kept = kept_positions(hashes)
     assert len(set(kept.tolist())) == len(kept)
     for start in range(len(hashes) - WINDOW + 1):
         assert set(range(start, start + WINDOW)) & set(kept.tolist())
 
 
 def test_the_hashes_are_the_same_in_another_process():
-    """Python's own hash() of a string changes with PYTHONHASHSEED: fingerprints
+    """Python's own hash() of a string changes with PYTHONHASHSEED: winnowed hashes
     made on a Dask worker must meet the coordinator's."""
     script = (
-        "import json, sys; from grader.similarity.fingerprints import fingerprints;"
-        "print(json.dumps(fingerprints(sys.stdin.read()).hashes.tolist()))"
+        "import json, sys; from grader.similarity.winnowing import winnow;"
+        "print(json.dumps(winnow(sys.stdin.read()).hashes.tolist()))"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], input=ORIGINAL, capture_output=True,
         text=True, cwd=REPO, env={"PYTHONHASHSEED": "12345", "PATH": ""},
         check=True,
     )  # fmt: skip
-    assert json.loads(done.stdout) == fingerprints(ORIGINAL).hashes.tolist()
+    assert json.loads(done.stdout) == winnow(ORIGINAL).hashes.tolist()
 
 
-def test_fingerprints_know_the_lines_they_come_from():
-    prints = fingerprints(ORIGINAL)
+def test_winnowed_hashes_know_the_lines_they_come_from():
+    prints = winnow(ORIGINAL)
     assert len(prints.hashes) > 0
     assert (prints.first_lines <= prints.last_lines).all()
     assert prints.first_lines.min() >= 1 and prints.last_lines.max() <= 4
 
 
-def test_code_shorter_than_a_kgram_has_no_fingerprint():
-    assert len(fingerprints("x = 1").hashes) == 0
-    assert len(fingerprints("").hashes) == 0
+def test_code_shorter_than_a_kgram_has_no_winnowed_hash():
+    assert len(winnow("x = 1").hashes) == 0
+    assert len(winnow("").hashes) == 0
 
 
 # --- hostile code ---------------------------------------------------------------------
@@ -132,11 +132,11 @@ ODD = st.one_of(
 
 @settings(max_examples=300, deadline=TIME)
 @given(ODD)
-def test_any_text_is_tokenized_and_fingerprinted(code):
+def test_any_text_is_tokenized_and_winnowed(code):
     tokens = normalized_tokens(code)
     assert len(tokens.words) == len(tokens.lines)
     assert all(1 <= line <= len(source_lines(code)) for line in tokens.lines)
-    prints = fingerprints(code)
+    prints = winnow(code)
     assert prints.hashes.dtype == np.uint64
 
 
@@ -154,7 +154,7 @@ HUGE = {
 @settings(max_examples=len(HUGE), deadline=TIME)
 @given(st.sampled_from(sorted(HUGE)))
 def test_huge_and_unreadable_cells_are_read_within_the_deadline(name):
-    prints = fingerprints(HUGE[name][:MAX_CODE_CHARS])
+    prints = winnow(HUGE[name][:MAX_CODE_CHARS])
     assert len(prints.hashes) == len(prints.first_lines)
 
 

@@ -1,14 +1,14 @@
-"""Winnowing fingerprints of normalized answer code (Schleimer, Wilkerson and Aiken,
+"""Winnowing over normalized answer code (Schleimer, Wilkerson and Aiken,
 SIGMOD 2003, the algorithm behind MOSS).
 
 Every run of K normalized tokens (a k-gram) is hashed; in every WINDOW consecutive
 k-grams the smallest hash is kept (the rightmost when tied), so that any run of at
-least K + WINDOW - 1 tokens two students share gives them at least one fingerprint
+least K + WINDOW - 1 tokens two students share gives them at least one winnowed hash
 in common, whatever surrounds it. The hashes are the same in every process and on
 every machine (BLAKE2b of each token, combined with numpy's wrapping 64-bit
-arithmetic): fingerprints made on Dask workers meet the coordinator's.
+arithmetic): winnowed hashes made on Dask workers meet the coordinator's.
 
-fingerprint_batch is the plain function the Dask cluster maps over batches of
+winnow_batch is the plain function the Dask cluster maps over batches of
 students (grader.similarity.find_copies).
 """
 
@@ -30,8 +30,8 @@ EMPTY = np.empty(0, dtype=np.uint64)
 
 
 @dataclass
-class Fingerprints:
-    """One notebook's fingerprints of one student's answer code: each hash with the
+class Winnowed:
+    """One notebook's winnowed hashes of one student's answer code: each hash with the
     lines (from 1) of the k-gram it was taken from."""
 
     hashes: np.ndarray  # uint64
@@ -39,19 +39,19 @@ class Fingerprints:
     last_lines: np.ndarray  # int32
 
     @classmethod
-    def empty(cls) -> Fingerprints:
-        """No fingerprint (code shorter than a k-gram)."""
+    def empty(cls) -> Winnowed:
+        """No winnowed hash (code shorter than a k-gram)."""
         none = np.empty(0, dtype=np.int32)
         return cls(EMPTY, none, none)
 
-    def without(self, hashes: np.ndarray) -> Fingerprints:
-        """These fingerprints but the ones whose hash is in `hashes` (sorted and
+    def without(self, hashes: np.ndarray) -> Winnowed:
+        """These winnowed hashes but the ones whose hash is in `hashes` (sorted and
         unique, as all_kgrams and course_boilerplate give them)."""
         if len(hashes) == 0 or len(self.hashes) == 0:
             return self
         where = np.searchsorted(hashes, self.hashes).clip(0, len(hashes) - 1)
         keep = hashes[where] != self.hashes
-        return Fingerprints(
+        return Winnowed(
             self.hashes[keep], self.first_lines[keep], self.last_lines[keep]
         )
 
@@ -84,8 +84,8 @@ def _mixed(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def winnowed(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """The positions of the fingerprints winnowing keeps: the rightmost smallest hash
+def kept_positions(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """The positions of the winnowed hashes winnowing keeps: the rightmost smallest hash
     of every window of `window` hashes (the smallest of all when fewer), each once."""
     if len(hashes) == 0:
         return np.empty(0, dtype=np.int64)
@@ -96,15 +96,15 @@ def winnowed(hashes: np.ndarray, window: int = WINDOW) -> np.ndarray:
     return np.unique(rightmost + np.arange(len(windows)))
 
 
-def fingerprints(code: str) -> Fingerprints:
-    """The winnowed fingerprints of one student's answer code in one notebook."""
+def winnow(code: str) -> Winnowed:
+    """The winnowed hashes of one student's answer code in one notebook."""
     tokens = normalized_tokens(code)
     hashes = kgram_hashes(tokens.words)
     if len(hashes) == 0:
-        return Fingerprints.empty()
-    kept = winnowed(hashes)
+        return Winnowed.empty()
+    kept = kept_positions(hashes)
     lines = np.asarray(tokens.lines, dtype=np.int32)
-    return Fingerprints(hashes[kept], lines[kept], lines[kept + K - 1])
+    return Winnowed(hashes[kept], lines[kept], lines[kept + K - 1])
 
 
 def all_kgrams(code: str) -> np.ndarray:
@@ -116,16 +116,16 @@ def all_kgrams(code: str) -> np.ndarray:
 StudentCode = tuple[str, dict[str, str]]  # (student, {notebook: answer code})
 
 
-def fingerprint_batch(
+def winnow_batch(
     batch: list[StudentCode],
-) -> list[tuple[str, dict[str, Fingerprints]]]:
-    """The fingerprints of each student of a batch, per notebook (a plain function:
+) -> list[tuple[str, dict[str, Winnowed]]]:
+    """The winnowed hashes of each student of a batch, per notebook (a plain function:
     what the Dask workers run); code handed in alike by several is read once."""
-    made: dict[str, Fingerprints] = {}
+    made: dict[str, Winnowed] = {}
 
-    def once(code: str) -> Fingerprints:
+    def once(code: str) -> Winnowed:
         if code not in made:
-            made[code] = fingerprints(code)
+            made[code] = winnow(code)
         return made[code]
 
     return [
