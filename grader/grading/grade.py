@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..course import Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
-from ..intake.identity import lms_identities
+from ..intake.identity import lms_identities, submission_times
 from ..kernel.probe import sandbox_problem, use_sandbox
 from ..model import (
     ClassResults,
@@ -29,8 +29,10 @@ from ..model import (
     RunWarning,
     Status,
 )
-from ..output.lms import LmsSettings
+from ..output.lms import DEFAULT_ASSIGNMENT, LmsSettings
 from ..output.write import write_outputs
+from ..similarity.answers import class_code, course_boilerplate
+from ..similarity.copies import CopiesReport, Spread, find_copies
 from .gradebook import ClassGradebook
 from .keys import check_scheduler, cluster_security
 from .outfolder import OutFolder
@@ -112,7 +114,9 @@ def grade_class(
     # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
     folder = OutFolder(Path(out).absolute())
     folder.check_place(submissions)
-    collection = collect(submissions, course.notebooks, pattern)
+    collection = collect(
+        submissions, course.notebooks, pattern, assignments=lms_assignments(course)
+    )
     if not collection.submissions:
         reasons = "\n".join(
             f"  {u.source}: {u.reason}" for u in collection.unmapped[:20]
@@ -122,6 +126,7 @@ def grade_class(
             f"{', '.join(course.notebooks)}.\n{reasons}\nUse one folder per student, "
             "or file names with the student id (see --pattern)."
         )
+    spread: Spread | None = None  # where the copies' winnowed hashes are made
     with folder.claim():
         bundle = folder.prepare(course, db)
         if runner is None:
@@ -131,6 +136,7 @@ def grade_class(
                 runner = DaskRunner(
                     scheduler, course, bundle, sandbox=sandbox, security=security
                 )
+                spread = runner.map
             else:
                 runner = LocalRunner(workers or os.cpu_count() or 1, bundle)
         coordinator = Coordinator(
@@ -146,9 +152,19 @@ def grade_class(
         # The mistakes are named from OUT's copy of the course, as the feedback
         # pages name them; the LMS columns come from the graded course.
         lms = LmsSettings.from_course(course) if results.identities else None
-        write_outputs(results, folder.root, Course(folder.course_folder), lms=lms)
+        graded = Course(folder.course_folder)
+        copies = class_copies(folder, results.students, graded, spread)
+        write_outputs(results, folder.root, graded, lms=lms, copies=copies)
     report.warnings[:0] = warnings  # this machine's came first
     return report
+
+
+def lms_assignments(course: Course) -> tuple[str, ...]:
+    """The assignment's names in the LMS (course.toml's [lms] assignment): where
+    a Blackboard user name begins in the names of its download."""
+    table = course.settings().get("lms", {})
+    name = table.get("assignment") if isinstance(table, dict) else None
+    return (name if isinstance(name, str) and name.strip() else DEFAULT_ASSIGNMENT,)
 
 
 class Coordinator:
@@ -194,6 +210,7 @@ class Coordinator:
             )  # fmt: skip
             failures = saved.failures if saved is not None else []
             self.pending[student] = Pending(job, key, failures)
+        self.identities = lms_identities(collection)
         self.batch: list[tuple[str, StudentOutcome, list[str]]] = []
         self.unsandboxed: set[str] = set()
 
@@ -244,7 +261,9 @@ class Coordinator:
             for grade in self.finished[student]
         ]  # fmt: skip
         collection = self.collection
-        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
+        results = ClassResults(
+            grades, collection.unmapped, self.identities, submission_times(collection)
+        )
         return RunReport(results, warnings, sorted(self.unsandboxed))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
@@ -292,7 +311,10 @@ class Coordinator:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        gradebook.write({student: outcome.scores for student, outcome, _ in batch})
+        gradebook.write(
+            {student: outcome.scores for student, outcome, _ in batch},
+            self.identities,
+        )
         for student, outcome, failures in batch:
             item = self.pending[student]
             key = item.key
@@ -306,6 +328,19 @@ class Coordinator:
             bar.update(1)
             if on_student_done:
                 on_student_done(student)
+
+
+def class_copies(
+    folder: OutFolder, students: list[str], course: Course, spread: Spread | None
+) -> CopiesReport:
+    """The copies among the students' submitted notebooks in OUT (the Dask
+    cluster's workers make the winnowed hashes when `spread` is given)."""
+    notebooks = {
+        student: {stem: folder.submitted(student, stem) for stem in course.notebooks}
+        for student in students
+    }
+    code = class_code(notebooks, course)
+    return find_copies(code, course_boilerplate(course), spread=spread)
 
 
 SAME_FAILURE = (

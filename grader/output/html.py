@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -41,6 +42,9 @@ from .stats import (
     student_totals,
 )
 from .text import shorten
+
+if TYPE_CHECKING:  # it renders its pages with ENVIRONMENT, below
+    from .similarity import CopiesSection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html"
@@ -129,6 +133,9 @@ def headline(results: ClassResults) -> list[tuple[str, str]]:
     ]
     if results.unmapped:
         figures.append((str(len(results.unmapped)), "unmapped input files"))
+    conflicts = sum(item.conflict for item in results.unmapped)
+    if conflicts:
+        figures.append((str(conflicts), "files to check: merged or dropped"))
     lookalikes = len(lookalike_groups(results))
     if lookalikes:
         what = "groups of student ids look" if lookalikes > 1 else "group of ids looks"
@@ -253,13 +260,18 @@ def report_context(
     results: ClassResults,
     title: str,
     misconceptions: list[Misconception],
+    copies: CopiesSection | None = None,
 ) -> dict[str, object]:
-    """Everything the template shows, as plain values (figures already drawn)."""
+    """Everything the template shows, as plain values (figures already drawn);
+    copies: the "Copies" section's (grader.output.similarity.CopiesSection), None
+    when none was looked for."""
     context: dict[str, object] = {
         "title": title,
+        "copies": copies,
         "graded": bool(results.grades),
         "no_submissions": NO_SUBMISSIONS,
         "unmapped": results.unmapped,
+        "conflicts": [item for item in results.unmapped if item.conflict],
         "open_rows": OPEN_ROWS,
     }
     if not results.grades:
@@ -285,6 +297,11 @@ def report_context(
         "totals_plot": plots.png_data_uri(plots.totals_figure(results)),
         "totals_headers": totals_headers(results),
         "totals": totals_rows(results),
+        "names": {
+            student: identity.name
+            for student, identity in results.identities.items()
+            if identity.name
+        },
         "lookalikes": lookalike_groups(results),
     }
 
@@ -293,12 +310,13 @@ def report_html(
     results: ClassResults,
     misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
+    copies: CopiesSection | None = None,
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
     misconceptions: the class's (class_misconceptions, with the graded course's
-    catalogue).
+    catalogue); copies: the "Copies" section (grader.output.similarity).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title, misconceptions))
+    return template.render(report_context(results, title, misconceptions, copies))

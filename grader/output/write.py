@@ -1,5 +1,6 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, and OUT/lms/ for a class downloaded from an LMS (with the feedback
+report.html, similarity.csv and a page per flagged pair (when copies were looked
+for), and OUT/lms/ for a class downloaded from an LMS (with the feedback
 pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
@@ -14,10 +15,12 @@ from pathlib import Path
 from ..course import Course
 from ..files import write_atomically
 from ..model import ClassResults
+from ..similarity.copies import CopiesReport
 from .html import report_html
 from .lms import LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
+from .similarity import copies_section, write_copies
 from .tables import grades_csv, tests_csv
 
 GRADES_FILE = "grades.csv"
@@ -33,6 +36,7 @@ def write_outputs(
     *,
     lms: LmsSettings | None = None,
     now: datetime | None = None,
+    copies: CopiesReport | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
     OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
@@ -40,13 +44,19 @@ def write_outputs(
     course: the course as graded (OUT's copy: its catalogue names the class's
     mistakes); lms: the LMS settings (the graded course's course.toml; default:
     LmsSettings()); now: the time the LMS files say the grades were given
-    (default: now, in the local time zone).
+    (default: now, in the local time zone); copies: the copies found
+    (grader.similarity), written as similarity.csv, pages and a report section.
     """
     misconceptions = class_misconceptions(results, course)
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
-    write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
+    if copies is not None:
+        write_copies(copies, out)
+    section = copies_section(copies) if copies is not None else None
+    write_atomically(
+        out / REPORT_FILE, report_html(results, misconceptions, copies=section)
+    )
     write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),

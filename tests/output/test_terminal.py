@@ -203,12 +203,13 @@ def test_a_larger_class_shows_its_problem_students_then_the_lowest_totals():
 
 def test_the_summary_ends_with_where_the_outputs_are():
     lines = run_summary(RunReport(large_class(2)), OUT).splitlines()
-    assert lines[-5:] == [
+    assert lines[-6:] == [
         f"grades:   {OUT}/grades.csv",
         f"tests:    {OUT}/tests.csv",
         f"feedback: {OUT}/feedback/<student>/index.html (a page per student, "
         "linking one per notebook)",
         f"report:   {OUT}/report.html",
+        f"copies:   {OUT}/similarity.csv (evidence to read; no grade changed)",
         f"gradebook (nbgrader export / formgrader from {OUT}): gradebook.db",
     ]
     with_db = run_summary(RunReport(large_class(2)), OUT, "postgresql://u@h/db")
@@ -266,3 +267,18 @@ def test_a_refused_worker_is_one_plain_line():
     assert warning_text(RefusedWorker("tcp://a:1", "why")) == (
         "refused worker tcp://a:1: why"
     )
+
+
+def test_conflicts_are_printed_loud_before_the_unmapped_files():
+    """Nobody merged or dropped without a word: the summary says CHECK, between
+    rules of '!', and names each file, its text made safe."""
+    conflict = Unmapped("dl/\x1b[2Jx.ipynb", "duplicate of …, same time (…)", True)
+    results = ClassResults(
+        [graded("1", SIGMOID, passed("t", 1))],
+        [Unmapped("notes.txt", "not a notebook"), conflict],
+    )
+    text = run_summary(RunReport(results), OUT)
+    check = text.index("CHECK: 1 file(s) may be a student's work")
+    assert text.rindex("!" * 78, 0, check) < check < text.index("notes.txt")
+    assert "dl/\\x1b[2Jx.ipynb: duplicate of …, same time (…)" in text
+    assert "\x1b" not in text
