@@ -40,6 +40,7 @@ from .stats import (
     student_totals,
 )
 from .text import shorten
+from .unnamed_section import UnnamedCard
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html"
@@ -210,6 +211,7 @@ class MisconceptionRow:
     meaning: str  # "" when not named
     taught: str  # where the notebook teaches it; "" when not named
     students: str  # the students' ids, comma-separated
+    group: str = ""  # an unnamed group's id (the same wrong values): its card's
 
 
 def share_text(count: int, total: int) -> str:
@@ -239,6 +241,7 @@ def misconception_rows(
             row.mistake.meaning if row.mistake else "",
             row.mistake.taught if row.mistake else "",
             ", ".join(row.students),
+            row.group.group_id if row.group else "",
         )
         for row in misconceptions
     ]
@@ -248,8 +251,10 @@ def report_context(
     results: ClassResults,
     title: str,
     misconceptions: list[Misconception],
+    unnamed: list[UnnamedCard] = (),
 ) -> dict[str, object]:
     """Everything the template shows, as plain values (figures already drawn)."""
+    groups = [row for row in misconceptions if row.group]
     context: dict[str, object] = {
         "title": title,
         "graded": bool(results.grades),
@@ -281,6 +286,9 @@ def report_context(
         "totals_headers": totals_headers(results),
         "totals": totals_rows(results),
         "lookalikes": lookalike_groups(results),
+        "unnamed": list(unnamed),
+        "unnamed_groups": len(groups),
+        "unnamed_students": len({s for row in groups for s in row.students}),
     }
 
 
@@ -288,12 +296,13 @@ def report_html(
     results: ClassResults,
     misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
+    unnamed: list[UnnamedCard] = (),
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
     misconceptions: the class's (class_misconceptions, with the graded course's
-    catalogue).
+    catalogue); unnamed: the cards of its largest unnamed groups (unnamed_cards).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title, misconceptions))
+    return template.render(report_context(results, title, misconceptions, unnamed))

@@ -1,6 +1,7 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, and OUT/lms/ for a class downloaded from an LMS (with the feedback
-pages in moodle-feedback.zip for a class from Moodle).
+unnamed-mistakes.json (the values of the unnamed groups, for `python -m grader
+mistake-entry`), report.html, and OUT/lms/ for a class downloaded from an LMS (with
+the feedback pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
 by its owner only: they hold every student's grades.
@@ -19,6 +20,8 @@ from .lms import LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
 from .tables import grades_csv, tests_csv
+from .unnamed import GROUPS_FILE, groups_json
+from .unnamed_section import unnamed_cards
 
 GRADES_FILE = "grades.csv"
 TESTS_FILE = "tests.csv"
@@ -43,10 +46,15 @@ def write_outputs(
     (default: now, in the local time zone).
     """
     misconceptions = class_misconceptions(results, course)
+    groups = [row.group for row in misconceptions if row.group]
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
-    write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
+    write_atomically(out / GROUPS_FILE, groups_json(groups))
+    cards = unnamed_cards(groups, out, course)
+    write_atomically(
+        out / REPORT_FILE, report_html(results, misconceptions, unnamed=cards)
+    )
     write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
