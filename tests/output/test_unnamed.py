@@ -90,9 +90,7 @@ def test_float_noise_merges_and_a_real_difference_does_not():
 
 
 def test_values_that_differ_in_the_fifth_digit_are_two_groups():
-    groups = groups_of(
-        failing("ada", wrong(0.031200)), failing("bob", wrong(0.031203))
-    )
+    groups = groups_of(failing("ada", wrong(0.031200)), failing("bob", wrong(0.031203)))
     assert [g.students for g in groups] == [("ada",), ("bob",)]
 
 
@@ -282,7 +280,9 @@ def autograded(out, student: str, source: str) -> None:
     nbformat.write(notebook, path)
 
 
-HOSTILE = "def backward_propagation(x, y, w, f):\n    return '</pre><script>x()</script>'"
+HOSTILE = (
+    "def backward_propagation(x, y, w, f):\n    return '</pre><script>x()</script>'"
+)
 
 
 def test_the_answer_cell_is_the_tested_one_cut_to_its_bounds(tmp_path):
@@ -312,7 +312,8 @@ def test_the_report_shows_each_group_with_its_values_and_an_escaped_cell(tmp_pat
         first.words()
     )
     assert first.find_all("table")[0].rows() == [
-        ["key", "expected", "got"], ["dw3", "0.0104", "0.0312"]
+        ["key", "expected", "got"],
+        ["dw3", "0.0104", "0.0312"],
     ]
     (pre,) = first.find_all("pre")
     assert pre.text() == HOSTILE

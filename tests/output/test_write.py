@@ -25,8 +25,8 @@ GOLDEN = Path(__file__).parents[1] / "files" / "output"
 
 def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
     """OUT gets grades.csv and tests.csv byte for byte, misconceptions.csv,
-    unnamed-mistakes.json and report.html, nothing else (no LMS folder: no student came from an LMS); OUT is
-    created when missing."""
+    unnamed-mistakes.json and report.html, nothing else (no LMS folder: no student
+    came from an LMS); OUT is created when missing."""
     out = tmp_path / "out"
     write_outputs(contract_class(), out, COURSE)
     assert sorted(path.name for path in out.iterdir()) == list(OUTPUTS)
