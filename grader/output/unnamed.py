@@ -23,6 +23,7 @@ group's values for `python -m grader mistake-entry OUT GROUP`
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Iterable
@@ -204,30 +205,69 @@ def group_answers(answers: Iterable[Answer]) -> list[UnnamedGroup]:
 def same_values(answers: list[Answer]) -> list[list[Answer]]:
     """answers of one check, in clusters of the same values: each answer joins the
     first cluster whose first answer agrees with it on every value (agree), else
-    starts one. Identical values are found by hashing; the rest compared against
-    every cluster's first answer at once."""
+    starts one. Identical values are found by hashing; otherwise the candidates
+    are the clusters whose first answer is close on one column (the one with the
+    most distinct values, kept sorted), each compared on every value."""
     got = np.array([[value for _, _, value in a.compared] for a in answers], float)
     expected = np.array([want for _, want, _ in answers[0].compared], float)
     finite = np.abs(expected[np.isfinite(expected)])
     atol = RTOL * SCALE_SHARE * (float(finite.max()) if finite.size else 0.0)
     atol = max(atol, 1e-300)
+    index = ColumnIndex(got, atol)
     firsts = np.empty_like(got)  # row c: the first answer of cluster c
     clusters: list[list[Answer]] = []
     seen: dict[bytes, int] = {}
     for answer, row in zip(answers, got):
         exact = row.tobytes()
         cluster = seen.get(exact)
-        if cluster is None and clusters:
-            matches = agree(firsts[: len(clusters)], row, atol).all(axis=1)
-            hits = np.flatnonzero(matches)
-            cluster = int(hits[0]) if hits.size else None
+        if cluster is None:
+            candidates = index.near(row)
+            if candidates.size:
+                matches = agree(firsts[candidates], row, atol).all(axis=1)
+                hits = candidates[matches]
+                cluster = int(hits.min()) if hits.size else None
         if cluster is None:
             cluster = len(clusters)
             clusters.append([])
             firsts[cluster] = row
+            index.add(row, cluster)
         seen[exact] = cluster
         clusters[cluster].append(answer)
     return clusters
+
+
+class ColumnIndex:
+    """The clusters' first answers by their value on one column, sorted: every
+    cluster whose first answer can agree with a row is among those near it."""
+
+    def __init__(self, got: np.ndarray, atol: float) -> None:
+        distinct = [len(np.unique(got[:, j])) for j in range(got.shape[1])]
+        self.column = int(np.argmax(distinct))
+        self.atol = atol
+        self.values: list[float] = []  # finite, sorted
+        self.clusters: list[int] = []  # in the same order
+        self.not_finite: dict[str, list[int]] = {}  # "nan", "inf", "-inf"
+
+    def add(self, row: np.ndarray, cluster: int) -> None:
+        value = float(row[self.column])
+        if not math.isfinite(value):
+            self.not_finite.setdefault(repr(value), []).append(cluster)
+            return
+        at = bisect.bisect_right(self.values, value)
+        self.values.insert(at, value)
+        self.clusters.insert(at, cluster)
+
+    def near(self, row: np.ndarray) -> np.ndarray:
+        """The clusters whose first answer is within agree's tolerance of the row
+        on the column (a little more: the rest is checked on every value)."""
+        value = float(row[self.column])
+        if not math.isfinite(value):
+            return np.array(self.not_finite.get(repr(value), []), dtype=int)
+        # |a - b| <= RTOL max(|a|, |b|) + atol implies this bound around a
+        width = 1.01 * (RTOL * abs(value) + self.atol) / (1 - RTOL)
+        low = bisect.bisect_left(self.values, value - width)
+        high = bisect.bisect_right(self.values, value + width)
+        return np.array(self.clusters[low:high], dtype=int)
 
 
 def agree(values: np.ndarray, other: np.ndarray, atol: float) -> np.ndarray:
@@ -236,9 +276,8 @@ def agree(values: np.ndarray, other: np.ndarray, atol: float) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(values - other)
         tolerance = RTOL * np.maximum(np.abs(values), np.abs(other)) + atol
-        return (gap <= tolerance) | (values == other) | (
-            np.isnan(values) & np.isnan(other)
-        )  # fmt: skip
+        close = np.isfinite(gap) & (gap <= tolerance)  # inf is near nothing else
+        return close | (values == other) | (np.isnan(values) & np.isnan(other))
 
 
 def answer_cell(out: Path, course: Course, group: UnnamedGroup) -> str:

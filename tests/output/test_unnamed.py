@@ -8,6 +8,7 @@ import json
 import math
 
 import nbformat
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from grader.output.unnamed import (
     RTOL,
     Answer,
     UnnamedGroup,
+    agree,
     answer_cell,
     answer_of,
     cut_cell,
@@ -31,6 +33,7 @@ from grader.output.unnamed import (
     group_answers,
     groups_json,
     read_groups,
+    same_values,
 )
 from grader.output.unnamed_section import unnamed_cards
 from tests.support import read_csv
@@ -263,6 +266,42 @@ def test_groups_are_a_partition_ranked_by_size_with_unique_ids(draws):
             mine = next(a for a in answers if a.student == student)
             for key, _, value in mine.compared:
                 assert math.isclose(value, first[key], rel_tol=RTOL)
+
+
+def every_cluster(answers: list[Answer]) -> list[list[Answer]]:
+    """same_values' rule without its index: each answer against every cluster."""
+    clusters: list[list[Answer]] = []
+    for answer in answers:
+        row = [v for _, _, v in answer.compared]
+        for cluster in clusters:
+            first = [v for _, _, v in cluster[0].compared]
+            if agree(np.array(first), np.array(row), 1e-300).all():
+                cluster.append(answer)
+                break
+        else:
+            clusters.append([answer])
+    return clusters
+
+
+palette = st.sampled_from([0.0, 1.0, -2.5, 3e-7, 1e5, math.inf, math.nan])
+rows = st.lists(
+    st.tuples(palette, palette, st.floats(-1e-8, 1e-8)), min_size=1, max_size=60
+)
+
+
+@settings(max_examples=200, deadline=TIME)
+@given(rows)
+def test_the_index_finds_what_comparing_with_every_cluster_finds(drawn):
+    """same_values looks only at clusters near on one column: it gives the
+    clusters a comparison with every cluster gives (near values, 0, NaN, inf)."""
+    answers = [
+        Answer(f"s{n:03}", OPT, "test_adam", "adam", (
+            ("w[0]", 0.0, a * (1 + noise)), ("w[1]", 0.0, b), ("w[2]", 0.0, noise),
+        ), ("w[0]",))
+        for n, (a, b, noise) in enumerate(drawn)
+    ]  # fmt: skip
+    found = [[a.student for a in c] for c in same_values(answers)]
+    assert found == [[a.student for a in c] for c in every_cluster(answers)]
 
 
 # ------------------------------------------------------------ the report

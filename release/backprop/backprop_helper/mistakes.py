@@ -50,6 +50,13 @@ Recognised(mistake, key, label):
 label(mistake, key, reason) gives that label for a finding held as data (the
 grader counts the findings its own run of the tests recorded, and reads text back
 with recognise() only when the tests ran in the student's kernel).
+
+VALUES_IN_CHECKS: {what: {key: {mistake id: value}}}, what known mistakes give in
+the check whose title is `what` (check_values' what=), beside the mistakes= map the
+check itself passes: how a mistake the class report found among the wrong answers
+no catalogue named is added (`python -m grader mistake-entry OUT GROUP` prints the
+entry and these values); a value as in mistakes= (a number, or a list for a 1-D
+array).
 """
 
 from __future__ import annotations
@@ -357,6 +364,11 @@ _ENTRIES = (
 )  # fmt: skip
 
 CATALOGUE: dict[str, Mistake] = {entry[0]: Mistake(*entry) for entry in _ENTRIES}
+
+# What known mistakes give in checks that do not name them themselves (see above).
+VALUES_IN_CHECKS: dict[str, dict[str, dict[str, object]]] = {
+    # --- values pasted from `python -m grader mistake-entry` ---------------------
+}
 
 # got / expected for the ratio slips, in the order the checks try them.
 RATIO_SLIPS: dict[str, float] = {
