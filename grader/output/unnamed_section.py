@@ -1,6 +1,7 @@
 """What the report's "Wrong answers no catalogue names" section shows of each
 unnamed group (grader.output.unnamed): plain values for the template, which
-escapes them (the answer cell is a student's text)."""
+escapes them (the answer cell is a student's text, its lines the answer key lacks
+marked)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,24 @@ class UnnamedCard:
     students: str  # comma-separated
     values: list[tuple[str, str, str]]  # (key, expected, got) of wrong values
     more_values: int  # wrong values not shown
-    cell: str  # the first student's answer cell, cut; "" when unreadable
+    cell: list[tuple[str, bool]]  # the first student's answer cell, cut, line by
+    # line: (line, whether the answer key has no such line); [] when unreadable
     cell_of: str  # whose it is
 
 
 def number_text(value: float) -> str:
     """A compared number for the page: 6 significant digits, "nan", "inf"."""
     return f"{value:.6g}" if math.isfinite(value) else repr(value)
+
+
+def marked_lines(cell: str, answer_key: str) -> list[tuple[str, bool]]:
+    """The cell's lines, each marked when the answer key has no such line (spaces
+    at either end aside; blank lines never)."""
+    known = {line.strip() for line in answer_key.splitlines()}
+    return [
+        (line, bool(line.strip()) and line.strip() not in known)
+        for line in cell.splitlines()
+    ]
 
 
 def unnamed_cards(
@@ -44,6 +56,8 @@ def unnamed_cards(
     cards = []
     for group in groups[:top]:
         wrong = group.wrong_values
+        notebook = course.notebook(group.notebook)
+        answer_key = notebook.answers.get(notebook.answer_of_test.get(group.test), "")
         cards.append(
             UnnamedCard(
                 group.group_id, group.notebook, group.test, group.what, group.count,
@@ -51,7 +65,8 @@ def unnamed_cards(
                 [(key, number_text(want), number_text(got))
                  for key, want, got in wrong[:VALUES_SHOWN]],
                 max(0, len(wrong) - VALUES_SHOWN),
-                answer_cell(out, course, group), group.students[0],
+                marked_lines(answer_cell(out, course, group), answer_key),
+                group.students[0],
             )
         )  # fmt: skip
     return cards

@@ -107,6 +107,8 @@ def test_the_report_shows_the_values_and_the_first_students_answer_cell(graded):
     assert float(row[2]) == pytest.approx(3 * float(row[1]), rel=1e-4)
     (cell,) = card.find_all("pre")
     assert f'"dw3": 3 * ({DW3}),' in cell.text()  # ada's, as she wrote it
+    marked = [mark.text().strip() for mark in cell.find_all("mark")]
+    assert marked == [f'"dw3": 3 * ({DW3}),']  # the line the answer key lacks
     assert OWN_TEXT not in section.text()
     assert [card.attrs["id"] for card in section.find_all("div")] == [
         TRIPLED, QUADRUPLED

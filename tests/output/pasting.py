@@ -3,8 +3,10 @@ comments say (the end of _ENTRIES, VALUES_IN_CHECKS), as a maintainer does."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+STEPS = ("# 1.", "# 2.", "# 3.")  # the comments that start each step
 VALUES_MARKER = "    # --- values pasted from `python -m grader mistake-entry`"
 
 
@@ -12,11 +14,10 @@ def paste_entry(mistakes_py: Path, entry: str) -> None:
     """Paste the entry's step 1 at the end of _ENTRIES and its step 2 into
     VALUES_IN_CHECKS of the mistakes.py at `mistakes_py`."""
     lines = entry.splitlines()
-    steps = [n for n, line in enumerate(lines) if line.startswith(("# 1.", "# 2.",
-                                                                   "# 3."))]  # fmt: skip
+    steps = [n for n, line in enumerate(lines) if line.startswith(STEPS)]
     mistake, values = (
         [line for line in lines[start:end] if not line.startswith("#")]
-        for start, end in zip(steps, steps[1:])
+        for start, end in itertools.pairwise(steps)
     )
     text = mistakes_py.read_text(encoding="utf-8")
     close = text.index("\n)  # fmt: skip", text.index("_ENTRIES = ("))

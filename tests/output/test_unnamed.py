@@ -35,7 +35,7 @@ from grader.output.unnamed import (
     read_groups,
     same_values,
 )
-from grader.output.unnamed_section import unnamed_cards
+from grader.output.unnamed_section import marked_lines, unnamed_cards
 from tests.support import read_csv
 
 from .page import parse
@@ -356,11 +356,21 @@ def test_the_report_shows_each_group_with_its_values_and_an_escaped_cell(tmp_pat
     ]
     (pre,) = first.find_all("pre")
     assert pre.text() == HOSTILE
+    assert [mark.text() for mark in pre.find_all("mark")] == HOSTILE.splitlines()
     assert "mistake-entry OUT unnamed-test_backward_lower-1" in first.words()
     assert section.by_id("unnamed-test_backward_lower-2").find_all("pre") == []
     links = [a.attrs["href"] for a in parse(html).root.by_id("misconceptions")
              .find_all("a")]  # fmt: skip
     assert links == ["#unnamed-test_backward_lower-1", "#unnamed-test_backward_lower-2"]
+
+
+def test_the_lines_the_answer_key_lacks_are_marked():
+    key = "def f(x):\n    y = 2 * x\n    return y"
+    cell = "def f(x):\n\n    y = 3 * x\n      return y"
+    assert marked_lines(cell, key) == [
+        ("def f(x):", False), ("", False), ("    y = 3 * x", True),
+        ("      return y", False),
+    ]  # fmt: skip
 
 
 def test_a_class_without_unnamed_wrong_answers_says_so():
