@@ -50,6 +50,7 @@ MESSAGE_CHARS = 160  # longest first line of a failure message shown
 OPEN_ROWS = 50  # a list of students or files longer than this starts collapsed
 TOP_MISCONCEPTIONS = 25  # rows shown open; the rest in a collapsed table below
 PLOTTED_MISCONCEPTIONS = 15  # bars in the misconceptions chart
+OPEN_CELLS = 3  # unnamed groups whose answer cell shows open; the rest when opened
 
 
 def _shown(value: object) -> object:
@@ -287,6 +288,7 @@ def report_context(
         "totals": totals_rows(results),
         "lookalikes": lookalike_groups(results),
         "unnamed": list(unnamed),
+        "open_cells": OPEN_CELLS,
         "unnamed_groups": len(groups),
         "unnamed_students": len({s for row in groups for s in row.students}),
     }

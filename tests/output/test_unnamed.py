@@ -17,7 +17,7 @@ from grader.course import COURSE
 from grader.model import ClassResults, NotebookGrade, Status
 from grader.model import TestResult as CellResult
 from grader.nbx.findings import empty
-from grader.output.html import report_html
+from grader.output.html import OPEN_CELLS, report_html
 from grader.output.misconceptions import class_misconceptions, misconceptions_csv
 from grader.output.unnamed import (
     CELL_CHARS,
@@ -362,6 +362,17 @@ def test_the_report_shows_each_group_with_its_values_and_an_escaped_cell(tmp_pat
     links = [a.attrs["href"] for a in parse(html).root.by_id("misconceptions")
              .find_all("a")]  # fmt: skip
     assert links == ["#unnamed-test_backward_lower-1", "#unnamed-test_backward_lower-2"]
+
+
+def test_the_first_groups_show_their_answer_cell_the_rest_when_opened(tmp_path):
+    """OPEN_CELLS cells open: the section stays a few screens long."""
+    grades = [failing(f"s{n}", wrong(0.02 + 0.01 * n)) for n in range(OPEN_CELLS + 2)]
+    results = ClassResults(grades)
+    rows = class_misconceptions(results, COURSE)
+    cards = unnamed_cards([r.group for r in rows if r.group], tmp_path, COURSE)
+    section = parse(report_html(results, rows, unnamed=cards)).root.by_id("unnamed")
+    cells = [d for d in section.find_all("details") if d.attrs.get("class") == "cell"]
+    assert ["open" in d.attrs for d in cells] == [True] * OPEN_CELLS + [False] * 2
 
 
 def test_the_lines_the_answer_key_lacks_are_marked():
