@@ -1,8 +1,8 @@
 """The output stage: what a grading run leaves for the instructor.
 
 `write.write_outputs` writes OUT/grades.csv, tests.csv, misconceptions.csv,
-unnamed-mistakes.json, report.html and lms/; `terminal.run_summary` is what the command prints after a
-run. The modules, in the order they build on each other:
+unnamed-mistakes.json, report.html and lms/; `terminal.run_summary` is what the
+command prints after a run. The modules, in the order they build on each other:
 
 - `text`: student text made fit to show (first line, width, control characters);
 - `stats`: what is counted (order of rows, totals, statuses, failing checks);
@@ -20,5 +20,5 @@ run. The modules, in the order they build on each other:
 - `lms`: the grade imports of Canvas, Moodle and Blackboard;
 - `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;
 - `write`: the one function that writes the files;
-- `terminal`: the summary table, the notes and warnings the command prints.
+- `terminal`: the summary table, the notices and warnings the command prints.
 """

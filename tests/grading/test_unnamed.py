@@ -25,9 +25,9 @@ import pytest
 from grader.course import ASSIGNMENT, CONFIG_NAME, COURSE, REPO
 from grader.demo.submissions import solved
 from tests.browser import CHROMIUM, SCREENSHOTS, launch_chromium
+from tests.mistake_cases import BWD, DW_EXPRESSIONS, MISTAKE_CASES, edit, replace
 from tests.output.page import parse
 from tests.output.pasting import paste_entry
-from tests.planted import BWD, DW_EXPRESSIONS, PLANTED, edit, replace
 from tests.support import grade_with_cli, read_csv, run_cli, write_notebook
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,9 @@ CLASS = {  # student -> the answers of their 03
         def backward_propagation(x, y, w, forward_dict):
             raise ValueError({OWN_TEXT!r})
         """),
-    "fay": next(case.answers for case in PLANTED if case.student == "bwd-sign-dw3"),
+    "fay": next(
+        case.answers for case in MISTAKE_CASES if case.student == "bwd-sign-dw3"
+    ),
     "gus": lambda: {},
 }  # fmt: skip
 TRIPLED = "unnamed-test_backward_lower-1"
