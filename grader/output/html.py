@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -42,6 +43,9 @@ from .stats import (
 )
 from .text import shorten
 from .unnamed_section import UnnamedCard
+
+if TYPE_CHECKING:  # it renders its pages with ENVIRONMENT, below
+    from .similarity import CopiesSection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html"
@@ -257,12 +261,16 @@ def report_context(
     results: ClassResults,
     title: str,
     misconceptions: list[Misconception],
+    copies: CopiesSection | None = None,
     unnamed: list[UnnamedCard] = (),
 ) -> dict[str, object]:
-    """Everything the template shows, as plain values (figures already drawn)."""
+    """Everything the template shows, as plain values (figures already drawn);
+    copies: the "Copies" section's (grader.output.similarity.CopiesSection), None
+    when none was looked for; unnamed: the cards of the largest unnamed groups."""
     groups = [row for row in misconceptions if row.group]
     context: dict[str, object] = {
         "title": title,
+        "copies": copies,
         "graded": bool(results.grades),
         "no_submissions": NO_SUBMISSIONS,
         "unmapped": results.unmapped,
@@ -303,13 +311,17 @@ def report_html(
     results: ClassResults,
     misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
+    copies: CopiesSection | None = None,
     unnamed: list[UnnamedCard] = (),
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
     misconceptions: the class's (class_misconceptions, with the graded course's
-    catalogue); unnamed: the cards of its largest unnamed groups (unnamed_cards).
+    catalogue); copies: the "Copies" section (grader.output.similarity); unnamed:
+    the cards of its largest unnamed groups (unnamed_cards).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title, misconceptions, unnamed))
+    return template.render(
+        report_context(results, title, misconceptions, copies, unnamed)
+    )
