@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..course import Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
-from ..intake.identity import lms_identities
+from ..intake.identity import lms_identities, submission_times
 from ..kernel.probe import sandbox_problem, use_sandbox
 from ..model import (
     ClassResults,
@@ -29,7 +29,7 @@ from ..model import (
     RunWarning,
     Status,
 )
-from ..output.lms import LmsSettings
+from ..output.lms import DEFAULT_ASSIGNMENT, LmsSettings
 from ..output.write import write_outputs
 from ..similarity.answers import class_code, course_boilerplate
 from ..similarity.copies import CopiesReport, Spread, find_copies
@@ -106,7 +106,9 @@ def grade_class(
     # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
     folder = OutFolder(Path(out).absolute())
     folder.check_place(submissions)
-    collection = collect(submissions, course.notebooks, pattern)
+    collection = collect(
+        submissions, course.notebooks, pattern, assignments=lms_assignments(course)
+    )
     if not collection.submissions:
         reasons = "\n".join(
             f"  {u.source}: {u.reason}" for u in collection.unmapped[:20]
@@ -145,6 +147,14 @@ def grade_class(
         write_outputs(results, folder.root, graded, lms=lms, copies=copies)
     report.warnings[:0] = warnings  # this machine's came first
     return report
+
+
+def lms_assignments(course: Course) -> tuple[str, ...]:
+    """The assignment's names in the LMS (course.toml's [lms] assignment): where
+    a Blackboard user name begins in the names of its download."""
+    table = course.settings().get("lms", {})
+    name = table.get("assignment") if isinstance(table, dict) else None
+    return (name if isinstance(name, str) and name.strip() else DEFAULT_ASSIGNMENT,)
 
 
 class Coordinator:
@@ -190,6 +200,7 @@ class Coordinator:
             )  # fmt: skip
             failures = saved.failures if saved is not None else []
             self.pending[student] = Pending(job, key, failures)
+        self.identities = lms_identities(collection)
         self.batch: list[tuple[str, StudentOutcome, list[str]]] = []
         self.unsandboxed: set[str] = set()
 
@@ -240,7 +251,9 @@ class Coordinator:
             for grade in self.finished[student]
         ]  # fmt: skip
         collection = self.collection
-        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
+        results = ClassResults(
+            grades, collection.unmapped, self.identities, submission_times(collection)
+        )
         return RunReport(results, warnings, sorted(self.unsandboxed))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
@@ -288,7 +301,10 @@ class Coordinator:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        gradebook.write({student: outcome.scores for student, outcome, _ in batch})
+        gradebook.write(
+            {student: outcome.scores for student, outcome, _ in batch},
+            self.identities,
+        )
         for student, outcome, failures in batch:
             item = self.pending[student]
             key = item.key

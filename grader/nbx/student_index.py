@@ -20,6 +20,7 @@ from ..course import Course
 from ..model import NotebookGrade, Status
 from ..output.misconceptions import notebook_misconceptions
 from ..output.stats import format_points
+from ..student_text import HTML, safe_text
 from .feedback import TEMPLATES, csp
 
 TEMPLATE = "student/index.html.j2"
@@ -85,10 +86,12 @@ def student_index(
     grades: list[NotebookGrade],
     pages: set[str],
     course: Course,
+    name: str = "",
 ) -> str:
     """The student's page: `grades` holds one row per notebook of the course, in
     order; `pages` the notebooks that have a feedback page; `course` the course as
-    graded (its catalogue of mistakes)."""
+    graded (its catalogue of mistakes); `name` the student's name as their LMS
+    wrote it ("" when none), shown beside the id."""
     rows = [
         notebook_row(
             grade,
@@ -100,6 +103,7 @@ def student_index(
     nonce = secrets.token_urlsafe(18)
     return ENVIRONMENT.get_template(TEMPLATE).render(
         student=student,
+        name=safe_text(name, HTML),
         rows=rows,
         total=format_points(sum(grade.score for grade in grades)),
         most=format_points(sum(grade.max_score for grade in grades)),
