@@ -8,6 +8,7 @@ InputError is the one error every stage may raise about what the instructor gave
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from enum import StrEnum
 
 MB = 2**20  # bytes in the MB of the limits and of the sizes the grader reports
@@ -173,6 +174,22 @@ class Identity:
     name: str = ""  # the name the LMS wrote before the id ("" when it writes none)
 
 
+@dataclass(frozen=True)
+class Lateness:
+    """A notebook handed in after its due date, and the points that cost
+    (course.toml's [late] policy; nbgrader's late_submission_penalty)."""
+
+    submitted: datetime  # when the LMS recorded it (time zone aware)
+    due: datetime
+    penalty: float  # points taken off the notebook's score
+
+    @property
+    def days(self) -> int:
+        """Days late, each started day counted (1 for a minute late)."""
+        seconds = (self.submitted - self.due).total_seconds()
+        return max(0, -int(-seconds // 86400))
+
+
 @dataclass
 class ClassResults:
     """Everything one grading run produced."""
@@ -181,6 +198,8 @@ class ClassResults:
     unmapped: list[Unmapped] = field(default_factory=list)
     # student -> their LMS identity, for students whose files an LMS named
     identities: dict[str, Identity] = field(default_factory=dict)
+    # (student, notebook) -> how late it was, for notebooks handed in late
+    late: dict[tuple[str, str], Lateness] = field(default_factory=dict)
 
     @property
     def students(self) -> list[str]:
@@ -217,6 +236,9 @@ class RunReport:
     # students graded without the sandbox they were to have (their worker had
     # none), sorted
     unsandboxed: list[str] = field(default_factory=list)
+    # --outputs-only: students whose files are new or changed since they were
+    # graded (their last grades are written, or none), sorted
+    not_regraded: list[str] = field(default_factory=list)
 
 
 def _limit(default: int | None, help: str):

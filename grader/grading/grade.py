@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import time
+import tomllib
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,14 +32,28 @@ from ..model import (
 )
 from ..output.lms import LmsSettings
 from ..output.write import write_outputs
-from .gradebook import ClassGradebook
+from .gradebook import ClassGradebook, scored_by_gradebook
+from .indexes import rewrite_student_pages
+from .late import LatePolicy, student_times, submission_times
 from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
 from .student import StudentJob, StudentOutcome, course_rows, log_path
 
+STAMPS_FILE = "lms-stamps.json"  # in OUT/.grader: when each LMS grade changed
 BATCH_SECONDS = 1.0  # at most this long between two gradebook transactions
 BATCH_STUDENTS = 200  # and at most this many students in one
+
+
+def _course_settings(course: Course) -> dict:
+    """The course's course.toml, or InputError saying where it is unreadable."""
+    try:
+        return course.settings()
+    except (tomllib.TOMLDecodeError, OSError) as error:
+        raise InputError(
+            f"{course.settings_file} cannot be read: {error}. Fix it (TOML: "
+            "https://toml.io) and run the command again."
+        ) from None
 
 
 @dataclass
@@ -66,6 +81,7 @@ def grade_class(
     scheduler: str | None = None,
     db: str | None = None,
     runner: Runner | None = None,
+    outputs_only: bool = False,
 ) -> RunReport:
     """Grade every student found in `submissions` into `out`; return the report.
 
@@ -86,14 +102,28 @@ def grade_class(
     db: the class gradebook's database URL (nbgrader's db_url); default
     OUT/gradebook.db.
     runner: where students are graded, instead of the two above (benchmarks).
+    outputs_only: grade nobody; rewrite OUT's files from the gradebook and each
+    student's last grades (a score changed in formgrader; course.toml's [lms] and
+    [late] changed). The report's not_regraded names the students whose files
+    are new or changed since.
 
-    Raises InputError when `submissions` is unusable (missing, empty, or holds no
-    notebook that maps to a student and a released notebook) or OUT cannot be
-    used; OutInUse when another run holds OUT.
+    Every file written is derived from the class gradebook: each cell's score as
+    it holds it (a manual score or extra credit given in formgrader included),
+    less course.toml's late penalties, which are recorded there too.
+
+    Raises InputError when course.toml's [lms] or [late] is not valid (before
+    anything is read or graded), `submissions` is unusable (missing, empty, or
+    holds no notebook that maps to a student and a released notebook) or OUT
+    cannot be used; OutInUse when another run holds OUT.
     """
+    settings = _course_settings(course)
+    lms = LmsSettings.from_settings(settings, tuple(course.notebooks))
+    late_policy = LatePolicy.from_settings(settings)
     limits = limits or Limits()
     warnings: list[RunWarning] = []
-    if scheduler is None and runner is None:
+    if outputs_only:
+        sandboxed = sandbox != "off"  # nobody is graded: the sandbox is not tried
+    elif scheduler is None and runner is None:
         sandboxed = use_sandbox(sandbox)
         if not sandboxed and sandbox == "auto":
             warnings.append(NoSandbox(sandbox_problem() or ""))
@@ -115,8 +145,8 @@ def grade_class(
             "or file names with the student id (see --pattern)."
         )
     with folder.claim():
-        bundle = folder.prepare(course, db)
-        if runner is None:
+        bundle = folder.prepare(course, db, rebuild=not outputs_only)
+        if runner is None and not outputs_only:
             if scheduler is not None:
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
@@ -128,15 +158,28 @@ def grade_class(
             sandboxed=sandboxed, fallback=sandbox == "auto", fork_kernels=fork_kernels,
         )  # fmt: skip
         with ClassGradebook(folder.db_url) as gradebook:
-            report = coordinator.run(
-                runner, gradebook, progress=progress,
-                on_student_done=on_student_done, on_warning=on_warning,
-            )  # fmt: skip
-        results = report.results
+            if outputs_only:
+                report = coordinator.saved()
+            else:
+                report = coordinator.run(
+                    runner, gradebook, progress=progress,
+                    on_student_done=on_student_done, on_warning=on_warning,
+                )  # fmt: skip
+            results = report.results
+            results.grades = scored_by_gradebook(results.grades, gradebook.scores())
+            submitted = submission_times(collection)
+            results.late = late_policy.apply(results, submitted)
+            gradebook.record_late(
+                late_policy.due, student_times(submitted), results.late
+            )
         # The mistakes are named from OUT's copy of the course, as the feedback
         # pages name them; the LMS columns come from the graded course.
-        lms = LmsSettings.from_course(course) if results.identities else None
-        write_outputs(results, folder.root, Course(folder.course_folder), lms=lms)
+        graded_course = Course(folder.course_folder)
+        rewrite_student_pages(results, folder.root, graded_course)
+        write_outputs(
+            results, folder.root, graded_course, lms=lms,
+            stamps=folder.bookkeeping / STAMPS_FILE,
+        )  # fmt: skip
     report.warnings[:0] = warnings  # this machine's came first
     return report
 
@@ -236,6 +279,20 @@ class Coordinator:
         collection = self.collection
         results = ClassResults(grades, collection.unmapped, lms_identities(collection))
         return RunReport(results, warnings, sorted(self.unsandboxed))
+
+    def saved(self) -> RunReport:
+        """Nobody graded (--outputs-only): the report of every student's last
+        saved grades, whatever files they were graded from; students whose files
+        are new or changed since are named in not_regraded."""
+        finished = dict(self.finished)
+        for student in self.pending:
+            saved = self.states.load(student, None)
+            if saved is not None:
+                finished[student] = saved.grades
+        grades = [grade for student in sorted(finished) for grade in finished[student]]
+        collection = self.collection
+        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
+        return RunReport(results, not_regraded=sorted(self.pending))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
         """A worker failed on this student: each notebook a grader_error."""

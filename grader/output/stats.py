@@ -61,10 +61,14 @@ def grade_table(results: ClassResults) -> dict[str, dict[str, NotebookGrade]]:
 
 
 def student_totals(results: ClassResults) -> dict[str, float]:
-    """student -> sum of the scores of all that student's rows."""
+    """student -> sum of the scores of all that student's rows, less the late
+    penalties (results.late)."""
     totals: dict[str, float] = {}
     for grade in results.grades:
         totals[grade.student] = totals.get(grade.student, 0.0) + grade.score
+    for (student, _), lateness in results.late.items():
+        if student in totals:
+            totals[student] -= lateness.penalty
     return totals
 
 

@@ -114,6 +114,14 @@ def notes(report: RunReport) -> list[str]:
             f"{len(report.unsandboxed)} student(s) graded WITHOUT the sandbox "
             f"(their worker has none): {names}"
         )
+    if report.not_regraded:
+        names = ", ".join(report.not_regraded[:UNSANDBOXED_NAMED])
+        found.append(
+            f"--outputs-only: {len(report.not_regraded)} student(s) have new or "
+            f"changed files (or were never graded) and were not graded: {names}; "
+            "their last grades, if any, are in the files. Run the grade command "
+            "without --outputs-only to grade them."
+        )
     return found
 
 

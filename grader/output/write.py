@@ -15,7 +15,7 @@ from ..course import Course
 from ..files import write_atomically
 from ..model import ClassResults
 from .html import report_html
-from .lms import LmsSettings, write_lms_files
+from .lms import GradeStamps, LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
 from .tables import grades_csv, tests_csv
@@ -33,6 +33,7 @@ def write_outputs(
     *,
     lms: LmsSettings | None = None,
     now: datetime | None = None,
+    stamps: Path | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
     OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
@@ -40,7 +41,8 @@ def write_outputs(
     course: the course as graded (OUT's copy: its catalogue names the class's
     mistakes); lms: the LMS settings (the graded course's course.toml; default:
     LmsSettings()); now: the time the LMS files say the grades were given
-    (default: now, in the local time zone).
+    (default: now, in the local time zone); stamps: the file that keeps when each
+    Moodle grade last changed across runs (default: none kept).
     """
     misconceptions = class_misconceptions(results, course)
     write_atomically(out / GRADES_FILE, grades_csv(results))
@@ -50,5 +52,5 @@ def write_outputs(
     write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
     write_lms_files(
         results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
-        write_atomically,
+        write_atomically, GradeStamps(stamps),
     )  # fmt: skip
