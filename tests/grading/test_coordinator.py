@@ -24,6 +24,7 @@ from grader.grading.outfolder import OutFolder
 from grader.grading.student import StudentJob, StudentOutcome, log_path
 from grader.intake.collect import Collection, Submission
 from grader.model import (
+    InputError,
     Limits,
     NotebookGrade,
     RefusedWorker,
@@ -326,3 +327,37 @@ def test_the_report_and_lms_files_come_from_the_course_graded(section_b, tmp_pat
     ]
     header = (out / "lms" / "canvas.csv").read_text().splitlines()[0]
     assert header.endswith(',"Backprop, section B"')
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ('[lms]\ncanvas_assignment_id = "abc"\n', "canvas_assignment_id must be"),
+        ('[[lms.assignments]]\nname = "A"\nnotebooks = ["06_rnn"]\n', "06_rnn"),
+        ('[late]\npenalty = "half"\n', "penalty must be one of"),
+        ("[lms\n", "cannot be read"),
+    ],
+)
+def test_course_settings_that_cannot_be_used_stop_the_run_before_anyone_is_graded(
+    tmp_path, toml, says
+):
+    """An [lms] id the LMS would misread (or a [late] the grader cannot apply)
+    is an InputError before the submissions are read or OUT is made: nobody is
+    graded first (it used to come after the whole class)."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy2(COURSE.config_file, root / CONFIG_NAME)
+    shutil.copytree(COURSE.source_dir, root / "source" / ASSIGNMENT)
+    (root / "course.toml").write_text(toml)
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
+    runner = FakeRunner(graded)
+    with pytest.raises(InputError, match=r"course\.toml") as error:
+        grade_class(
+            submissions, tmp_path / "out", course=Course(root), runner=runner,
+            progress=False,
+        )  # fmt: skip
+    assert says in str(error.value)
+    assert runner.given == []
+    assert not (tmp_path / "out").exists()
