@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from ..course import Course
 from ..model import Lateness, NotebookGrade, Status
 from ..output.misconceptions import notebook_misconceptions
-from ..output.stats import format_points
+from ..output.stats import format_points, late_summary
 from .feedback import TEMPLATES, csp
 
 INDEX_PAGE = "index.html"
@@ -67,12 +67,11 @@ class NotebookRow:
 
 
 def late_text(lateness: Lateness) -> str:
-    """A late notebook in words: "handed in 2026-11-21 10:00 UTC, 1 day after
-    the due date (2026-11-20 23:59 UTC): -0.4 points"."""
-    days = "1 day" if lateness.days == 1 else f"{lateness.days} days"
+    """A late notebook in words: "handed in 2026-11-21 10:00 UTC, due
+    2026-11-20 23:59 UTC: 1 day late: -0.4"."""
     return (
-        f"handed in {_when(lateness.submitted)}, {days} after the due date "
-        f"({_when(lateness.due)}): -{format_points(lateness.penalty)} points"
+        f"handed in {_when(lateness.submitted)}, due {_when(lateness.due)}: "
+        f"{late_summary(lateness)}"
     )
 
 

@@ -53,7 +53,13 @@ from ..model import (
     Status,
 )
 from ..student_text import LMS, safe_text
-from .stats import format_points, grade_table, notebook_max_scores, short_name
+from .stats import (
+    format_points,
+    grade_table,
+    late_summary,
+    notebook_max_scores,
+    short_name,
+)
 
 LMS_FOLDER = "lms"
 FILES = {"canvas": "canvas.csv", "moodle": "moodle.csv", "blackboard": "blackboard.csv"}
@@ -316,8 +322,7 @@ def notebook_summary(grade: NotebookGrade, lateness: Lateness | None = None) -> 
     score = f"{format_points(grade.score)}/{format_points(grade.max_score)}"
     notes = [] if grade.status == Status.OK else [str(grade.status)]
     if lateness is not None:
-        days = "1 day" if lateness.days == 1 else f"{lateness.days} days"
-        notes.append(f"{days} late: -{format_points(lateness.penalty)}")
+        notes.append(late_summary(lateness))
     return f"{name} {score}" + (f" ({'; '.join(notes)})" if notes else "")
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..course import NOTEBOOKS
-from ..model import ClassResults, NotebookGrade, Status
+from ..model import ClassResults, Lateness, NotebookGrade, Status
 from .text import first_line
 
 NO_SUBMISSIONS = "No submissions: nothing was graded."
@@ -24,6 +24,12 @@ def format_points(value: float) -> str:
     """A score as a plain number: "4", "2.5", "0.333" (at most 3 decimals)."""
     text = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def late_summary(lateness: Lateness) -> str:
+    """What handing a notebook in late cost: "2 days late: -0.6"."""
+    days = "1 day" if lateness.days == 1 else f"{lateness.days} days"
+    return f"{days} late: -{format_points(lateness.penalty)}"
 
 
 def notebook_order(notebook: str) -> tuple[int, str]:
