@@ -33,7 +33,7 @@ from grader.model import (
     Status,
 )
 from grader.model import TestResult as CellResult
-from tests.support import read_csv
+from tests.support import course_copy, read_csv
 
 SIG, FWD = NOTEBOOKS[:2]
 STUDENTS = ("alice", "bob", "carol")
@@ -344,18 +344,14 @@ def test_course_settings_that_cannot_be_used_stop_the_run_before_anyone_is_grade
     """An [lms] id the LMS would misread (or a [late] the grader cannot apply)
     is an InputError before the submissions are read or OUT is made: nobody is
     graded first (it used to come after the whole class)."""
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy2(COURSE.config_file, root / CONFIG_NAME)
-    shutil.copytree(COURSE.source_dir, root / "source" / ASSIGNMENT)
-    (root / "course.toml").write_text(toml)
+    course = course_copy(tmp_path / "course", toml)
     submissions = tmp_path / "class"
     submissions.mkdir()
     (submissions / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
     runner = FakeRunner(graded)
     with pytest.raises(InputError, match=r"course\.toml") as error:
         grade_class(
-            submissions, tmp_path / "out", course=Course(root), runner=runner,
+            submissions, tmp_path / "out", course=course, runner=runner,
             progress=False,
         )  # fmt: skip
     assert says in str(error.value)

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
@@ -28,7 +27,7 @@ from tests.grading.cluster_support import (
     postgres_bin,
     postgres_server,
 )
-from tests.support import read_csv, write_notebook
+from tests.support import nbgrader_export, read_csv, write_notebook
 
 pytestmark = [
     pytest.mark.slow,
@@ -96,14 +95,7 @@ def test_nbgrader_export_pointed_at_it_gives_the_totals_of_grades_csv(graded):
         f"c.CourseDirectory.db_url = {url!r}"
         in (out / "nbgrader_config.py").read_text()
     )
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export"],
-        cwd=out, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    _, exported = read_csv(out / "nbgrader_export.csv")
+    exported = nbgrader_export(out)
     _, rows = read_csv(out / "grades.csv")
     totals: dict[str, float] = {}
     for row in rows:

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,13 +33,20 @@ import pytest
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
-from grader.course import ASSIGNMENT, CONFIG_NAME, COURSE, NOTEBOOKS, Course
+from grader.course import ASSIGNMENT, NOTEBOOKS
 from grader.demo.sample_class import notebook_bytes
 from grader.demo.submissions import solved
 from grader.grading.grade import grade_class
 from grader.output.lms import MOODLE_COLUMNS
 from tests.planted import PLANTED
-from tests.support import html_text, read_csv, run_cli, state_mtimes
+from tests.support import (
+    course_copy,
+    html_text,
+    nbgrader_export,
+    read_csv,
+    run_cli,
+    state_mtimes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -213,17 +219,9 @@ def give_manual_grades(out: Path) -> None:
             gradebook.db.commit()
 
 
-def nbgrader_export(out: Path) -> dict[str, dict[str, str]]:
+def exported(out: Path) -> dict[str, dict[str, str]]:
     """`nbgrader export` in OUT: student -> their row."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export"],
-        cwd=out, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    _, rows = read_csv(out / "nbgrader_export.csv")
-    return {row["student_id"]: row for row in rows}
+    return {row["student_id"]: row for row in nbgrader_export(out)}
 
 
 def scores(out: Path) -> dict[tuple[str, str], float]:
@@ -254,8 +252,7 @@ def test_grades_given_in_formgrader_reach_every_file_without_grading_anyone(
         row["test"]: float(row["points"]) for row in tests if row["student"] == "21"
     } == {"test_sigmoid_values": 1.0, "test_sigmoid_arrays": 1.0,
           "test_sigmoid_derivative": 1.0}  # fmt: skip
-    exported = nbgrader_export(out)
-    assert float(exported["21"]["score"]) == 3.5
+    assert float(exported(out)["21"]["score"]) == 3.5
     rows = {row["Identifier"]: row for row in worksheet(out)}
     assert rows["Participant 21"]["Grade"] == "3.5"
     assert rows["Participant 21"]["Feedback comments"].startswith(
@@ -316,11 +313,7 @@ def per_notebook(tmp_path_factory) -> Path:
     a notebook's points off per day late; a class graded with it: 21's 01 an hour
     late, 22's on time, Canvas 11's 01 on time and 02 a day and a minute late."""
     root = tmp_path_factory.mktemp("per-notebook")
-    course = root / "course"
-    course.mkdir()
-    shutil.copy2(COURSE.config_file, course / CONFIG_NAME)
-    shutil.copytree(COURSE.source_dir, course / "source" / ASSIGNMENT)
-    (course / "course.toml").write_text(COURSE_TOML)
+    course = course_copy(root / "course", COURSE_TOML)
     submissions = root / "class"
     submissions.mkdir()
     for name, content, when in [
@@ -332,7 +325,7 @@ def per_notebook(tmp_path_factory) -> Path:
         (submissions / name).write_bytes(content)
         os.utime(submissions / name, (when.timestamp(), when.timestamp()))
     out = root / "out"
-    grade_class(submissions, out, course=Course(course), workers=2, progress=False)
+    grade_class(submissions, out, course=course, workers=2, progress=False)
     return out
 
 
@@ -349,12 +342,12 @@ def test_a_late_notebook_costs_its_share_in_every_output(per_notebook):
     assert "Total: 3.6 / 29" in page
     report = html_text((out / "report.html").read_text())
     assert "1 day late: -0.4" in report and "2 days late: -1" in report
-    exported = nbgrader_export(out)
-    assert exported["21"]["timestamp"].startswith("2026-11-21 00:59")
-    assert float(exported["21"]["late_submission_penalty"]) == pytest.approx(0.4)
-    assert float(exported["21"]["score"]) == pytest.approx(3.6)
-    assert exported["22"]["late_submission_penalty"] in ("0.0", "")
-    assert exported["22"]["duedate"].startswith("2026-11-20 23:59")
+    export = exported(out)
+    assert export["21"]["timestamp"].startswith("2026-11-21 00:59")
+    assert float(export["21"]["late_submission_penalty"]) == pytest.approx(0.4)
+    assert float(export["21"]["score"]) == pytest.approx(3.6)
+    assert export["22"]["late_submission_penalty"] in ("0.0", "")
+    assert export["22"]["duedate"].startswith("2026-11-20 23:59")
 
 
 def test_each_lms_assignment_gets_its_notebooks_and_none_is_marked_missing(
