@@ -236,8 +236,8 @@ class RunReport:
     # students graded without the sandbox they were to have (their worker had
     # none), sorted
     unsandboxed: list[str] = field(default_factory=list)
-    # --outputs-only: students whose files are new or changed since they were
-    # graded (their last grades are written, or none), sorted
+    # --outputs-only: students a grading run would grade (new or changed files,
+    # a grader_error to try again); their last grades are written, if any. Sorted
     not_regraded: list[str] = field(default_factory=list)
 
 

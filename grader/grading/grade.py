@@ -272,27 +272,28 @@ class Coordinator:
             finished.close()
             self._flush(gradebook, bar, on_student_done)
             bar.close()
-        grades = [
-            grade for student in sorted(self.finished)
-            for grade in self.finished[student]
-        ]  # fmt: skip
-        collection = self.collection
-        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
-        return RunReport(results, warnings, sorted(self.unsandboxed))
+        return RunReport(
+            self._results(self.finished), warnings, sorted(self.unsandboxed)
+        )
 
     def saved(self) -> RunReport:
         """Nobody graded (--outputs-only): the report of every student's last
-        saved grades, whatever files they were graded from; students whose files
-        are new or changed since are named in not_regraded."""
+        saved grades, whatever files they were graded from; the students a run
+        would grade (new or changed files, a grader_error to try again) are named
+        in not_regraded."""
         finished = dict(self.finished)
         for student in self.pending:
             saved = self.states.load(student, None)
             if saved is not None:
                 finished[student] = saved.grades
+        return RunReport(self._results(finished), not_regraded=sorted(self.pending))
+
+    def _results(self, finished: dict[str, list[NotebookGrade]]) -> ClassResults:
+        """The class's results: these students' rows, the collection's
+        unmapped files and LMS identities."""
         grades = [grade for student in sorted(finished) for grade in finished[student]]
         collection = self.collection
-        results = ClassResults(grades, collection.unmapped, lms_identities(collection))
-        return RunReport(results, not_regraded=sorted(self.pending))
+        return ClassResults(grades, collection.unmapped, lms_identities(collection))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
         """A worker failed on this student: each notebook a grader_error."""

@@ -118,9 +118,9 @@ def notes(report: RunReport) -> list[str]:
         names = ", ".join(report.not_regraded[:UNSANDBOXED_NAMED])
         found.append(
             f"--outputs-only: {len(report.not_regraded)} student(s) have new or "
-            f"changed files (or were never graded) and were not graded: {names}; "
-            "their last grades, if any, are in the files. Run the grade command "
-            "without --outputs-only to grade them."
+            "changed files (or were never graded, or a grader_error to try again) "
+            f"and were not graded: {names}; their last grades, if any, are in the "
+            "files. Run the grade command without --outputs-only to grade them."
         )
     return found
 
