@@ -33,7 +33,8 @@ from ..model import Limits, NotebookGrade, Scores, Status
 from ..nbx.config import grading_config
 from ..nbx.grades import add_notes, gradebook_scores, notebook_grade
 from ..nbx.status import read_record
-from ..nbx.student_index import index_path, student_index
+from ..nbx.student_index import student_index
+from ..output.pages import index_path
 from .bundle import CourseBundle
 
 GRADEBOOK_TEMPLATE = "gradebook.template.db"

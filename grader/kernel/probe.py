@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from .command import is_root, sandbox_command, write_etc
-from .uids import UidLease
+from .uids import UidLease, UnsafeLockFolder
 
 MODES = ("auto", "required", "off")
 
@@ -28,8 +28,12 @@ def sandbox_problem() -> str | None:
     """Why this machine cannot sandbox, or None when a sandboxed Python runs.
 
     Raises SandboxBroken when a system program runs in the sandbox but the grader's
-    Python does not: that is the grader's fault, not the machine's."""
-    problem, broken = _probe()
+    Python does not (that is the grader's fault, not the machine's), or when the
+    folder of uid leases is unsafe (grader.kernel.uids)."""
+    try:
+        problem, broken = _probe()
+    except UnsafeLockFolder as error:  # never a reason to grade without the sandbox
+        raise SandboxBroken(str(error)) from None
     if broken:
         raise SandboxBroken(broken)
     return problem

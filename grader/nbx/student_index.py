@@ -23,7 +23,6 @@ from ..output.misconceptions import notebook_misconceptions
 from ..output.stats import format_points, late_summary
 from .feedback import TEMPLATES, csp
 
-INDEX_PAGE = "index.html"
 TEMPLATE = "student/index.html.j2"
 STYLE_SHEET = TEMPLATES / "feedback" / "static" / "grader.css"
 
@@ -34,11 +33,6 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def index_path(student: str) -> str:
-    """The student's page, relative to OUT."""
-    return f"feedback/{student}/{INDEX_PAGE}"
 
 
 @dataclass(frozen=True)

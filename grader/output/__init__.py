@@ -9,6 +9,7 @@ run. The modules, in the order they build on each other:
 - `tables`: the two CSV files, byte for byte a contract;
 - `misconceptions`: the class's mistakes by name (the graded course's catalogue);
 - `plots`: the report's figures as inline PNG;
+- `pages`: where a student's own feedback page lies in OUT;
 - `html`: the report, rendered from `templates/report.html` with autoescaping;
 - `lms`: the grade imports of Canvas, Moodle and Blackboard;
 - `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;

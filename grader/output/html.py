@@ -23,6 +23,7 @@ from ..model import ClassResults, Lateness, NotebookGrade, Status
 from ..student_text import HTML, safe_text
 from . import plots
 from .misconceptions import Misconception
+from .pages import index_path
 from .stats import (
     NO_SUBMISSIONS,
     FailureCount,
@@ -174,12 +175,20 @@ def score_cell(
 
 
 def totals_rows(results: ClassResults) -> list[TotalsRow]:
-    """Per student: each notebook's cell, the total, links to feedback files."""
+    """Per student: each notebook's cell, the total, links to the student's own
+    page (the one to share) and to each notebook's feedback page."""
     notebooks = notebook_columns(results)
     totals = student_totals(results)
     rows = []
     for student, by_notebook in grade_table(results).items():
         graded = [by_notebook.get(notebook) for notebook in notebooks]
+        pages = [
+            Link(feedback_href(grade.feedback), short_name(grade.notebook))
+            for grade in graded
+            if grade and grade.feedback
+        ]
+        if pages:
+            pages.insert(0, Link(feedback_href(index_path(student)), "page"))
         rows.append(
             TotalsRow(
                 student,
@@ -190,11 +199,7 @@ def totals_rows(results: ClassResults) -> list[TotalsRow]:
                     for grade in graded
                 ],
                 format_points(totals[student]),
-                [
-                    Link(feedback_href(grade.feedback), short_name(grade.notebook))
-                    for grade in graded
-                    if grade and grade.feedback
-                ],
+                pages,
             )
         )
     return rows

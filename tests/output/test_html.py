@@ -208,9 +208,12 @@ def test_report_lists_unmapped_files_with_their_reason(page):
 
 
 def test_report_totals_show_scores_status_words_and_totals(page):
-    """Bob's row: 3, timeout, missing, 1, kernel_died, total 4, two links."""
+    """Bob's row: 3, timeout, missing, 1, kernel_died, total 4, his own page and
+    two notebooks' pages."""
     bob = next(row for row in rows_of(page, "totals") if row[0] == BOB)
-    assert bob == [BOB, "3", "timeout", "missing", "1", "kernel_died", "4", "01 04"]
+    assert bob == [
+        BOB, "3", "timeout", "missing", "1", "kernel_died", "4", "page 01 04"
+    ]  # fmt: skip
 
 
 def test_report_totals_headers_give_each_notebooks_max_score(page):
@@ -221,9 +224,15 @@ def test_report_totals_headers_give_each_notebooks_max_score(page):
 
 
 def test_report_links_each_feedback_file_by_its_relative_path(page, results):
-    """A link for every non-empty feedback path, percent-encoded; none for ""."""
+    """A link for every non-empty feedback path, percent-encoded; none for "";
+    and one to the own page of each student who has a feedback page."""
     hrefs = {a.attrs["href"] for a in links(page)}
     expected = {quote(grade.feedback) for grade in results.grades if grade.feedback}
+    expected |= {
+        quote(f"feedback/{grade.student}/index.html")
+        for grade in results.grades
+        if grade.feedback
+    }
     assert hrefs == expected
     assert f"feedback/{ZOE}/{OPTIMIZERS}.html" not in hrefs
     assert quote(f"feedback/{EVIL}/{SIGMOID}.html") in hrefs
@@ -233,7 +242,8 @@ def test_report_feedback_links_use_forward_slashes():
     """A feedback path written with "\\" (Windows) links with "/"."""
     grade = graded("s", SIGMOID, passed("t", 1))
     grade.feedback = "feedback\\s\\01_sigmoid.html"
-    (link,) = links(parse(report(ClassResults([grade]))))
+    own, link = links(parse(report(ClassResults([grade]))))
+    assert own.attrs["href"] == "feedback/s/index.html"
     assert link.attrs["href"] == "feedback/s/01_sigmoid.html"
 
 
@@ -365,12 +375,14 @@ def test_each_student_field_is_shown_escaped_exactly_once(hostile_report, field)
 
 
 def test_a_hostile_feedback_path_is_percent_encoded_in_its_link(hostile_report):
-    """The href is the path percent-encoded: no quote, no bracket, no scheme."""
-    (link,) = links(parse(hostile_report))
-    href = link.attrs["href"]
-    assert href == quote(f"feedback/{payload('feedback')}.html")
-    assert not re.search(r"[<>\"' ]", href)
-    assert urlsplit(href).scheme == ""
+    """Each href is its path percent-encoded (the hostile student's own page and
+    the hostile feedback path): no quote, no bracket, no scheme."""
+    own, link = links(parse(hostile_report))
+    assert link.attrs["href"] == quote(f"feedback/{payload('feedback')}.html")
+    assert own.attrs["href"].endswith("/index.html")
+    for href in (own.attrs["href"], link.attrs["href"]):
+        assert not re.search(r"[<>\"' ]", href)
+        assert urlsplit(href).scheme == ""
 
 
 def test_the_template_engine_autoescapes_and_nothing_is_marked_safe():
