@@ -64,6 +64,7 @@ from .stats import (
 LMS_FOLDER = "lms"
 FILES = {"canvas": "canvas.csv", "moodle": "moodle.csv", "blackboard": "blackboard.csv"}
 README_FILE = "README.txt"
+ZIP_FILE = "moodle-feedback.zip"  # grader.output.moodle_feedback writes it
 DEFAULT_ASSIGNMENT = "Backpropagation from scratch"
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -452,6 +453,15 @@ def moodle_file(assignment: LmsAssignment, settings: LmsSettings) -> str:
     return f"moodle-{assignment.slug}.csv"
 
 
+def zip_name(assignment: LmsAssignment, settings: LmsSettings) -> str:
+    """The feedback pages' zip for Moodle: moodle-feedback.zip for one LMS
+    assignment; moodle-feedback-<name>.zip each for several (Moodle's
+    participant ids are each assignment's own)."""
+    if len(settings.columns) == 1:
+        return ZIP_FILE
+    return f"moodle-feedback-{assignment.slug}.zip"
+
+
 class GradeStamps:
     """When each Moodle grade last changed, kept in OUT across runs (a JSON file):
     an unchanged grade keeps its stamp, so Moodle's importer skips a row whose
@@ -636,15 +646,18 @@ def readme(
             '  ("Last modified (grade)" is when the grader\'s grade last changed).',
             "",
         ]
-    if "moodle" in by_lms:
+    for grades in by_lms.get("moodle", []):
+        if not grades.rows:
+            continue
+        name = zip_name(grades.assignment, settings)
         lines += [
-            f"moodle-feedback.zip ({_students(by_lms['moodle'])} students): each "
-            "student's feedback pages, in a folder named",
+            f"{name} ({len(grades.rows)} students): each student's feedback pages, "
+            "in a folder named",
             "  as Moodle's download names it (Full Name_<participant id>_"
             "assignsubmission_file). The assignment",
             "  needs Feedback types > Feedback files. Then the assignment > View all "
             "submissions > Grading",
-            "  action: Upload multiple feedback files in a zip > moodle-feedback.zip > "
+            f"  action: Upload multiple feedback files in a zip > {name} > "
             "Import feedback file(s) >",
             "  Confirm. Each student finds the pages under Feedback files on the "
             "assignment's page; index.html",

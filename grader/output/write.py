@@ -49,8 +49,9 @@ def write_outputs(
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
     write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
-    write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
+    settings = lms or LmsSettings()
+    write_moodle_feedback(results, out, settings)  # first: an empty OUT/lms/ goes
     write_lms_files(
-        results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
+        results, out, settings, now or datetime.now().astimezone(),
         write_atomically, GradeStamps(stamps),
     )  # fmt: skip

@@ -358,7 +358,8 @@ def test_each_lms_assignment_gets_its_notebooks_and_none_is_marked_missing(
     day and a minute late loses 2 days' 10% of its 5 points."""
     out = per_notebook
     assert sorted(path.name for path in (out / "lms").iterdir()) == [
-        "README.txt", "canvas.csv", "moodle-feedback.zip", "moodle-sigmoid.csv",
+        "README.txt", "canvas.csv", "moodle-feedback-sigmoid.zip",
+        "moodle-sigmoid.csv",
     ]  # fmt: skip
     assert "missing" not in (out / "lms" / "moodle-sigmoid.csv").read_text()
     header, rows = read_csv(out / "lms" / "canvas.csv")

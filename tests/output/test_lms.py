@@ -12,6 +12,7 @@ import dataclasses
 import io
 import re
 import stat
+import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -27,6 +28,7 @@ from grader.output.lms import (
     LmsSettings,
     lms_files,
 )
+from grader.output.moodle_feedback import write_moodle_feedback
 from grader.output.write import write_outputs
 
 from .sample import (
@@ -466,3 +468,20 @@ def test_a_late_notebooks_penalty_comes_off_the_total_and_is_in_the_comment():
         "Total 11.4/14: 01 1/3 (timeout), 02 3/3 (2 days late: -0.6), 03 3/3, "
         "04 2/2, 05 3/3."
     )
+
+
+def test_moodle_gets_a_feedback_zip_per_assignment_its_students_handed_in(tmp_path):
+    """Moodle's participant ids are each assignment's own: the pages of those who
+    handed in 01 go in Sigmoid's zip; no zip for an assignment nobody handed in,
+    and none left from a run with one assignment."""
+    (tmp_path / "lms").mkdir()
+    (tmp_path / "lms" / "moodle-feedback.zip").write_bytes(b"an earlier run's")
+    page = tmp_path / "feedback" / "31" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<p>31</p>")
+    assert write_moodle_feedback(per_notebook_class(), tmp_path, PER_NOTEBOOK) == 1
+    assert sorted(path.name for path in (tmp_path / "lms").iterdir()) == [
+        "moodle-feedback-sigmoid.zip"
+    ]
+    with zipfile.ZipFile(tmp_path / "lms" / "moodle-feedback-sigmoid.zip") as archive:
+        assert archive.namelist() == ["Alan Turing_31_assignsubmission_file/index.html"]
