@@ -10,7 +10,8 @@ from pathlib import Path
 from ..course import Course
 from ..files import write_atomically
 from ..model import ClassResults, Lateness, NotebookGrade
-from ..nbx.student_index import index_path, student_index
+from ..nbx.student_index import student_index
+from ..output.pages import index_path
 
 
 def rewrite_student_pages(results: ClassResults, out: Path, course: Course) -> int:
