@@ -76,7 +76,7 @@ def time_stock(class_dir: Path, scratch: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_grader(class_dir: Path, scratch: Path, jobs: int) -> tuple[float, float]:
+def time_grader(class_dir: Path, scratch: Path, workers: int) -> tuple[float, float]:
     """Seconds for `python -m grader grade` on the whole class, then for a re-run
     on the same OUT (every student already graded)."""
     out = scratch / "grader"
@@ -85,7 +85,7 @@ def time_grader(class_dir: Path, scratch: Path, jobs: int) -> tuple[float, float
     seconds = []
     for _ in ("first", "rerun"):
         start = time.perf_counter()
-        grade_class(class_dir, out, workers=jobs, course=COURSE, progress=False)
+        grade_class(class_dir, out, workers=workers, course=COURSE, progress=False)
         seconds.append(time.perf_counter() - start)
     return seconds[0], seconds[1]
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the class, time the three runs, print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", dest="workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         build_benchmark_class(class_dir, args.students)
         floor, count = time_floor(class_dir, scratch)
         stock = time_stock(class_dir, scratch)
-        ours, rerun = time_grader(class_dir, scratch, args.jobs)
+        ours, rerun = time_grader(class_dir, scratch, args.workers)
     print(f"class: {args.students} students, {count} notebooks; {cores} cores; "
-          f"grader --jobs {args.jobs}")  # fmt: skip
+          f"grader --jobs {args.workers}")  # fmt: skip
     print(f"floor  (bare nbclient, sequential): {floor:7.1f} s")
     print(f"stock  (nbgrader autograde):        {stock:7.1f} s")
     print(f"grader (python -m grader grade):    {ours:7.1f} s")

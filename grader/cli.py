@@ -72,7 +72,7 @@ def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions into OUT; print a summary and where things are."""
     limits = Limits(**{name: getattr(args, name) for name, _, _ in Limits.settings()})
     report = grade_class(
-        args.submissions, args.out, course=COURSE, workers=args.jobs,
+        args.submissions, args.out, course=COURSE, workers=args.workers,
         pattern=args.pattern, limits=limits, sandbox=args.sandbox,
         progress=not args.quiet, on_warning=print_warning,
         scheduler=args.scheduler, db=args.db, outputs_only=args.outputs_only,
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", type=Path, help="folder of submissions")
     grade.add_argument("--out", type=Path, required=True, help="output folder")
     grade.add_argument(
-        "--jobs", type=_positive, default=None,
+        "--jobs", dest="workers", metavar="JOBS", type=_positive, default=None,
         help="students graded at once (default: the number of CPU cores)",
     )  # fmt: skip
     grade.add_argument(

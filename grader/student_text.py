@@ -48,7 +48,7 @@ class Sink:
     spaces: str = ""  # control characters shown as a space (a name on one line)
 
 
-# One line of a terminal: the summary, the unmapped files, the notes.
+# One line of a terminal: the summary, the unmapped files, the notices.
 TERMINAL = Sink("terminal", 300)
 # A cell of grades.csv, tests.csv, misconceptions.csv and the LMS files: a
 # spreadsheet cell holds 32,767 characters, Python's csv module reads 131,072.

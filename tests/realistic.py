@@ -1,16 +1,16 @@
-"""Realistic mistakes, kept beside the catalogue's (tests/planted.py), most of them
-not in it: what students hand in and TAs see. For each one the course promises that
+"""Realistic mistakes, kept beside the catalogue's (tests/mistake_cases.py), most of
+them not in it: what students hand in and TAs see. For each one the course promises that
 work whose checks all pass loses no points: a check fails before any graded test
 does (saying at least what differs), or the mistake costs nothing
 (tests/test_notebooks.py). Each case is {grade_id: code} for one notebook's answer
-cells, built from the instructor's answers like the planted ones.
+cells, built from the instructor's answers like the mistake cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.planted import (
+from tests.mistake_cases import (
     BWD,
     FWD,
     GC,

@@ -99,11 +99,11 @@ def course_stamp(out: Path) -> str:
     return (out / ".grader" / "course.sha256").read_text()
 
 
-def grade_with_cli(submissions: Path, out: Path, jobs: int = 2) -> Path:
+def grade_with_cli(submissions: Path, out: Path, workers: int = 2) -> Path:
     """`python -m grader grade SUBMISSIONS --out OUT --jobs N --quiet`, which must
     succeed; OUT."""
     result = run_cli(
-        "grade", submissions, "--out", out, "--jobs", jobs, "--quiet", timeout=900
+        "grade", submissions, "--out", out, "--jobs", workers, "--quiet", timeout=900
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return out

@@ -3,10 +3,10 @@
 The grader's `grade_class` (hidden tests run in the grader's process,
 grader/nbx/trusted.py) grades every submission below:
 - the untouched release (0 everywhere) and the instructor's answers (full marks);
-- planted mistakes that students really make (tests/planted.py): each loses exactly
-  the graded cells it should, with a message that names the mistake by the
-  catalogue's name (read back with backprop_helper.mistakes.recognise), and keeps the
-  rest of its credit;
+- the catalogued mistakes students really make (tests/mistake_cases.py): each loses
+  exactly the graded cells it should, with a message that names the mistake by the
+  catalogue's name (read back with backprop_helper.mistakes.recognise), and keeps
+  the rest of its credit;
 - correct answers written differently (pure Python, vectorized, lists): full marks;
 - correct work next to wrong functions pasted from earlier notebooks: full marks;
 - work that overwrites the arrays a graded test hands it: what the same work scores
@@ -15,7 +15,7 @@ grader/nbx/trusted.py) grades every submission below:
 Stock `nbgrader autograde` (hidden tests run in the student's kernel) grades, with
 the same expectations, what only it can show: that the course works in nbgrader's
 own pipeline, notebook by notebook: the untouched release, the answer key, one
-planted mistake per notebook, one student with wrong pasted earlier work, and the
+mistake case per notebook, one student with wrong pasted earlier work, and the
 students who overwrite a test's inputs (in the student's kernel, where stock runs
 the tests, nothing else shows what that does). What each hidden test does in the
 student's namespace with every other case is run in this process by
@@ -33,10 +33,10 @@ from grader.authoring.prepared import make_course
 from grader.course import COURSE, NOTEBOOKS
 from grader.demo.submissions import solved, untouched
 from grader.grading.grade import grade_class
-from tests.planted import (
+from tests.mistake_cases import (
     CORRECT_VARIANTS,
     INPUT_OVERWRITES,
-    PLANTED,
+    MISTAKE_CASES,
     STAGE_INDEPENDENCE,
     variant_answers,
 )
@@ -45,10 +45,10 @@ pytestmark = pytest.mark.slow
 
 
 ENGINES = ("stock", "grader")
-# What stock nbgrader grades: one planted mistake per notebook (the first listed),
+# What stock nbgrader grades: one mistake case per notebook (the first listed),
 # one student who pasted wrong earlier work (three wrong functions, in 05).
-STOCK_PLANTED = [
-    next(case for case in PLANTED if case.notebook == stem) for stem in NOTEBOOKS
+STOCK_CASES = [
+    next(case for case in MISTAKE_CASES if case.notebook == stem) for stem in NOTEBOOKS
 ]
 STOCK_STAGE_INDEPENDENCE = [("stage-05", "05_optimizers")]
 
@@ -60,7 +60,7 @@ def all_submissions(engine: str) -> dict[str, dict[str, object]]:
         "key": {stem: solved(stem) for stem in NOTEBOOKS},
         "blank": {stem: untouched(stem) for stem in NOTEBOOKS},
     }
-    for case in STOCK_PLANTED if stock else PLANTED:
+    for case in STOCK_CASES if stock else MISTAKE_CASES:
         found[case.student] = {case.notebook: solved(case.notebook, case.answers())}
     for (student, stem), answers in {} if stock else CORRECT_VARIANTS.items():
         found[student] = {stem: solved(stem, variant_answers(answers))}
@@ -149,9 +149,9 @@ def test_untouched_release_scores_zero(graded, stem):
 
 @pytest.mark.parametrize(
     ("engine", "case"),
-    engine_cases(PLANTED, STOCK_PLANTED, ids=lambda case: case.student),
+    engine_cases(MISTAKE_CASES, STOCK_CASES, ids=lambda case: case.student),
 )
-def test_planted_mistake_loses_its_points_and_says_why(graded, case):
+def test_a_mistake_case_loses_its_points_and_says_why(graded, case):
     """The mistake costs exactly its graded cells; the message names it."""
     cells = results_by_test(graded[case.student][case.notebook])
     scores = {gid: (cell.points, cell.max_points) for gid, cell in cells.items()}

@@ -13,8 +13,8 @@ from backprop_helper.contracts import CONTRACTS, FORWARD_KEYS, check_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.mistake_cases import NOTEBOOKS
 from tests.notebook_code import solution_functions
-from tests.planted import NOTEBOOKS
 
 W = np.linspace(-0.4, 0.4, 9)
 X = np.array([0.1, -0.2, 0.3, 0.4, -0.5])

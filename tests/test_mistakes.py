@@ -35,8 +35,8 @@ from backprop_helper.mistakes import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.mistake_cases import NOTEBOOKS
 from tests.notebook_code import code_cells, hidden_definitions
-from tests.planted import NOTEBOOKS
 
 ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9.]+)*$")
 # What a string in a notebook's code must look like to be taken for an id there.

@@ -11,14 +11,14 @@ from backprop_helper.mistakes import recognise
 from nbclient import NotebookClient
 
 from grader.course import HELPER_PACKAGE, NOTEBOOKS, RELEASE_DIR, REPO, SOURCE_DIR
-from tests.notebook_code import CellRun, code_cells, run_cells
-from tests.planted import (
+from tests.mistake_cases import (
     CORRECT_VARIANTS,
-    PLANTED,
+    MISTAKE_CASES,
     STAGE_INDEPENDENCE,
-    Planted,
+    MistakeCase,
     variant_answers,
 )
+from tests.notebook_code import CellRun, code_cells, run_cells
 from tests.realistic import REALISTIC
 
 
@@ -118,16 +118,16 @@ def _named(runs: dict[str, CellRun], cells) -> set[tuple[str, str]]:
     }
 
 
-def _names_it(named: set[tuple[str, str]], case: Planted) -> bool:
+def _names_it(named: set[tuple[str, str]], case: MistakeCase) -> bool:
     return any(
         mistake == case.mistake and (not case.key or key == case.key)
         for mistake, key in named
     )
 
 
-@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
-def test_visible_checks_fail_and_name_every_planted_mistake(case):
-    """With the mistake planted, a check cell of the notebook fails and names it
+@pytest.mark.parametrize("case", MISTAKE_CASES, ids=lambda case: case.student)
+def test_visible_checks_fail_and_name_every_catalogued_mistake(case):
+    """With the mistake made, a check cell of the notebook fails and names it
     (by its catalogue id, on the same key the graded tests name): a student who sees
     every check pass loses no points to it."""
     runs = run_cells(case.notebook, case.answers(), hidden=False)
@@ -138,10 +138,10 @@ def test_visible_checks_fail_and_name_every_planted_mistake(case):
     assert _names_it(named, case), (case.mistake, case.key, sorted(named))
 
 
-@pytest.mark.parametrize("case", PLANTED, ids=lambda case: case.student)
-def test_graded_tests_lose_exactly_the_planted_cells_and_name_the_mistake(case):
+@pytest.mark.parametrize("case", MISTAKE_CASES, ids=lambda case: case.student)
+def test_graded_tests_lose_exactly_the_cells_the_mistake_costs_and_name_it(case):
     """The graded tests run as stock nbgrader runs them (after the student's code,
-    in its namespace): exactly the planted cells fail, the first names the mistake.
+    in its namespace): exactly the case's lost cells fail, the first names the mistake.
     (test_autograde.py grades the same cases through nbgrader and the grader.)"""
     runs = run_cells(case.notebook, case.answers(), hidden=True)
     graded = {gid for gid, meta, _ in code_cells(case.notebook) if meta.get("grade")}

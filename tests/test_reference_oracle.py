@@ -749,8 +749,8 @@ def torch_backward(x, y, w, forward_dict) -> dict[str, float]:
     return dict(zip(GRAD_KEYS, grads[0].tolist()))
 
 
-def planted(mistake: str) -> Callable:
-    """A backward pass from torch.autograd with a planted mistake."""
+def with_mistake(mistake: str) -> Callable:
+    """A backward pass from torch.autograd that makes a mistake."""
 
     def wrong_backward(x, y, w, forward_dict):
         gradients = torch_backward(x, y, w, forward_dict)
@@ -825,9 +825,9 @@ def test_gradient_check_value_for_wrong_gradients(check, mistake, monkeypatch):
     """With a deliberately wrong backward pass, the relative error equals an
     independent computation (autograd's wrong gradients against centered
     differences of torch's loss, the same eps) to rtol 1e-6, and flags the mistake
-    (> 1e-7). Points where the planted error is below 1e-3 are skipped: there the
+    (> 1e-7). Points where the mistake's error is below 1e-3 are skipped: there the
     finite-difference rounding noise (~1e-10) would exceed rtol 1e-6."""
-    backward = planted(mistake)
+    backward = with_mistake(mistake)
     compared = 0
     for name, eps in WRONG_POINTS:
         _, x, y, w = POINTS[POINT_NAMES.index(name)]
@@ -847,7 +847,7 @@ def test_check_cell_value_for_doubled_dw3_matches_oracle():
     eps = 1e-6, equals the independent computation (rtol 1e-6)."""
     (expected,) = check_cell_expectations(NB04, "check_gradient_checking_catches")
     _, x, y, w = POINTS[POINT_NAMES.index(CHECK_POINT)]
-    want = independent_gradient_check(x, y, w, 1e-6, planted("dw3 doubled"))
+    want = independent_gradient_check(x, y, w, 1e-6, with_mistake("dw3 doubled"))
     np.testing.assert_allclose(expected["error with dw3 doubled"], want, rtol=1e-6)
 
 

@@ -171,9 +171,9 @@ def _imported_modules() -> set[str]:
 
 def test_students_requirements_are_pinned_as_the_course_is():
     """requirements-students.txt pins exactly what requirements.txt pins."""
-    students, course = pins(STUDENTS_REQUIREMENTS), pins(REPO / "requirements.txt")
+    students, grading = pins(STUDENTS_REQUIREMENTS), pins(REPO / "requirements.txt")
     assert students
-    assert {name: course.get(name) for name in students} == students
+    assert {name: grading.get(name) for name in students} == students
 
 
 def test_students_install_pulls_in_no_instructor_tools():

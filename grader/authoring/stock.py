@@ -1,6 +1,6 @@
 """Grade submissions with stock, sequential `nbgrader autograde` in a scratch course.
 
-The baseline the grader is compared against (tests: planted mistakes, the untouched
+The baseline the grader is compared against (tests: the mistake cases, the untouched
 release, the answer key; benchmarks: speed), and the engine of `selfcheck`.
 """
 

@@ -25,7 +25,7 @@ _unpacked: dict[str, Path] = {}
 class CourseBundle:
     """A course folder as a zip, named by its fingerprint."""
 
-    fingerprint: str
+    fingerprint: str  # the course's fingerprint with the grader's version (OutFolder)
     archive: bytes
 
     @classmethod

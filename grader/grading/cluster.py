@@ -9,7 +9,7 @@ data only, out), and the grading command alone writes OUT and the gradebook.
 Every worker is checked before it gets a student, and again for each worker that
 joins later: the course of the checkout it runs in must be the course being graded,
 and the grader's code and the versions of the packages grading depends on the
-coordinator's (`identity`), or it is refused, named, and never used (tasks are
+coordinator's (`environment`), or it is refused, named, and never used (tasks are
 restricted to the approved workers). The sandbox is probed on
 each worker: `--sandbox required` fails the run on a worker without one; under
 `auto` such a worker is named in a loud warning and in the summary, and grades
@@ -77,7 +77,7 @@ def grader_fingerprint(root: Path = GRADER) -> str:
     return tree_hash(root).hexdigest()
 
 
-def identity(course_fingerprint: str) -> dict[str, str]:
+def environment(course_fingerprint: str) -> dict[str, str]:
     """What a worker must share with the coordinator: the course (its
     fingerprint), the grader's code, Python and the packages grading depends on."""
     found = {
@@ -90,14 +90,14 @@ def identity(course_fingerprint: str) -> dict[str, str]:
 
 
 def worker_report() -> dict[str, str]:
-    """Run on each worker (Client.run): its identity, with the course of its
+    """Run on each worker (Client.run): its environment, with the course of its
     checkout, and why its sandbox does not work ("" when it works)."""
     checkout = Course(CHECKOUT).fingerprint()
-    return {**identity(checkout), "sandbox": sandbox_problem() or ""}
+    return {**environment(checkout), "sandbox": sandbox_problem() or ""}
 
 
 def differences(here: dict[str, str], there: dict[str, str]) -> list[str]:
-    """What differs between the coordinator's identity and a worker's, in words."""
+    """What differs between the coordinator's environment and a worker's, in words."""
     found = []
     for part, mine in here.items():
         theirs = there.get(part, "(missing)")
@@ -176,7 +176,7 @@ class DaskRunner:
         self.address = address
         self.bundle = bundle
         self.sandbox = sandbox
-        self.here = identity(course.fingerprint())
+        self.here = environment(course.fingerprint())
         self.approved: dict[str, int] = {}  # worker address -> threads
         self.refused: dict[str, str] = {}  # worker address -> why
         self.warn: Callable[[RunWarning], None] = lambda warning: None

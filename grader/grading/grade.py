@@ -199,7 +199,7 @@ class Coordinator:
         folder: OutFolder,
         collection: Collection,
         course: Course,
-        course_fingerprint: str,
+        bundle_fingerprint: str,
         limits: Limits,
         *,
         sandboxed: bool,
@@ -208,7 +208,7 @@ class Coordinator:
     ) -> None:
         self.folder, self.collection, self.course = folder, collection, course
         self.states = StateStore(folder.state)
-        self.limits, self.course_fingerprint = limits, course_fingerprint
+        self.limits, self.bundle_fingerprint = limits, bundle_fingerprint
         by_student: dict[str, list[Submission]] = defaultdict(list)
         for item in collection.submissions:
             by_student[item.student].append(item)
@@ -216,7 +216,7 @@ class Coordinator:
         self.finished: dict[str, list[NotebookGrade]] = {}
         self.pending: dict[str, Pending] = {}
         for student, items in sorted(by_student.items()):
-            key = student_key(items, course_fingerprint, limits, sandboxed)
+            key = student_key(items, bundle_fingerprint, limits, sandboxed)
             saved = self.states.load(student, key)
             if saved is not None and saved.settled:
                 self.finished[student] = saved.grades
@@ -346,7 +346,7 @@ class Coordinator:
             key = item.key
             if student in self.unsandboxed:  # graded without the sandbox it expected
                 key = student_key(
-                    self.submitted[student], self.course_fingerprint, self.limits, False
+                    self.submitted[student], self.bundle_fingerprint, self.limits, False
                 )
             rows = _all_notebooks(student, outcome.grades, self.folder, self.course)
             self.finished[student] = rows

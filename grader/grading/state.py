@@ -22,7 +22,7 @@ from ..model import Limits, NotebookGrade, Status, TestResult
 
 def student_key(
     submissions: list[Submission],
-    course_fingerprint: str,
+    bundle_fingerprint: str,
     limits: Limits,
     sandbox: bool,
 ) -> str:
@@ -35,7 +35,7 @@ def student_key(
         for item in sorted(submissions, key=lambda s: s.notebook)
     ]
     inputs = {
-        "course": course_fingerprint,
+        "course": bundle_fingerprint,
         "limits": asdict(limits),
         "sandbox": sandbox,
         "files": files,

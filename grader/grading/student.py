@@ -146,7 +146,7 @@ def _prepare(
 
 
 def _grade(
-    student: str, job: CleanNotebooks, course: Course, root: Path, config: Config
+    student: str, clean: CleanNotebooks, course: Course, root: Path, config: Config
 ) -> StudentOutcome:
     """Autograde, then make feedback, in the private course at root."""
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
@@ -157,24 +157,24 @@ def _grade(
     autograded = root / "autograded" / student / ASSIGNMENT
     grades = []
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        for stem in job.notebooks:
+        for stem in clean.notebooks:
             run = read_record(root / "status", stem)
             grade = run and notebook_grade(
                 gradebook, ASSIGNMENT, student, stem, autograded, run
             )
             if grade is None:
-                grades.append(_failed(job, course, stem, log))
+                grades.append(_failed(clean, course, stem, log))
                 continue
-            notes = job.notes.get(stem, [])
-            grade.detail = "; ".join(filter(None, [grade.detail, *notes]))
-            grade.source = job.sources.get(stem, "")
+            changes = clean.changes.get(stem, [])
+            grade.detail = "; ".join(filter(None, [grade.detail, *changes]))
+            grade.source = clean.sources.get(stem, "")
             grades.append(grade)
             why = (
                 [f"{run.detail} (status: {run.status})"]
                 if run.status != Status.OK and run.detail
                 else []
             )
-            add_notes(autograded / f"{stem}.ipynb", [*why, *notes], run.findings)
+            add_notes(autograded / f"{stem}.ipynb", [*why, *changes], run.findings)
         scores = gradebook_scores(gradebook, ASSIGNMENT, student)
     if any(grade.status != Status.GRADER_ERROR for grade in grades):
         feedback = api.generate_feedback(ASSIGNMENT, student, force=True)
@@ -184,7 +184,9 @@ def _grade(
     return StudentOutcome(student, grades, _files(root, student), scores, log)
 
 
-def _failed(job: CleanNotebooks, course: Course, stem: str, log: str) -> NotebookGrade:
+def _failed(
+    clean: CleanNotebooks, course: Course, stem: str, log: str
+) -> NotebookGrade:
     """A zero for a notebook nbgrader itself failed on, with the last error it
     logged (the cause, compared between attempts)."""
     errors = [
@@ -194,9 +196,9 @@ def _failed(job: CleanNotebooks, course: Course, stem: str, log: str) -> Noteboo
     ]
     cause = f": {errors[-1][:200]}" if errors else ""
     return NotebookGrade(
-        job.student, stem, 0.0, course.max_score(stem), Status.GRADER_ERROR,
+        clean.student, stem, 0.0, course.max_score(stem), Status.GRADER_ERROR,
         f"nbgrader could not grade this file{cause} (its log: "
-        f"{log_path(job.student)})", job.sources.get(stem, ""),
+        f"{log_path(clean.student)})", clean.sources.get(stem, ""),
     )  # fmt: skip
 
 

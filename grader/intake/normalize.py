@@ -5,7 +5,7 @@ the format. `normalize` parses the raw bytes, converts nbformat 3, upgrades nbfo
 4.0-4.4 to the current minor (cell ids), removes Colab's metadata (which records the
 student's name, photo and Drive file ids), drops widget state that breaks nbconvert's
 HTML export, sets the standard Python 3 kernel, and returns a notebook that passes
-`nbformat.validate`, with a short note for the feedback about each change.
+`nbformat.validate`, with a short sentence for the feedback about each change.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Normalized:
     """A gradeable notebook and what was changed to make it so."""
 
     notebook: nbformat.NotebookNode
-    notes: list[str] = field(default_factory=list)  # one short sentence per change
+    changes: list[str] = field(default_factory=list)  # one short sentence per change
 
 
 def normalize(content: bytes, source: str) -> Normalized:
@@ -61,19 +61,19 @@ def normalize(content: bytes, source: str) -> Normalized:
     source: where the file came from (kept on UnreadableNotebook for the caller).
     Raises UnreadableNotebook when the bytes are not a notebook that can be repaired.
     """
-    notes: list[str] = []
+    changes: list[str] = []
     try:
-        notebook = _read_v4(_parse_json(content), notes)
-        _remove_colab_metadata(notebook, notes)
-        _drop_broken_widget_state(notebook, notes)
-        _set_standard_kernel(notebook, notes)
-        _upgrade_minor(notebook, notes)
-        notebook = _repair_cell_ids(notebook, notes)
-        _validate(notebook, notes)
+        notebook = _read_v4(_parse_json(content), changes)
+        _remove_colab_metadata(notebook, changes)
+        _drop_broken_widget_state(notebook, changes)
+        _set_standard_kernel(notebook, changes)
+        _upgrade_minor(notebook, changes)
+        notebook = _repair_cell_ids(notebook, changes)
+        _validate(notebook, changes)
     except UnreadableNotebook as error:
         error.source = source
         raise
-    return Normalized(notebook, notes)
+    return Normalized(notebook, changes)
 
 
 def _parse_json(content: bytes) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def _parse_json(content: bytes) -> dict[str, Any]:
     return data
 
 
-def _read_v4(data: dict[str, Any], notes: list[str]) -> nbformat.NotebookNode:
+def _read_v4(data: dict[str, Any], changes: list[str]) -> nbformat.NotebookNode:
     """The JSON as an nbformat 4 notebook (any minor), converting nbformat 3."""
     major = data.get("nbformat")
     if major is None:
@@ -130,14 +130,14 @@ def _read_v4(data: dict[str, Any], notes: list[str]) -> nbformat.NotebookNode:
             "in a current Jupyter to convert it"
         )
     if major == 3:
-        return _converted_from_v3(data, notes)
-    _check_cells(data, notes)
+        return _converted_from_v3(data, changes)
+    _check_cells(data, changes)
     try:
         return _v4_notebook(data)
     except UnreadableNotebook:
         if not _clear_outputs(data["cells"]):
             raise
-    notes.append(OUTPUTS_REMOVED)
+    changes.append(OUTPUTS_REMOVED)
     return _v4_notebook(data)
 
 
@@ -151,7 +151,9 @@ def _v4_notebook(data: dict[str, Any]) -> nbformat.NotebookNode:
         ) from error
 
 
-def _converted_from_v3(data: dict[str, Any], notes: list[str]) -> nbformat.NotebookNode:
+def _converted_from_v3(
+    data: dict[str, Any], changes: list[str]
+) -> nbformat.NotebookNode:
     """An nbformat 3 notebook converted to nbformat 4 by nbformat itself."""
     try:
         with warnings.catch_warnings():
@@ -164,11 +166,11 @@ def _converted_from_v3(data: dict[str, Any], notes: list[str]) -> nbformat.Noteb
         ) from error
     notebook.metadata.pop("orig_nbformat", None)
     notebook.metadata.pop("orig_nbformat_minor", None)
-    notes.append("converted from nbformat 3")
+    changes.append("converted from nbformat 3")
     return notebook
 
 
-def _check_cells(data: dict[str, Any], notes: list[str]) -> None:
+def _check_cells(data: dict[str, Any], changes: list[str]) -> None:
     """Refuse a v4 JSON without a list of cells; fill in keys a cell must have."""
     cells = data.get("cells")
     if not isinstance(cells, list):
@@ -181,7 +183,7 @@ def _check_cells(data: dict[str, Any], notes: list[str]) -> None:
             raise UnreadableNotebook(f"cell {number} is not a notebook cell")
         repaired += _complete_cell(cell)
     if repaired:
-        notes.append(f"{_cells(repaired)} with missing or malformed parts repaired")
+        changes.append(f"{_cells(repaired)} with missing or malformed parts repaired")
 
 
 def _complete_cell(cell: dict[str, Any]) -> bool:
@@ -204,17 +206,17 @@ def _complete_cell(cell: dict[str, Any]) -> bool:
     return json.dumps(cell, sort_keys=True, default=str) != before
 
 
-def _remove_colab_metadata(notebook: nbformat.NotebookNode, notes: list[str]) -> None:
+def _remove_colab_metadata(notebook: nbformat.NotebookNode, changes: list[str]) -> None:
     """Remove the metadata Colab adds to the notebook and to each cell."""
     removed = [notebook.metadata.pop(key, None) for key in COLAB_NOTEBOOK_KEYS]
     for cell in notebook.cells:
         removed += [cell.metadata.pop(key, None) for key in COLAB_CELL_KEYS]
     if any(value is not None for value in removed):
-        notes.append("Colab metadata removed (it records your name and Drive files)")
+        changes.append("Colab metadata removed (it records your name and Drive files)")
 
 
 def _drop_broken_widget_state(
-    notebook: nbformat.NotebookNode, notes: list[str]
+    notebook: nbformat.NotebookNode, changes: list[str]
 ) -> None:
     """Drop widget state without a "state" key (Colab's), which breaks HTML export."""
     widgets = notebook.metadata.get("widgets")
@@ -224,10 +226,10 @@ def _drop_broken_widget_state(
     if isinstance(block, dict) and "state" in block:
         return
     del notebook.metadata["widgets"]
-    notes.append("widget state removed (Colab's format breaks the HTML feedback)")
+    changes.append("widget state removed (Colab's format breaks the HTML feedback)")
 
 
-def _set_standard_kernel(notebook: nbformat.NotebookNode, notes: list[str]) -> None:
+def _set_standard_kernel(notebook: nbformat.NotebookNode, changes: list[str]) -> None:
     """Use the standard python3 kernelspec instead of a missing, Colab's or other."""
     kernelspec = notebook.metadata.get("kernelspec")
     if not isinstance(kernelspec, dict) or not kernelspec.get("name"):
@@ -239,21 +241,21 @@ def _set_standard_kernel(notebook: nbformat.NotebookNode, notes: list[str]) -> N
     else:
         return
     notebook.metadata["kernelspec"] = nbformat.from_dict(dict(STANDARD_KERNELSPEC))
-    notes.append(f"kernel set to the standard Python 3 kernel (it was {was})")
+    changes.append(f"kernel set to the standard Python 3 kernel (it was {was})")
 
 
-def _upgrade_minor(notebook: nbformat.NotebookNode, notes: list[str]) -> None:
+def _upgrade_minor(notebook: nbformat.NotebookNode, changes: list[str]) -> None:
     """Upgrade nbformat 4.0-4.4 to the current minor, which gives every cell an id."""
     minor = notebook.setdefault("nbformat_minor", 0)
     if not isinstance(minor, int) or minor >= nbformat.v4.nbformat_minor:
         return
     nbformat.v4.upgrade(notebook, from_version=4, from_minor=minor)
     notebook.metadata.pop("orig_nbformat_minor", None)
-    notes.append(f"upgraded from nbformat 4.{minor}: cell ids added")
+    changes.append(f"upgraded from nbformat 4.{minor}: cell ids added")
 
 
 def _repair_cell_ids(
-    notebook: nbformat.NotebookNode, notes: list[str]
+    notebook: nbformat.NotebookNode, changes: list[str]
 ) -> nbformat.NotebookNode:
     """Replace missing, malformed or repeated cell ids (nbformat's own repair)."""
     ids = [cell.get("id") for cell in notebook.cells]
@@ -266,11 +268,11 @@ def _repair_cell_ids(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, repaired = nbformat.validator.normalize(notebook)
-    notes.append("cell ids repaired (some were missing, malformed or repeated)")
+    changes.append("cell ids repaired (some were missing, malformed or repeated)")
     return nbformat.from_dict(repaired)
 
 
-def _validate(notebook: nbformat.NotebookNode, notes: list[str]) -> None:
+def _validate(notebook: nbformat.NotebookNode, changes: list[str]) -> None:
     """Validate; if only outputs are invalid, clear them (nbgrader reruns anyway)."""
     error = _validation_error(notebook)
     if error is None:
@@ -278,7 +280,7 @@ def _validate(notebook: nbformat.NotebookNode, notes: list[str]) -> None:
     if _clear_outputs(notebook.cells):
         error = _validation_error(notebook)
         if error is None:
-            notes.append(OUTPUTS_REMOVED)
+            changes.append(OUTPUTS_REMOVED)
             return
     raise UnreadableNotebook(f"not a valid Jupyter notebook: {_short(error)}")
 

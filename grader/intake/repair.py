@@ -25,7 +25,7 @@ class CleanNotebooks:
     student: str
     notebooks: dict[str, str] = field(default_factory=dict)  # stem -> notebook JSON
     sources: dict[str, str] = field(default_factory=dict)  # stem -> file it came from
-    notes: dict[str, list[str]] = field(default_factory=dict)  # stem -> what was done
+    changes: dict[str, list[str]] = field(default_factory=dict)  # stem -> what was done
     ungraded: list[NotebookGrade] = field(default_factory=list)
 
     def refuse(
@@ -64,7 +64,7 @@ def clean_notebooks(
         repairs = repair_cells(normalized.notebook, notebook)
         clean.sources[stem] = item.source
         clean.notebooks[stem] = nbformat.writes(normalized.notebook)
-        clean.notes[stem] = [*normalized.notes, *stripped, *repairs]
+        clean.changes[stem] = [*normalized.changes, *stripped, *repairs]
     return clean
 
 
@@ -111,7 +111,7 @@ def repair_cells(
     cells sharing one grade_id, the first keeps it (nbgrader's DeduplicateIds rule);
     the copies stay as plain cells. Returns what was done, in words.
     """
-    notes = []
+    changes = []
     released = course_notebook.released.cells
     seen: set[str] = set()
     duplicated: list[str] = []
@@ -124,7 +124,7 @@ def repair_cells(
             seen.add(name)
     if duplicated:
         names = ", ".join(sorted(set(duplicated)))
-        notes.append(
+        changes.append(
             f"duplicated cells were de-duplicated: {names} (the first copy keeps "
             "its nbgrader id; every copy still runs)"
         )
@@ -145,5 +145,5 @@ def repair_cells(
         if name in course_notebook.own_ids:
             restored.append(name)
     if restored:
-        notes.append(f"deleted graded cells were restored: {', '.join(restored)}")
-    return notes
+        changes.append(f"deleted graded cells were restored: {', '.join(restored)}")
+    return changes

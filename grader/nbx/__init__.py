@@ -11,7 +11,7 @@ output_limit   output counted as it arrives and dropped past the limit; the grad
                own answer taken for the channel
 kernel_watch   what the executor sees of a kernel: its sandbox, a cut connection
 breaches       which limit a run hit: a status and a sentence naming it
-notes          what the executor writes into a student's cells
+cell_marks     the grader's lines in a student's cells, and its "not run" marks
 status         how a notebook's run ended (written here, read by grading)
 trusted        graded test cells run in the grader's process
 remote         the conversation with the runtime in the student's kernel
@@ -30,5 +30,5 @@ highlight      code, lightly coloured
 page_text      long text cut as a terminal cuts it
 images         plots re-encoded smaller for the page
 student_index  feedback/<student>/index.html, a student's first page
-misconceptions the mistakes a failing test names, at its top in the feedback
+mistake_names  the mistakes a failing test named, at its top in the feedback
 """

@@ -40,21 +40,21 @@ class CellLimits:
         self, course: Course | None, stem: str, fixed: float | None, fallback: float
     ) -> None:
         known = course is not None and stem in course.notebooks
-        self._limits = course.cell_limits(stem) if known and fixed is None else {}
+        self._seconds = course.cell_limits(stem) if known and fixed is None else {}
         self._reference = course.reference_seconds(stem) if known else {}
-        self.fixed = fixed if fixed is not None or self._limits else fallback
+        self.fixed = fixed if fixed is not None or self._seconds else fallback
         self._aside: float | None = None  # the limit of a cell run aside, meanwhile
 
     @property
     def from_course(self) -> bool:
         """Whether the limits come from the answer key's times."""
-        return bool(self._limits)
+        return bool(self._seconds)
 
     def of(self, cell: NotebookNode) -> float:
         """A cell's limit in seconds."""
-        if not self._limits:
+        if not self._seconds:
             return self.fixed
-        return self._limits.get(grade_id(cell), max(self._limits.values()))
+        return self._seconds.get(grade_id(cell), max(self._seconds.values()))
 
     def timeout(self, cell: NotebookNode) -> float | None:
         """nbclient's timeout_func: the running cell's limit (while a cell runs
@@ -73,7 +73,7 @@ class CellLimits:
     def sentence(self, cell: NotebookNode) -> str:
         """The cell's limit, and where it comes from."""
         reference = self._reference.get(grade_id(cell) or "")
-        if not self._limits or reference is None:
+        if not self._seconds or reference is None:
             return f"{self.of(cell):g} s"
         return (
             f"{self.of(cell):g} s (the answer key needs {reference:.2g} s here; a cell "
@@ -82,12 +82,13 @@ class CellLimits:
 
     # --- what is said of a stopped cell -----------------------------------------
 
-    def stopped_note(self, cell: NotebookNode) -> str:
-        """The note a cell stopped at its limit shows."""
+    def stopped_line(self, cell: NotebookNode) -> str:
+        """The grader's line in a cell stopped at its limit."""
         return f"This cell was stopped at its time limit, {self.sentence(cell)}."
 
-    def replaced_note(self, cell: NotebookNode) -> str:
-        """The note a cell shows that ignored the stop (its kernel was replaced)."""
+    def replaced_line(self, cell: NotebookNode) -> str:
+        """The grader's line in a cell that ignored the stop (its kernel was
+        replaced)."""
         return (
             f"This cell was stopped at its time limit, {self.sentence(cell)}; it "
             "ignored the stop, so its kernel was replaced by a new one."

@@ -19,7 +19,7 @@ from ..course import CELL_LIMIT_FLOOR, CONFIG_NAME
 from ..model import MB, Limits
 from .execute import ResilientExecute
 from .feedback import configure_feedback
-from .misconceptions import configure_misconceptions
+from .mistake_names import configure_mistake_names
 
 
 def grading_config(root: Path, course_root: Path, limits: Limits) -> Config:
@@ -55,7 +55,7 @@ def grading_config(root: Path, course_root: Path, limits: Limits) -> Config:
     # Feedback shows each hidden test's message, not its code, and the student's
     # notebook inert under the grader's verdict (grader/nbx/feedback.py).
     configure_feedback(config)
-    # Above each failing test, the misconceptions its message names, from this
-    # course's catalogue (grader/nbx/misconceptions.py).
-    configure_misconceptions(config, course_root)
+    # Above each failing test, the mistakes it named, from this
+    # course's catalogue (grader/nbx/mistake_names.py).
+    configure_mistake_names(config, course_root)
     return config

@@ -34,14 +34,13 @@ from traitlets import Bool, Integer, Unicode
 
 from ..catalogue import contracts_module
 from ..course import Course, cell_name
-from ..kernel.command import MB
 from ..kernel.manager import GraderKernelManager
 from ..kernel.sandbox import KernelDidNotStart
-from ..model import Limits
+from ..model import MB, Limits
 from .cell_limits import CellLimits, stopped_at_limit
+from .cell_marks import grader_line
 from .kernel_watch import KernelWatch
 from .notebook_run import NotebookRun
-from .notes import grader_note
 from .output_limit import OutputLimit, Verdict, trimmed_error
 from .recovery import Recovery
 from .references import Contract
@@ -181,7 +180,7 @@ class ResilientExecute(Execute):
         run = self._run
         if not run.recovery.runs(cell):
             if cell.cell_type == "code":
-                cell.outputs.append(grader_note(run.recovery.skip_note()))
+                cell.outputs.append(grader_line(run.recovery.skip_line()))
             return
         began = time.monotonic()
         self.preprocess_cell(cell, resources, index)

@@ -41,7 +41,7 @@ from traitlets.config import Config
 
 from ..course import is_test
 from ..student_text import HTML, safe_text
-from .grades import NOTES_KEY, cell_message
+from .grades import GRADER_KEY, cell_message
 from .highlight import code_html
 from .markdown import markdown_math
 from .page_text import cut_text
@@ -158,7 +158,7 @@ class FeedbackPage(NbGraderPreprocessor):
 
 def grader_notes(nb: NotebookNode) -> list[str]:
     """The notes add_notes left in the notebook's metadata (strings only)."""
-    notes = nb.metadata.get(NOTES_KEY, {}).get("notes", [])
+    notes = nb.metadata.get(GRADER_KEY, {}).get("notes", [])
     return [str(note) for note in notes] if isinstance(notes, list) else []
 
 

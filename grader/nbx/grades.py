@@ -14,8 +14,9 @@ from ..model import NotebookGrade, Scores, TestResult
 from .findings import empty
 from .status import RunRecord
 
-# notebook metadata: {"notes": [...], "findings": {grade_id: ...}}, by add_notes
-NOTES_KEY = "grader"
+# notebook metadata: {"notes": [...], "findings": {grade_id: ...}}, by add_notes:
+# the grader's record of one notebook for its feedback page
+GRADER_KEY = "grader"
 
 
 def cell_messages(autograded: Path) -> dict[str, str]:
@@ -60,7 +61,7 @@ def add_notes(
     record: dict = {"notes": [str(note) for note in notes]}
     if findings is not None:
         record["findings"] = findings
-    notebook.metadata[NOTES_KEY] = record
+    notebook.metadata[GRADER_KEY] = record
     nbformat.write(notebook, autograded)
 
 

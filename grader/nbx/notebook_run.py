@@ -19,8 +19,8 @@ from ..kernel.sandbox import KernelDidNotStart
 from ..model import Status
 from .breaches import death_detail, fatal_breach, survived_breach
 from .cell_limits import CellLimits
+from .cell_marks import grader_line, mark_not_run
 from .kernel_watch import KernelWatch
-from .notes import grader_note, mark_not_run
 from .output_limit import OutputLimit
 from .recovery import Recovery
 from .status import RunRecord, RunRecorder
@@ -31,7 +31,7 @@ from .trusted import TrustedTests
 class NotebookRun:
     """The state of one notebook's run (ResilientExecute makes one per notebook)."""
 
-    nb: NotebookNode  # the notebook being run (its cells get the grader's notes)
+    nb: NotebookNode  # the notebook being run (its cells get the grader's lines)
     notebook: Notebook | None  # the course's model of it (None: not the course's)
     notebook_timeout: int  # seconds the whole notebook may run
     cell_limits: CellLimits  # each cell's time limit
@@ -47,7 +47,7 @@ class NotebookRun:
         on run only what the graded tests need; remember the function that hung."""
         name = cell_name(self.nb, index)
         if not (self.notebook is not None and grade_id(cell) in self.notebook.tests):
-            cell.outputs.append(grader_note(self.cell_limits.stopped_note(cell)))
+            cell.outputs.append(grader_line(self.cell_limits.stopped_line(cell)))
         self.recorder.add(Status.TIMEOUT, self.cell_limits.ran_past(cell, name))
         self.recovery.stopped(name)
         self._suspect(cell, index)
@@ -74,12 +74,12 @@ class NotebookRun:
         self.recovery.restart_after(index, f"the kernel {what}{where}")
         cell = self.nb.cells[index]
         if cell.cell_type == "code":
-            note = (
-                self.cell_limits.replaced_note(cell)
+            line = (
+                self.cell_limits.replaced_line(cell)
                 if isinstance(error, CellTimeoutError)
                 else f"{detail} here; a new kernel was started."
             )
-            cell.outputs.append(grader_note(note))
+            cell.outputs.append(grader_line(line))
         self._suspect(cell, index)
         return index + 1
 

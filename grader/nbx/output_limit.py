@@ -17,7 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from ..inside import wire
-from ..kernel.command import MB
+from ..model import MB
 
 # Messages that carry output (or widget state) and count against the output limit.
 COUNTED = {

@@ -3,9 +3,9 @@ a new kernel, and when to give up.
 
 From the first stop or death on, only what the graded tests need runs (the setup,
 the answers, the graded tests); the checks, plots and sliders are skipped with a
-note. A new kernel runs the setup and answer cells before the cell it starts at
-once more (a cell that died is not run again), and at most `restarts` new kernels
-are started per notebook.
+line saying so. A new kernel runs the setup and answer cells before the cell it
+starts at once more (a cell that died is not run again), and at most `restarts` new
+kernels are started per notebook.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ class Recovery:
         )
 
     def runs(self, cell: NotebookNode) -> bool:
-        """Whether to run the cell now (else it is skipped with skip_note)."""
+        """Whether to run the cell now (else it is skipped with skip_line)."""
         return not self.graded_only or self.needed(cell)
 
-    def skip_note(self) -> str:
-        """The note a skipped code cell shows."""
+    def skip_line(self) -> str:
+        """The grader's line in a skipped code cell."""
         return f"skipped: {self.graded_only}"
 
     def replayed(self, cells: list[NotebookNode], start: int) -> list[int]:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 
 from ..inside import wire
-from ..kernel.command import MB
+from ..model import MB
 from ..student_text import bounded
 
 FRAME = struct.Struct("!I")  # each message: its length, then JSON

@@ -14,5 +14,5 @@ run. The modules, in the order they build on each other:
 - `lms`: the grade imports of Canvas, Moodle and Blackboard;
 - `moodle_feedback`: the feedback pages as the zip Moodle's feedback import takes;
 - `write`: the one function that writes the files;
-- `terminal`: the summary table, the notes and warnings the command prints.
+- `terminal`: the summary table, the notices and warnings the command prints.
 """

@@ -42,12 +42,13 @@ STUDENT_COLUMNS = 20  # widest student id in the table before it is cut
 # Status words in the table, shortened so the notebook columns fit 100 characters.
 STATUS_LABELS = {Status.WRONG_ASSIGNMENT: "wrong_assign"}
 SUMMARY_STUDENTS = 40  # a larger class's summary shows its problem students only
-UNSANDBOXED_NAMED = 20  # students named in the note on those graded unsandboxed
+UNSANDBOXED_NAMED = 20  # students named in the notice on those graded unsandboxed
 
 
 def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
     """Everything printed after a run: the class's summary, the unmapped files,
-    the notes, and where the outputs (and the gradebook, `db` or OUT's) are."""
+    the notices (NOTE:), and where the outputs (and the gradebook, `db` or OUT's)
+    are."""
     results = report.results
     lines = [class_summary(results, out)]
     if results.unmapped:
@@ -58,8 +59,8 @@ def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
             lines.append(f"  {source}: {reason}")
         if len(results.unmapped) > SUMMARY_STUDENTS:
             lines.append(f"  … all of them in {out / REPORT_FILE}")
-    for note in notes(report):
-        lines += ["", f"NOTE: {note}"]
+    for notice in notices(report):
+        lines += ["", f"NOTE: {notice}"]
     lines += [
         "",
         f"grades:   {out / GRADES_FILE}",
@@ -96,7 +97,7 @@ def class_summary(results: ClassResults, out: Path) -> str:
     )
 
 
-def notes(report: RunReport) -> list[str]:
+def notices(report: RunReport) -> list[str]:
     """What the summary says beside the grades: each refused worker, each worker
     without a sandbox, and the students graded without it."""
     found = []

@@ -114,14 +114,14 @@ def run(
     runner: FakeRunner,
     handed_in: list[Submission],
     *,
-    course_fingerprint: str = "course-1",
+    bundle_fingerprint: str = "course-1",
     sandboxed: bool = False,
     gradebook: GradebookSpy | None = None,
     **options,
 ) -> RunReport:
     """One run of the coordinator in OUT."""
     coordinator = Coordinator(
-        OutFolder(out), Collection(handed_in, []), COURSE, course_fingerprint,
+        OutFolder(out), Collection(handed_in, []), COURSE, bundle_fingerprint,
         Limits(), sandboxed=sandboxed, fallback=sandboxed,
     )  # fmt: skip
     return coordinator.run(runner, gradebook or GradebookSpy(), **options)
@@ -162,7 +162,7 @@ def test_a_rerun_grades_only_the_students_whose_files_changed(tmp_path):
 def test_another_course_grades_everyone_again(tmp_path):
     run(tmp_path, FakeRunner(graded), submissions(*STUDENTS))
     runner = FakeRunner(graded)
-    run(tmp_path, runner, submissions(*STUDENTS), course_fingerprint="course-2")
+    run(tmp_path, runner, submissions(*STUDENTS), bundle_fingerprint="course-2")
     assert runner.given == list(STUDENTS)
 
 

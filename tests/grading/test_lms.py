@@ -28,15 +28,15 @@ from grader.output.lms import (
     MOODLE_COLUMNS,
     LmsSettings,
 )
+from tests.mistake_cases import MISTAKE_CASES
 from tests.output.test_moodle_feedback import moodle_import
-from tests.planted import PLANTED
 from tests.support import read_csv, run_cli
 
 pytestmark = pytest.mark.slow
 
 SIG, BWD = NOTEBOOKS[0], NOTEBOOKS[2]
 STAMP = "2026-11-20-10-00-00"
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 HOSTILE = '=HYPERLINK("https:evil.example","x"), "q"\tme\nnext line'
 WRONG_ASSIGNMENT = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
 

@@ -1,6 +1,6 @@
 """The class's mistakes by name, through the real command (issue 14).
 
-A small class with planted mistakes (tests/planted.py's answers, handed in as
+A small class with planted mistakes (tests/mistake_cases.py's answers, handed in as
 notebooks): three students flipped dw3's sign (eve also σ's), two computed σ(−z),
 one wrote 1 − tanh, one tripled dw3 (no known mistake). Graded once with
 `python -m grader grade`; misconceptions.csv, the report's first section and the
@@ -17,14 +17,14 @@ from grader.course import SOURCE_DIR
 from grader.demo.submissions import solved
 from grader.output.misconceptions import MISCONCEPTIONS_COLUMNS
 from tests.browser import CHROMIUM, SCREENSHOTS, launch_chromium
+from tests.mistake_cases import BWD, MISTAKE_CASES, SIG
 from tests.output.misconception_class import TRIPLED_DW3
 from tests.output.page import parse
-from tests.planted import BWD, PLANTED, SIG
 from tests.support import grade_with_cli, html_text, read_csv, write_notebook
 
 pytestmark = pytest.mark.slow
 
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 CLASS = {  # student -> {notebook: the answers of a planted case}
     "ada": {BWD: CASES["bwd-sign-dw3"].answers},
     "bob": {BWD: CASES["bwd-sign-dw3"].answers},

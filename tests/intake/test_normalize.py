@@ -67,7 +67,7 @@ def test_colab_download_becomes_a_valid_current_notebook():
     assert not any("id" in cell for cell in raw["cells"])
     result = normalize(COLAB_FILE.read_bytes(), "alice/02_forward_propagation.ipynb")
     _assert_valid_and_current(result.notebook)
-    assert "upgraded from nbformat 4.0: cell ids added" in result.notes
+    assert "upgraded from nbformat 4.0: cell ids added" in result.changes
 
 
 @pytest.mark.parametrize("minor", [0, 1, 2, 3, 4])
@@ -79,13 +79,13 @@ def test_nbformat_4_minors_before_5_are_upgraded_with_unique_ids(minor):
         del cell["id"]
     result = normalize(_bytes(raw), "x.ipynb")
     _assert_valid_and_current(result.notebook)
-    assert result.notes == [f"upgraded from nbformat 4.{minor}: cell ids added"]
+    assert result.changes == [f"upgraded from nbformat 4.{minor}: cell ids added"]
 
 
 def test_released_notebook_passes_unchanged_without_notes():
     """A notebook already in shape (the release itself) is returned as it was."""
     result = normalize(RELEASED_FILE.read_bytes(), "alice/02_forward_propagation.ipynb")
-    assert result.notes == []
+    assert result.changes == []
     assert result.notebook == nbformat.read(RELEASED_FILE, as_version=4)
 
 
@@ -97,7 +97,7 @@ def test_colab_widget_state_breaks_html_export_until_normalized():
         HTMLExporter().from_notebook_node(raw)
     result = normalize(COLAB_FILE.read_bytes(), "x.ipynb")
     assert "widgets" not in result.notebook.metadata
-    assert any(note.startswith("widget state removed") for note in result.notes)
+    assert any(note.startswith("widget state removed") for note in result.changes)
     html, _ = HTMLExporter().from_notebook_node(result.notebook)
     assert "forward_propagation" in html
 
@@ -109,7 +109,7 @@ def test_widget_state_in_the_standard_format_is_kept():
     raw["metadata"]["widgets"] = widgets
     result = normalize(_bytes(raw), "x.ipynb")
     assert result.notebook.metadata.widgets == widgets
-    assert result.notes == []
+    assert result.changes == []
 
 
 @pytest.mark.parametrize("personal", PERSONAL)
@@ -126,7 +126,7 @@ def test_colab_metadata_is_removed_from_notebook_and_cells():
     assert set(result.notebook.metadata) == {"kernelspec", "language_info"}
     for cell in result.notebook.cells:
         assert not set(COLAB_CELL_KEYS) & set(cell.metadata)
-    assert any(note.startswith("Colab metadata removed") for note in result.notes)
+    assert any(note.startswith("Colab metadata removed") for note in result.changes)
 
 
 def test_what_nbgrader_needs_is_kept():
@@ -177,7 +177,7 @@ def test_kernelspec_becomes_the_standard_python3(edit, was):
     edit(raw["metadata"])
     result = normalize(_bytes(raw), "x.ipynb")
     assert result.notebook.metadata.kernelspec == STANDARD_KERNELSPEC
-    assert result.notes == [
+    assert result.changes == [
         f"kernel set to the standard Python 3 kernel (it was {was})"
     ]
 
@@ -209,7 +209,7 @@ def test_invalid_outputs_are_cleared_not_fatal(outputs):
     result = normalize(_bytes(raw), "x.ipynb")
     _assert_valid_and_current(result.notebook)
     assert all(not cell.get("outputs") for cell in result.notebook.cells)
-    assert "outputs removed: they did not follow the notebook format" in result.notes
+    assert "outputs removed: they did not follow the notebook format" in result.changes
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,7 @@ def test_outputs_that_are_not_a_list_of_outputs_are_repaired(outputs):
     code_cell["outputs"] = outputs
     result = normalize(_bytes(raw), "x.ipynb")
     nbformat.validate(result.notebook)
-    assert result.notes == ["1 cell with missing or malformed parts repaired"]
+    assert result.changes == ["1 cell with missing or malformed parts repaired"]
 
 
 def test_cells_missing_required_keys_are_repaired():
@@ -234,7 +234,7 @@ def test_cells_missing_required_keys_are_repaired():
     del code["outputs"], code["execution_count"]
     result = normalize(_bytes(raw), "x.ipynb")
     nbformat.validate(result.notebook)
-    assert result.notes == ["2 cells with missing or malformed parts repaired"]
+    assert result.changes == ["2 cells with missing or malformed parts repaired"]
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_bad_cell_ids_in_current_format_are_repaired(break_ids):
     break_ids(raw["cells"])
     result = normalize(_bytes(raw), "x.ipynb")
     _assert_valid_and_current(result.notebook)
-    assert result.notes == [
+    assert result.changes == [
         "cell ids repaired (some were missing, malformed or repeated)"
     ]
 
@@ -271,7 +271,7 @@ def test_nbformat_3_is_converted():
     _assert_valid_and_current(result.notebook)
     sources = [cell.source for cell in result.notebook.cells]
     assert sources == ["# Forward propagation", worksheet.cells[1].input]
-    assert "converted from nbformat 3" in result.notes
+    assert "converted from nbformat 3" in result.changes
 
 
 def _json_error_at_line_3() -> bytes:

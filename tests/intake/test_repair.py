@@ -33,10 +33,10 @@ def with_cell(metadata) -> nbformat.NotebookNode:
 )
 def test_a_students_own_cell_loses_its_nbgrader_metadata(metadata):
     notebook = with_cell(metadata)
-    notes = strip_foreign_metadata(notebook, COURSE.notebook(SIG))
+    changes = strip_foreign_metadata(notebook, COURSE.notebook(SIG))
     assert "nbgrader" not in notebook.cells[-1].metadata
     assert notebook.cells[-1].source == "print('my own cell')"
-    assert notes == [
+    assert changes == [
         "nbgrader metadata was removed from 1 cell that is not the course's (a cell "
         "of your own runs, but is not graded)"
     ]
@@ -56,12 +56,12 @@ def test_the_courses_cells_keep_theirs():
     assert [dict(cell.metadata) for cell in notebook.cells] == before
 
 
-def test_clean_notebooks_notes_it_and_grades_the_file():
-    """The file stays gradeable: its notes say what was removed, nothing more."""
+def test_clean_notebooks_says_what_changed_and_grades_the_file():
+    """The file stays gradeable: its changes say what was removed, nothing more."""
     content = nbformat.writes(with_cell("not even a dict")).encode()
     submission = Submission("mallory", SIG, "mallory/x.ipynb", content, 0.0)
     clean = clean_notebooks("mallory", [submission], COURSE)
     assert clean.ungraded == [] and SIG in clean.notebooks
-    assert any("not the course's" in note for note in clean.notes[SIG])
+    assert any("not the course's" in change for change in clean.changes[SIG])
     graded = nbformat.reads(clean.notebooks[SIG], as_version=4)
     assert "nbgrader" not in graded.cells[-1].metadata

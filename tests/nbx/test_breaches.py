@@ -7,9 +7,8 @@ import signal
 import nbformat
 import pytest
 
-from grader.kernel.command import MB
 from grader.kernel.provisioner import KernelOutcome
-from grader.model import Limits, Status
+from grader.model import MB, Limits, Status
 from grader.nbx.breaches import (
     death_detail,
     fatal_breach,

@@ -18,7 +18,7 @@ SETUP, ANSWER, CHECK, TEST, PLOT, _ = tiny_notebook().cells
 @pytest.fixture
 def measured(tmp_path) -> CellLimits:
     """Limits from a course whose answer key needs 0.01 s for answer_f, 1.5 s for
-    test_f (limits: the 10 s floor, 20 times 1.5 s)."""
+    test_f (cell limits: the 10 s floor, 20 times 1.5 s)."""
     source = tmp_path / "source" / "backprop"
     source.mkdir(parents=True)
     seconds = {"answer_f": 0.01, "test_f": 1.5}
@@ -44,10 +44,10 @@ def test_a_fixed_limit_or_no_measured_times_gives_every_cell_the_same(
     tmp_path, course, fixed
 ):
     known = Course(tmp_path) if course else None
-    limits = CellLimits(known, "01_sigmoid", fixed, 12)
-    assert not limits.from_course
-    assert {limits.of(cell) for cell in (ANSWER, TEST, CHECK)} == {fixed or 12}
-    assert limits.ran_past(TEST, "test_f") == (
+    cell_limits = CellLimits(known, "01_sigmoid", fixed, 12)
+    assert not cell_limits.from_course
+    assert {cell_limits.of(cell) for cell in (ANSWER, TEST, CHECK)} == {fixed or 12}
+    assert cell_limits.ran_past(TEST, "test_f") == (
         f"ran past the {fixed or 12} s cell limit in test_f"
     )
 
@@ -64,10 +64,10 @@ def test_a_cell_run_aside_has_its_own_limit_meanwhile(measured):
 
 def test_what_a_stop_says(measured):
     key = "(the answer key needs 1.5 s here; a cell may take 20 times that, at least"
-    assert measured.stopped_note(TEST).startswith(
+    assert measured.stopped_line(TEST).startswith(
         "This cell was stopped at its time limit, 30 s " + key
     )
-    assert measured.replaced_note(TEST).endswith(
+    assert measured.replaced_line(TEST).endswith(
         "10 s); it ignored the stop, so its kernel was replaced by a new one."
     )
     assert measured.ran_past(TEST, "test_f").startswith(

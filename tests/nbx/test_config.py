@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.course import REPO
-from grader.kernel.command import MB
-from grader.model import Limits
+from grader.model import MB, Limits
 from grader.nbx.config import grading_config
 from grader.nbx.execute import ResilientExecute
 

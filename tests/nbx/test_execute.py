@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from grader.course import REPO
-from grader.kernel.command import MB
 from grader.kernel.probe import sandbox_problem
+from grader.model import MB
 
 needs_sandbox = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"

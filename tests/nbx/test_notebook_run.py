@@ -1,5 +1,6 @@
 """grader.nbx.notebook_run: what a stopped cell, a dead kernel or an ignored stop
-does to a notebook's run: the notes in its cells, its record, what runs next."""
+does to a notebook's run: the grader's lines in its cells, its record, what runs
+next."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.kernel.command import MB
 from grader.kernel.sandbox import KernelDidNotStart
-from grader.model import Status
+from grader.model import MB, Status
 from grader.nbx.cell_limits import CellLimits
+from grader.nbx.cell_marks import NOT_RUN
 from grader.nbx.kernel_watch import KernelWatch
 from grader.nbx.notebook_run import NotebookRun
-from grader.nbx.notes import NOT_RUN
 from grader.nbx.output_limit import OutputLimit
 from grader.nbx.recovery import Recovery
 from grader.nbx.remote import KernelChannel
@@ -28,16 +28,16 @@ DIED = "the kernel died (a crash, os._exit, or out of memory)"
 def new_run(tmp_path, restarts: int = 3) -> NotebookRun:
     """A run of tiny_notebook() with 6 s per cell and 1 MB of output, no kernel
     started yet."""
-    model, limits = tiny_model(), CellLimits(None, "01_sigmoid", 6, 6)
+    model, cell_limits = tiny_model(), CellLimits(None, "01_sigmoid", 6, 6)
     channel = KernelChannel(InProcessKernel(), 2)
     return NotebookRun(
-        tiny_notebook(), model, 600, limits, OutputLimit(MB),
+        tiny_notebook(), model, 600, cell_limits, OutputLimit(MB),
         Recovery(model, restarts), RunRecorder(), KernelWatch(),
-        TrustedTests(model, tmp_path, channel, limits),
+        TrustedTests(model, tmp_path, channel, cell_limits),
     )  # fmt: skip
 
 
-def notes(cell) -> list[str]:
+def grader_lines(cell) -> list[str]:
     return [o.text for o in cell.outputs if o.output_type == "stream"]
 
 
@@ -46,17 +46,19 @@ def test_a_stopped_check_says_so_and_only_what_the_tests_need_runs_after(tmp_pat
     check = run.nb.cells[2]
     check.outputs.append(nbformat.v4.new_output("error", ename="KeyboardInterrupt"))
     run.cell_stopped(check, 2)
-    assert notes(check) == ["[grader] This cell was stopped at its time limit, 6 s.\n"]
+    assert grader_lines(check) == [
+        "[grader] This cell was stopped at its time limit, 6 s.\n"
+    ]
     assert run.record().status == Status.TIMEOUT
     assert run.record().detail == "ran past the 6 s cell limit in #3"
-    assert run.recovery.skip_note() == "skipped: cell #3 ran past its time limit"
+    assert run.recovery.skip_line() == "skipped: cell #3 ran past its time limit"
     assert run.trusted.channel.hung == {"f": "#3"}  # the check calls f
 
 
 def test_a_stopped_graded_test_gets_no_note_in_its_cell(tmp_path):
     run = new_run(tmp_path)
     run.cell_stopped(run.nb.cells[3], 3)
-    assert notes(run.nb.cells[3]) == []
+    assert grader_lines(run.nb.cells[3]) == []
     assert run.record().detail == "ran past the 6 s cell limit in test_f"
 
 
@@ -64,12 +66,12 @@ def test_a_dead_kernel_goes_on_after_the_cell_in_a_new_one(tmp_path):
     run = new_run(tmp_path)
     run.running = 2
     assert run.kernel_lost(DeadKernelError("died"), 0) == 3
-    assert notes(run.nb.cells[2]) == [
+    assert grader_lines(run.nb.cells[2]) == [
         f"[grader] {DIED} here; a new kernel was started.\n"
     ]
     assert run.record().status == Status.KERNEL_DIED
     assert run.record().detail == f"{DIED} in cell #3"
-    assert run.recovery.skip_note() == "skipped: the kernel died in cell #3"
+    assert run.recovery.skip_line() == "skipped: the kernel died in cell #3"
     assert run.recovery.replayed(run.nb.cells, 3) == [0, 1]
 
 
@@ -77,14 +79,14 @@ def test_an_ignored_stop_replaces_the_kernel(tmp_path):
     run = new_run(tmp_path)
     run.running = 4
     assert run.kernel_lost(CellTimeoutError("no reply"), 3) == 5
-    assert notes(run.nb.cells[4]) == [
+    assert grader_lines(run.nb.cells[4]) == [
         "[grader] This cell was stopped at its time limit, 6 s; it ignored the "
         "stop, so its kernel was replaced by a new one.\n"
     ]
     assert run.record().detail == (
         "a cell ran past its 6 s limit and ignored the stop in cell #5"
     )
-    assert run.recovery.skip_note() == (
+    assert run.recovery.skip_line() == (
         "skipped: the kernel was stopped (timeout) in cell #5"
     )
 

@@ -39,8 +39,8 @@ from grader.nbx.page_text import (
 )
 from grader.nbx.student_cells import StudentCells, clean_output
 from grader.nbx.student_index import student_index
+from tests.mistake_cases import MISTAKE_CASES
 from tests.nbx.test_feedback import active_markup, graded_test_cell, render
-from tests.planted import PLANTED
 from tests.support import html_text
 
 matplotlib.use("Agg")
@@ -260,7 +260,7 @@ def test_the_pages_style_is_small():
 def test_the_students_page_names_scores_and_misconceptions(tmp_path):
     """Hostile text escaped; each notebook's score and link; the misconception a
     hidden test named with its meaning and where it is taught."""
-    case = next(case for case in PLANTED if case.student == "bwd-sign-dw3")
+    case = next(case for case in MISTAKE_CASES if case.student == "bwd-sign-dw3")
     message = "dw3: the sign is flipped"
     grades = [
         NotebookGrade("<b>x</b>", "01_sigmoid", 4, 4, Status.OK,

@@ -28,7 +28,7 @@ def test_everything_runs_until_a_stop_then_only_what_the_tests_need():
     assert [recovery.runs(cell) for cell in CELLS] == [
         True, True, False, True, False, False,
     ]  # fmt: skip
-    assert recovery.skip_note() == "skipped: cell #3 ran past its time limit"
+    assert recovery.skip_line() == "skipped: cell #3 ran past its time limit"
 
 
 def test_a_new_kernel_runs_the_setup_and_answers_before_again_but_not_a_dead_one():
@@ -37,7 +37,7 @@ def test_a_new_kernel_runs_the_setup_and_answers_before_again_but_not_a_dead_one
     assert recovery.replayed(CELLS, 5) == [0, 1]  # not the check, test or plot
     recovery.restart_after(1, "the kernel died in cell answer_f")
     assert recovery.replayed(CELLS, 5) == [0]
-    assert recovery.skip_note() == "skipped: the kernel died in cell answer_f"
+    assert recovery.skip_line() == "skipped: the kernel died in cell answer_f"
 
 
 @pytest.mark.parametrize("restarts", [0, 1, 3])

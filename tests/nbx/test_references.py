@@ -195,8 +195,8 @@ def test_a_breach_fails_the_test_that_bound_the_reference(tmp_path, body):
     kernel = InProcessKernel()
     kernel.define(model.source.cells[1].source)
     channel = KernelChannel(kernel, 2, reference_memory_mb=256)
-    limits = CellLimits(None, "05_optimizers", LIMIT, LIMIT)
-    trusted = TrustedTests(model, tmp_path, channel, limits)
+    cell_limits = CellLimits(None, "05_optimizers", LIMIT, LIMIT)
+    trusted = TrustedTests(model, tmp_path, channel, cell_limits)
     cell = trusted.run(model.source.cells[2], 2)
     error = cell.outputs[-1]
     assert error.ename == "CallbackBreach"

@@ -17,9 +17,9 @@ TEST_CELL = 3  # tiny_notebook()'s graded test, test_f: assert f(2) == 4
 
 def trusted_with(kernel: InProcessKernel, tmp_path, seconds: float = 6) -> tuple:
     """TrustedTests for tiny_notebook() with every cell limited to `seconds`."""
-    limits = CellLimits(None, "01_sigmoid", seconds, seconds)
+    cell_limits = CellLimits(None, "01_sigmoid", seconds, seconds)
     channel = KernelChannel(kernel, 2)
-    return TrustedTests(tiny_model(), tmp_path, channel, limits), channel
+    return TrustedTests(tiny_model(), tmp_path, channel, cell_limits), channel
 
 
 def run_test(trusted: TrustedTests) -> nbformat.NotebookNode:

@@ -1,7 +1,7 @@
 """A class built from real hidden-test messages, for the misconception tests.
 
 Each student's notebook holds the messages the course's graded tests print for
-planted mistakes (tests/planted.py), run here by tests/notebook_code.run_cells:
+planted mistakes (tests/mistake_cases.py), run here by tests/notebook_code.run_cells:
 no grading, but the same text tests.csv would hold, and what the tests found as
 data, as the grader records it (grader.nbx.findings; None: as stock nbgrader, the
 message only).
@@ -13,10 +13,10 @@ from functools import cache
 
 from grader.model import ClassResults, NotebookGrade, Status, TestResult
 from grader.nbx.findings import findings_of
+from tests.mistake_cases import BWD, DW_EXPRESSIONS, MISTAKE_CASES, SIG, Answers, edit
 from tests.notebook_code import code_cells, run_cells
-from tests.planted import BWD, DW_EXPRESSIONS, PLANTED, SIG, Answers, edit
 
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 # dw3 three times too large: no known mistake matches ("dw3: different value").
 TRIPLED_DW3 = edit(
     BWD, "backward_propagation", f'"dw3": {DW_EXPRESSIONS["dw3"]},',

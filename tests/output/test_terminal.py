@@ -1,5 +1,5 @@
 """What the grade command prints: the summary table (aligned, within 100 columns,
-safe), a large class's problem students, the notes and the warnings."""
+safe), a large class's problem students, the notices and the warnings."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from grader.output.terminal import (
     STUDENT_COLUMNS,
     SUMMARY_STUDENTS,
     UNSANDBOXED_NAMED,
-    notes,
+    notices,
     run_summary,
     summary_table,
     warning_text,
@@ -223,10 +223,10 @@ def test_unmapped_files_are_listed_up_to_the_cap():
     assert f"  … all of them in {OUT}/report.html" in text
 
 
-def test_notes_name_refused_and_unsandboxed_workers_and_students():
-    """A note per refused worker and per worker without a sandbox, in the order
+def test_notices_name_refused_and_unsandboxed_workers_and_students():
+    """A notice per refused worker and per worker without a sandbox, in the order
     they came, then the students graded without it (the first ones named); this
-    machine's own missing sandbox was a warning, not a note."""
+    machine's own missing sandbox was a warning, not a notice."""
     students = [f"s{n:02d}" for n in range(UNSANDBOXED_NAMED + 5)]
     report = RunReport(
         ClassResults([]),
@@ -234,7 +234,7 @@ def test_notes_name_refused_and_unsandboxed_workers_and_students():
          NoSandbox("no bwrap there", "tcp://b:2")],
         students,
     )  # fmt: skip
-    assert notes(report) == [
+    assert notices(report) == [
         "refused worker tcp://a:1: another course",
         "worker tcp://b:2 has no sandbox (no bwrap there): its students were "
         "graded without it",

@@ -1,5 +1,5 @@
-"""The feedback page names the misconception at the top of each failing test
-(grader/nbx/misconceptions.py), from real hidden-test messages: a planted mistake's
+"""The feedback page names the mistakes at the top of each failing test
+(grader/nbx/mistake_names.py), from real hidden-test messages: a mistake case's
 graded tests run here (tests/notebook_code.run_cells), their output rendered as
 nbgrader's feedback renders it."""
 
@@ -16,21 +16,21 @@ from grader.catalogue import mistakes_module
 from grader.course import REPO, SOURCE_DIR
 from grader.nbx.feedback import FeedbackPage, configure_feedback
 from grader.nbx.findings import findings_of
-from grader.nbx.grades import NOTES_KEY
+from grader.nbx.grades import GRADER_KEY
 from grader.nbx.kernel_values import StudentCodeError
-from grader.nbx.misconceptions import NameMisconceptions, configure_misconceptions
+from grader.nbx.mistake_names import NameMistakes, configure_mistake_names
+from tests.mistake_cases import MISTAKE_CASES
 from tests.notebook_code import CellRun, run_cells
-from tests.planted import PLANTED
 from tests.support import html_text
 
 from .test_feedback import feedback_exporter, graded_test_cell, notebook_part
 
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 
 
 @cache
 def hidden_runs(student: str) -> dict[str, CellRun]:
-    """The graded tests of one planted case, run here: grade_id -> CellRun."""
+    """The graded tests of one mistake case, run here: grade_id -> CellRun."""
     case = CASES[student]
     return run_cells(case.notebook, case.answers(), hidden=True)
 
@@ -55,10 +55,10 @@ def cell_of(run: CellRun, points: float) -> nbformat.NotebookNode:
 
 
 def render(notebook: nbformat.NotebookNode) -> str:
-    """The feedback page with the grader's preprocessors, NameMisconceptions too."""
+    """The feedback page with the grader's preprocessors, NameMistakes too."""
     config = Config()
     configure_feedback(config)
-    configure_misconceptions(config, REPO)
+    configure_mistake_names(config, REPO)
     exporter = feedback_exporter()
     exporter.update_config(config)
     for preprocessor in config.GenerateFeedback.preprocessors:
@@ -79,12 +79,12 @@ def verdict_box(page: str, test: str) -> str:
 def test_configured_right_after_feedback_page_with_the_courses_catalogue():
     config = Config()
     configure_feedback(config)
-    configure_misconceptions(config, REPO)
+    configure_mistake_names(config, REPO)
     preprocessors = list(config.GenerateFeedback.preprocessors)
-    assert preprocessors[preprocessors.index(FeedbackPage) + 1] is NameMisconceptions
-    assert config.NameMisconceptions.source_dir == str(SOURCE_DIR)
-    configure_misconceptions(config, REPO)  # once only
-    assert list(config.GenerateFeedback.preprocessors).count(NameMisconceptions) == 1
+    assert preprocessors[preprocessors.index(FeedbackPage) + 1] is NameMistakes
+    assert config.NameMistakes.source_dir == str(SOURCE_DIR)
+    configure_mistake_names(config, REPO)  # once only
+    assert list(config.GenerateFeedback.preprocessors).count(NameMistakes) == 1
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_the_findings_the_grader_recorded_name_the_misconceptions():
     run = hidden_runs("bwd-tanh-prime")["test_backward_upper"]
     found = cell_of(run, 2)
     notebook = nbformat.v4.new_notebook(cells=[spelled, found])
-    notebook.metadata[NOTES_KEY] = {
+    notebook.metadata[GRADER_KEY] = {
         "notes": [],
         "findings": {
             "test_sigmoid_derivative": findings_of(

@@ -1,4 +1,5 @@
-"""Submissions with planted mistakes, correct variants and wrong pasted earlier work.
+"""Mistake cases (a submission that makes one catalogued mistake), correct variants
+and wrong pasted earlier work.
 
 Data for the tests that grade them (tests/test_autograde.py, with both engines) and
 for the tests that run the notebooks' visible checks and hidden tests on them
@@ -40,8 +41,8 @@ def answer_code(stem: str, grade_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Planted:
-    """A submission of one notebook with one planted mistake.
+class MistakeCase:
+    """A submission of one notebook that makes one catalogued mistake.
 
     mistake: the catalogue id the hidden tests (and the visible checks) must name;
     key: the key it must be named on ("" when any key will do).
@@ -225,19 +226,19 @@ BACKWARD_VALUE_TESTS = (
 )
 ALL_BACKWARD_TESTS = (*BACKWARD_VALUE_TESTS, "test_backward_robust")
 
-PLANTED = [
+MISTAKE_CASES = [
     # --- 01 ------------------------------------------------------------------------
-    Planted(
+    MistakeCase(
         "sig-sign", SIG,
         edit(SIG, "sigmoid", "np.exp(-np.asarray", "np.exp(np.asarray"),
         ("test_sigmoid_values", "test_sigmoid_arrays"), "sigmoid-sign-flipped",
     ),
-    Planted(
+    MistakeCase(
         "sig-hardcoded", SIG,
         replace(SIG, "sigmoid", "def sigmoid(z):\n    return 0.8807970779778823"),
         ("test_sigmoid_values", "test_sigmoid_arrays"), "hard-coded-output",
     ),
-    Planted(
+    MistakeCase(
         "sig-math-exp", SIG,
         replace(SIG, "sigmoid", """
             import math
@@ -247,47 +248,47 @@ PLANTED = [
             """),
         ("test_sigmoid_arrays",), "math-exp-on-array",
     ),
-    Planted(
+    MistakeCase(
         "sig-derivative", SIG,
         edit(SIG, "sigmoid_derivative", "return s * (1.0 - s)", "return s"),
         ("test_sigmoid_derivative",), "sigmoid-derivative-is-sigmoid",
     ),
-    Planted(
+    MistakeCase(
         "sig-derivative-one-minus", SIG,
         edit(SIG, "sigmoid_derivative", "return s * (1.0 - s)", "return 1.0 - s"),
         ("test_sigmoid_derivative",), "sigmoid-derivative-one-minus",
     ),
     # --- 02 ------------------------------------------------------------------------
-    Planted(
+    MistakeCase(
         "fwd-no-square", FWD,
         edit(FWD, "forward_propagation",
              '"loss": (y - y_pred) ** 2', '"loss": y - y_pred'),
         ("test_forward_values",), "loss-not-squared",
     ),
-    Planted(
+    MistakeCase(
         "fwd-dy-sign", FWD,
         edit(FWD, "forward_propagation", "-2.0 * (y - y_pred)", "2.0 * (y - y_pred)"),
         ("test_forward_values",), "sign-flipped", "dy_pred",
     ),
-    Planted(
+    MistakeCase(
         "fwd-w7-outside", FWD,
         edit(FWD, "forward_propagation", "tanh = np.tanh(exp + w[6])",
              "tanh = np.tanh(exp) + w[6]"),
         ("test_forward_values",), "w7-outside-tanh",
     ),
-    Planted(
+    MistakeCase(
         "fwd-hardcoded", FWD,
         replace(FWD, "forward_propagation", HARD_CODED_FORWARD),
         ("test_forward_values", "test_forward_robust"), "hard-coded-output",
     ),
-    Planted(
+    MistakeCase(
         "fwd-global-w", FWD,
         edit(FWD, "forward_propagation", "def forward_propagation(x, y, w):",
              "def forward_propagation(x, y, weights):",
              ("    w = np.asarray(w, dtype=float)\n", "")),
         ("test_forward_robust", "test_forward_values"), "forward-reads-global-w",
     ),
-    Planted(
+    MistakeCase(
         "fwd-mutates-w", FWD,
         edit(FWD, "forward_propagation", "exp = np.exp(a**2 + w[5])",
              "w[5] += a**2\n    exp = np.exp(w[5])"),
@@ -295,7 +296,7 @@ PLANTED = [
     ),
     # --- 03 ------------------------------------------------------------------------
     *[
-        Planted(
+        MistakeCase(
             f"bwd-sign-{key}", BWD,
             edit(BWD, "backward_propagation", f'"{key}": {expression},',
                  f'"{key}": -({expression}),'),
@@ -303,55 +304,55 @@ PLANTED = [
         )
         for key, expression in DW_EXPRESSIONS.items()
     ],
-    Planted(
+    MistakeCase(
         "bwd-no-2a", BWD,
         edit(BWD, "backward_propagation",
              "da = dw6 * 2.0 * (w[0] * x[0] + w[1] * x[1])", "da = dw6"),
         ("test_backward_upper",), "no-2a",
     ),
-    Planted(
+    MistakeCase(
         "bwd-no-2", BWD,
         edit(BWD, "backward_propagation", "da = dw6 * 2.0 * (", "da = dw6 * ("),
         ("test_backward_upper",), "half", "dw1",
     ),
-    Planted(
+    MistakeCase(
         "bwd-no-cos", BWD,
         edit(BWD, "backward_propagation", "dz * c * np.cos(w[2] * x[2]) * x[2]",
              "dz * c * x[2]"),
         ("test_backward_lower",), "dw3-no-cos",
     ),
-    Planted(
+    MistakeCase(
         "bwd-no-x3", BWD,
         edit(BWD, "backward_propagation", "dz * c * np.cos(w[2] * x[2]) * x[2]",
              "dz * c * np.cos(w[2] * x[2])"),
         ("test_backward_lower",), "dw3-no-x3",
     ),
-    Planted(
+    MistakeCase(
         "bwd-tanh-prime", BWD,
         edit(BWD, "backward_propagation", 'forward_dict["tanh"] ** 2',
              'forward_dict["tanh"]'),
         ("test_backward_upper",), "tanh-not-squared",
     ),
-    Planted(
+    MistakeCase(
         "bwd-hardcoded", BWD,
         replace(BWD, "backward_propagation", HARD_CODED_BACKWARD),
         ALL_BACKWARD_TESTS, "hard-coded-output",
     ),
-    Planted(
+    MistakeCase(
         "bwd-global-forward", BWD,
         edit(BWD, "backward_propagation", 'dy_pred = forward_dict["dy_pred"]',
              'forward_dict = forward_dict_x0\n    dy_pred = forward_dict["dy_pred"]'),
         ("test_backward_robust", *BACKWARD_VALUE_TESTS),
         "backward-reads-global-forward-dict",
     ),
-    Planted(
+    MistakeCase(
         "bwd-mutates-forward", BWD,
         edit(BWD, "backward_propagation", "s = np.sin(w[2] * x[2])",
              's = np.sin(w[2] * x[2])\n    forward_dict["dz"] = dz'),
         ("test_backward_robust",), "mutating-input",
     ),
     # --- 04 ------------------------------------------------------------------------
-    Planted(
+    MistakeCase(
         "gc-aliased-w", GC,
         edit(GC, "gradient_checking", "w_plus, w_minus = w.copy(), w.copy()",
              "w_plus, w_minus = w, w.copy()",
@@ -359,12 +360,12 @@ PLANTED = [
         ("test_gradient_checking_w", "test_gradient_checking_values"),
         "mutating-input",
     ),
-    Planted(
+    MistakeCase(
         "gc-restores-w-in-place", GC,
         replace(GC, "gradient_checking", GC_IN_PLACE),
         ("test_gradient_checking_w",), "mutating-input",
     ),
-    Planted(
+    MistakeCase(
         "gc-signed-ratios", GC,
         edit(GC, "gradient_checking",
              "return float(gap / (np.linalg.norm(d_w) + np.linalg.norm(d_w_approx)))",
@@ -372,7 +373,7 @@ PLANTED = [
         ("test_gradient_checking_values",),
         "per-weight-ratios",
     ),
-    Planted(
+    MistakeCase(
         "gc-one-sided", GC,
         edit(GC, "gradient_checking",
              "d_w_approx[i] = (loss_plus - loss_minus) / (2 * eps)",
@@ -380,21 +381,21 @@ PLANTED = [
              " / eps"),
         ("test_gradient_checking_values",), "one-sided",
     ),
-    Planted(
+    MistakeCase(
         "gc-eps-not-2eps", GC,
         edit(GC, "gradient_checking", "(loss_plus - loss_minus) / (2 * eps)",
              "(loss_plus - loss_minus) / eps"),
         ("test_gradient_checking_values",),
         "eps-not-2eps",
     ),
-    Planted(
+    MistakeCase(
         "gc-shared-copies", GC,
         edit(GC, "gradient_checking", "w_plus, w_minus = w.copy(), w.copy()",
              "w_plus = w_minus = w.copy()"),
         ("test_gradient_checking_values",),
         "shared-copies",
     ),
-    Planted(
+    MistakeCase(
         "gc-sum-norm", GC,
         edit(GC, "gradient_checking",
              "return float(gap / (np.linalg.norm(d_w) + np.linalg.norm(d_w_approx)))",
@@ -402,7 +403,7 @@ PLANTED = [
         ("test_gradient_checking_values",), "sum-norm-denominator",
     ),
     # --- 05: update rules and the question ----------------------------------------
-    Planted(
+    MistakeCase(
         "opt-vanilla-lists", OPT,
         edit(OPT, "updates",
              "return np.asarray(w, dtype=float) - learning_rate * np.asarray(grads, "
@@ -410,18 +411,18 @@ PLANTED = [
              "return w - learning_rate * grads"),
         ("test_vanilla",), "list-arithmetic",
     ),
-    Planted(
+    MistakeCase(
         "opt-adam-no-t", OPT,
         edit(OPT, "updates", BIAS_CORRECTION,
              "m_hat = new_m / (1 - beta1)\n    v_hat = new_v / (1 - beta2)"),
         ("test_adam",), "adam-t-ignored",
     ),
-    Planted(
+    MistakeCase(
         "opt-adam-uncorrected", OPT,
         edit(OPT, "updates", BIAS_CORRECTION, "m_hat = new_m\n    v_hat = new_v"),
         ("test_adam",), "adam-no-bias-correction",
     ),
-    Planted(
+    MistakeCase(
         "opt-adam-mutates-m", OPT,
         edit(OPT, "updates",
              "new_m = beta1 * np.asarray(m, dtype=float) + (1 - beta1) * grads",
@@ -429,13 +430,13 @@ PLANTED = [
              "    new_m *= beta1\n    new_m += (1 - beta1) * grads"),
         ("test_adam",), "mutating-input",
     ),
-    Planted(
+    MistakeCase(
         "opt-momentum-forgets", OPT,
         edit(OPT, "updates", "new_velocity = gamma * np.asarray(velocity",
              "new_velocity = 0 * np.asarray(velocity"),
         ("test_momentum",), "momentum-forgets-velocity",
     ),
-    Planted(
+    MistakeCase(
         "opt-momentum-cs231n", OPT,
         edit(OPT, "updates", MOMENTUM,
              "new_velocity = gamma * np.asarray(velocity, dtype=float) "
@@ -443,40 +444,40 @@ PLANTED = [
              "    return np.asarray(w, dtype=float) + new_velocity, new_velocity"),
         ("test_momentum",), "momentum-cs231n",
     ),
-    Planted(
+    MistakeCase(
         "opt-momentum-question", OPT,
         replace(OPT, "momentum_question", "momentum_step_factor = 10"),
         ("test_momentum_question",), "momentum-factor-for-0.9",
     ),
     # --- 05: the training loop -----------------------------------------------------
-    Planted(
+    MistakeCase(
         "train-value-order", OPT,
         edit(OPT, "train", TRAIN_GRADS, "grads = np.asarray(list(gradients.values()))"),
         BOTH_TRAIN_TESTS, "train-value-order",
     ),
-    Planted(
+    MistakeCase(
         "train-t-per-epoch", OPT,
         edit(OPT, "train", TRAIN_ADAM_T, "w, grads, m, v, epoch + 1, learning_rate"),
         ("test_train_adam",), "train-t-per-epoch",
     ),
-    Planted(
+    MistakeCase(
         "train-state-reset", OPT,
         edit(OPT, "train", TRAIN_EPOCH, TRAIN_EPOCH + TRAIN_RESET),
         BOTH_TRAIN_TESTS, "train-state-reset",
     ),
-    Planted(
+    MistakeCase(
         "train-loss-after-update", OPT,
         edit(OPT, "train", TRAIN_RECORD,
              '            losses[index] = forward_propagation(X[index], y[index], w)'
              '["loss"]\n' + TRAIN_RECORD),
         BOTH_TRAIN_TESTS, "train-loss-after-update",
     ),
-    Planted(
+    MistakeCase(
         "train-one-update-per-epoch", OPT,
         replace(OPT, "train", TRAIN_FULL_BATCH),
         BOTH_TRAIN_TESTS, "train-one-update-per-epoch",
     ),
-    Planted(
+    MistakeCase(
         "train-mutates-w", OPT,
         edit(OPT, "train", "w = np.array(w, dtype=float)",
              "w = np.asarray(w, dtype=float)",
@@ -484,25 +485,25 @@ PLANTED = [
               "w[:] = vanilla_update(w, grads, learning_rate, **hyperparameters)")),
         ("test_train",), "mutating-input",
     ),
-    Planted(
+    MistakeCase(
         "train-skips-last-point", OPT,
         edit(OPT, "train", "for index in range(len(X)):",
              "for index in range(len(X) - 1):",
              ("losses = np.empty(len(X))", "losses = np.empty(len(X) - 1)")),
         BOTH_TRAIN_TESTS, "train-skips-last-point",
     ),
-    Planted(
+    MistakeCase(
         "train-state-in-globals", OPT,
         replace(OPT, "train", TRAIN_GLOBAL_STATE),
         BOTH_TRAIN_TESTS, "train-state-kept-between-calls",
     ),
-    Planted(
+    MistakeCase(
         "train-shuffles", OPT,
         edit(OPT, "train", "for index in range(len(X)):",
              "for index in np.random.permutation(len(X)):"),
         BOTH_TRAIN_TESTS, "train-random-order",
     ),
-    Planted(
+    MistakeCase(
         "opt-adam-eps-ignored", OPT,
         edit(OPT, "updates", "m_hat / (np.sqrt(v_hat) + eps)",
              "m_hat / (np.sqrt(v_hat) + 1e-8)"),
@@ -511,7 +512,7 @@ PLANTED = [
     # a dampened momentum costs its own test, whether train reaches the update
     # functions by name or through a dict built beside it
     *[
-        Planted(
+        MistakeCase(
             f"opt-momentum-dampened{suffix}", OPT,
             lambda answers=answers: {
                 **({"train": TRAIN_WITH_RULES_DICT.strip()} if answers else {}),
@@ -526,7 +527,7 @@ PLANTED = [
         )
         for suffix, answers in (("", ""), ("-dict", UPDATE_RULES_DICT))
     ],
-    Planted(
+    MistakeCase(
         "train-hyperparameters-ignored", OPT,
         edit(OPT, "train", "learning_rate, **hyperparameters", "learning_rate"),
         BOTH_TRAIN_TESTS, "train-hyperparameters-ignored",

@@ -1,4 +1,4 @@
-"""What the executor writes into a student's cells: its notes, and "not run" marks."""
+"""What the executor writes into a student's cells: its lines, and "not run" marks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from nbformat import NotebookNode
 NOT_RUN = "NotRun"
 
 
-def grader_note(text: str) -> NotebookNode:
+def grader_line(text: str) -> NotebookNode:
     """A line from the grader in a cell's output."""
     return nbformat.v4.new_output("stream", name="stderr", text=f"[grader] {text}\n")
 

@@ -1,17 +1,18 @@
-"""The feedback page names the misconception at the top of each failing test.
+"""The feedback page names the mistakes at the top of each failing test.
 
 A hidden test names the mistakes it recognised by their ids in the course's
 catalogue (grader.catalogue); the grader records them as data in the autograded
 notebook's metadata (grader.nbx.grades.add_notes), and the class report and
-misconceptions.csv count the class by the same ids. NameMisconceptions gives each
+misconceptions.csv count the class by the same ids. NameMistakes gives each
 failing test's verdict on the feedback page the same names, with what each means
 and where the notebook teaches it, for the template to show above the test's
 message (grader/nbx/feedback.py renders the verdicts; this only adds to them).
 
 It runs after FeedbackPage, which gathered the verdicts into
 resources["grader_feedback"]: each verdict (in "tests" and "by_test") gets
-"misconceptions", a list of {label, mistake_id, notebook, meaning, taught}, empty
-for a test that passed or named no known mistake.
+"misconceptions" (KEY: the word the page shows a student), a list of {label,
+mistake_id, notebook, meaning, taught}, empty for a test that passed or named no
+known mistake.
 """
 
 from __future__ import annotations
@@ -27,33 +28,33 @@ from traitlets.config import Config
 from ..catalogue import named_found, named_mistakes
 from ..course import ASSIGNMENT
 from .feedback import RESOURCES_KEY, FeedbackPage
-from .grades import NOTES_KEY
+from .grades import GRADER_KEY
 
-KEY = "misconceptions"
+KEY = "misconceptions"  # in each verdict, for the template
 
 
-class NameMisconceptions(NbGraderPreprocessor):
-    """Add the misconceptions each failing test named to its verdict."""
+class NameMistakes(NbGraderPreprocessor):
+    """Add the mistakes each failing test named to its verdict."""
 
     source_dir = Unicode(
         "",
         help="The graded course's source folder: its backprop_helper/mistakes.py is "
-        "the catalogue the hidden tests name mistakes from (configure_misconceptions "
+        "the catalogue the hidden tests name mistakes from (configure_mistake_names "
         "sets it; without it, no names).",
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict):
-        """Name the misconceptions of every failing test's verdict."""
+        """Name the mistakes of every failing test's verdict."""
         page = resources.get(RESOURCES_KEY)
         if not page:
             return nb, resources
-        findings = nb.metadata.get(NOTES_KEY, {}).get("findings")
+        findings = nb.metadata.get(GRADER_KEY, {}).get("findings")
         for verdict in [*page.get("tests", []), *page.get("by_test", {}).values()]:
             verdict[KEY] = self._named(verdict, findings)
         return nb, resources
 
     def _named(self, verdict: dict, findings: dict | None) -> list[dict]:
-        """The misconceptions one verdict's test found ([] when it passed): from
+        """The mistakes one verdict's test found ([] when it passed): from
         the findings the grader recorded (grader.nbx.grades.add_notes), or read
         from the message when the tests ran in the kernel (findings None)."""
         if verdict.get("passed", True) or not self.source_dir:
@@ -72,18 +73,16 @@ class NameMisconceptions(NbGraderPreprocessor):
         return [asdict(mistake) for mistake in named]
 
 
-def configure_misconceptions(config: Config, course_root: Path) -> None:
-    """Run NameMisconceptions right after FeedbackPage in GenerateFeedback, with
+def configure_mistake_names(config: Config, course_root: Path) -> None:
+    """Run NameMistakes right after FeedbackPage in GenerateFeedback, with
     the catalogue of the course folder `course_root` (its source/<assignment>/)."""
     preprocessors = list(config.GenerateFeedback.preprocessors)
-    if NameMisconceptions not in preprocessors:
+    if NameMistakes not in preprocessors:
         where = (
             preprocessors.index(FeedbackPage) + 1
             if FeedbackPage in preprocessors
             else len(preprocessors)
         )
-        preprocessors.insert(where, NameMisconceptions)
+        preprocessors.insert(where, NameMistakes)
     config.GenerateFeedback.preprocessors = preprocessors
-    config.NameMisconceptions.source_dir = str(
-        Path(course_root) / "source" / ASSIGNMENT
-    )
+    config.NameMistakes.source_dir = str(Path(course_root) / "source" / ASSIGNMENT)
