@@ -38,7 +38,7 @@ from grader.demo.sample_class import notebook_bytes
 from grader.demo.submissions import solved
 from grader.grading.grade import grade_class
 from grader.output.lms import MOODLE_COLUMNS
-from tests.planted import PLANTED
+from tests.mistake_cases import MISTAKE_CASES
 from tests.support import (
     course_copy,
     html_text,
@@ -51,7 +51,7 @@ from tests.support import (
 pytestmark = pytest.mark.slow
 
 SIG, FWD = NOTEBOOKS[0], NOTEBOOKS[1]
-CASES = {case.student: case for case in PLANTED}
+CASES = {case.student: case for case in MISTAKE_CASES}
 TURING = f"Alan Turing_21_assignsubmission_file_{SIG}.ipynb"
 HOPPER = f"Grace Hopper_22_assignsubmission_file_{SIG}.ipynb"
 LOVELACE = f"lovelaceada_11_5001_{SIG}.ipynb"
