@@ -32,6 +32,8 @@ from ..model import (
 )
 from ..output.lms import LmsSettings
 from ..output.write import write_outputs
+from ..similarity.answers import class_code, course_boilerplate
+from ..similarity.copies import CopiesReport, Spread, find_copies
 from .gradebook import ClassGradebook, scored_by_gradebook
 from .indexes import rewrite_student_pages
 from .late import LatePolicy, student_times, submission_times
@@ -144,6 +146,7 @@ def grade_class(
             f"{', '.join(course.notebooks)}.\n{reasons}\nUse one folder per student, "
             "or file names with the student id (see --pattern)."
         )
+    spread: Spread | None = None  # where the copies' winnowed hashes are made
     with folder.claim():
         bundle = folder.prepare(course, db, rebuild=not outputs_only)
         if runner is None and not outputs_only:
@@ -151,6 +154,7 @@ def grade_class(
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
                 runner = DaskRunner(scheduler, course, bundle, sandbox=sandbox)
+                spread = runner.map
             else:
                 runner = LocalRunner(workers or os.cpu_count() or 1, bundle)
         coordinator = Coordinator(
@@ -174,10 +178,11 @@ def grade_class(
             )
         # The mistakes are named from OUT's copy of the course, as the feedback
         # pages name them; the LMS columns come from the graded course.
-        graded_course = Course(folder.course_folder)
-        rewrite_student_pages(results, folder.root, graded_course)
+        graded = Course(folder.course_folder)
+        rewrite_student_pages(results, folder.root, graded)
+        copies = class_copies(folder, results.students, graded, spread)
         write_outputs(
-            results, folder.root, graded_course, lms=lms,
+            results, folder.root, graded, lms=lms, copies=copies,
             stamps=folder.bookkeeping / STAMPS_FILE,
         )  # fmt: skip
     report.warnings[:0] = warnings  # this machine's came first
@@ -354,6 +359,19 @@ class Coordinator:
             bar.update(1)
             if on_student_done:
                 on_student_done(student)
+
+
+def class_copies(
+    folder: OutFolder, students: list[str], course: Course, spread: Spread | None
+) -> CopiesReport:
+    """The copies among the students' submitted notebooks in OUT (the Dask
+    cluster's workers make the winnowed hashes when `spread` is given)."""
+    notebooks = {
+        student: {stem: folder.submitted(student, stem) for stem in course.notebooks}
+        for student in students
+    }
+    code = class_code(notebooks, course)
+    return find_copies(code, course_boilerplate(course), spread=spread)
 
 
 SAME_FAILURE = (

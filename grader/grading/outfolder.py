@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..authoring.prepared import make_course
-from ..course import CONFIG_NAME, Course
+from ..course import ASSIGNMENT, CONFIG_NAME, Course
 from ..files import write_atomically
 from ..model import InputError
 from ..student_text import LOG, safe_text
@@ -216,6 +216,10 @@ class OutFolder:
         if outcome.log:
             log = safe_text(outcome.log, LOG)  # student text: an instructor reads it
             write_atomically(self.root / log_path(student), log)
+
+    def submitted(self, student: str, stem: str) -> Path:
+        """Where a student's notebook as handed in (and cleaned) is kept in OUT."""
+        return self.root / "submitted" / student / ASSIGNMENT / f"{stem}.ipynb"
 
     def feedback(self, student: str, stem: str) -> str:
         """The feedback page of a student's notebook relative to OUT, "" if none."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -42,6 +43,9 @@ from .stats import (
     student_totals,
 )
 from .text import shorten
+
+if TYPE_CHECKING:  # it renders its pages with ENVIRONMENT, below
+    from .similarity import CopiesSection
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html"
@@ -264,10 +268,14 @@ def report_context(
     results: ClassResults,
     title: str,
     misconceptions: list[Misconception],
+    copies: CopiesSection | None = None,
 ) -> dict[str, object]:
-    """Everything the template shows, as plain values (figures already drawn)."""
+    """Everything the template shows, as plain values (figures already drawn);
+    copies: the "Copies" section's (grader.output.similarity.CopiesSection), None
+    when none was looked for."""
     context: dict[str, object] = {
         "title": title,
+        "copies": copies,
         "graded": bool(results.grades),
         "no_submissions": NO_SUBMISSIONS,
         "unmapped": results.unmapped,
@@ -304,12 +312,13 @@ def report_html(
     results: ClassResults,
     misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
+    copies: CopiesSection | None = None,
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
     misconceptions: the class's (class_misconceptions, with the graded course's
-    catalogue).
+    catalogue); copies: the "Copies" section (grader.output.similarity).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title, misconceptions))
+    return template.render(report_context(results, title, misconceptions, copies))

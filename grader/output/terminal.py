@@ -24,6 +24,7 @@ from ..model import (
     Status,
 )
 from ..student_text import TERMINAL, safe_text
+from .similarity import SIMILARITY_FILE
 from .stats import (
     NO_SUBMISSIONS,
     format_points,
@@ -68,6 +69,7 @@ def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
         f"feedback: {out / 'feedback'}/<student>/index.html (a page per student, "
         "linking one per notebook)",
         f"report:   {out / REPORT_FILE}",
+        f"copies:   {out / SIMILARITY_FILE} (evidence to read; no grade changed)",
         f"gradebook (nbgrader export / formgrader from {out}): "
         + (db or "gradebook.db"),
     ]

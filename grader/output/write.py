@@ -1,5 +1,6 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, and OUT/lms/ for a class downloaded from an LMS (with the feedback
+report.html, similarity.csv and a page per flagged pair (when copies were looked
+for), and OUT/lms/ for a class downloaded from an LMS (with the feedback
 pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
@@ -14,10 +15,12 @@ from pathlib import Path
 from ..course import Course
 from ..files import write_atomically
 from ..model import ClassResults
+from ..similarity.copies import CopiesReport
 from .html import report_html
 from .lms import GradeStamps, LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
+from .similarity import copies_section, write_copies
 from .tables import grades_csv, tests_csv
 
 GRADES_FILE = "grades.csv"
@@ -34,6 +37,7 @@ def write_outputs(
     lms: LmsSettings | None = None,
     now: datetime | None = None,
     stamps: Path | None = None,
+    copies: CopiesReport | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
     OUT/lms/ (grader.output.lms, grader.output.moodle_feedback).
@@ -42,13 +46,20 @@ def write_outputs(
     mistakes); lms: the LMS settings (the graded course's course.toml; default:
     LmsSettings()); now: the time the LMS files say the grades were given
     (default: now, in the local time zone); stamps: the file that keeps when each
-    Moodle grade last changed across runs (default: none kept).
+    Moodle grade last changed across runs (default: none kept); copies: the
+    copies found (grader.similarity), written as similarity.csv, pages and a
+    report section.
     """
     misconceptions = class_misconceptions(results, course)
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
-    write_atomically(out / REPORT_FILE, report_html(results, misconceptions))
+    if copies is not None:
+        write_copies(copies, out)
+    section = copies_section(copies) if copies is not None else None
+    write_atomically(
+        out / REPORT_FILE, report_html(results, misconceptions, copies=section)
+    )
     settings = lms or LmsSettings()
     write_moodle_feedback(results, out, settings)  # first: an empty OUT/lms/ goes
     write_lms_files(

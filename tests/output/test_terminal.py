@@ -203,12 +203,13 @@ def test_a_larger_class_shows_its_problem_students_then_the_lowest_totals():
 
 def test_the_summary_ends_with_where_the_outputs_are():
     lines = run_summary(RunReport(large_class(2)), OUT).splitlines()
-    assert lines[-5:] == [
+    assert lines[-6:] == [
         f"grades:   {OUT}/grades.csv",
         f"tests:    {OUT}/tests.csv",
         f"feedback: {OUT}/feedback/<student>/index.html (a page per student, "
         "linking one per notebook)",
         f"report:   {OUT}/report.html",
+        f"copies:   {OUT}/similarity.csv (evidence to read; no grade changed)",
         f"gradebook (nbgrader export / formgrader from {OUT}): gradebook.db",
     ]
     with_db = run_summary(RunReport(large_class(2)), OUT, "postgresql://u@h/db")
