@@ -73,7 +73,7 @@ class Status(StrEnum):
 
 GRADES_COLUMNS = (
     "student", "notebook", "score", "max_score",
-    "status", "detail", "source", "feedback",
+    "status", "detail", "source", "feedback", "name",
 )  # fmt: skip
 TESTS_COLUMNS = ("student", "notebook", "test", "points", "max_points", "message")
 
@@ -121,9 +121,10 @@ class NotebookGrade:
         """A row worth nothing: the notebook could not be graded, and why."""
         return cls(student, notebook, 0.0, max_score, status, detail, source)
 
-    def to_row(self) -> dict[str, object]:
-        """The grades.csv row."""
-        row = asdict(self)
+    def to_row(self, name: str = "") -> dict[str, object]:
+        """The grades.csv row; `name` is the student's name as their LMS wrote it
+        ("" when none did)."""
+        row = {**asdict(self), "name": name}
         return {column: row[column] for column in GRADES_COLUMNS}
 
     def test_rows(self) -> list[dict[str, object]]:
@@ -162,16 +163,31 @@ class Unmapped:
 
     source: str  # as found in SUBMISSIONS, e.g. "bulk.zip:readme.txt"
     reason: str
+    # a file that may be a student's work, not graded for a reason the instructor
+    # must check: two ids that would be merged into one student, or a dropped copy
+    # that is not plainly an older one of the same student's (the summary and the
+    # report list these first)
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
 class Identity:
     """Who a student is in the LMS their files were downloaded from: what that
-    LMS's grade import matches on (README: "Grades back into the LMS")."""
+    LMS's grade import matches on (README: "Grades back into the LMS"), the name
+    it knows them by, and when they handed in."""
 
     lms: str  # "moodle", "canvas" or "blackboard"
-    lms_id: str  # Moodle's participant id, Canvas's user id, Blackboard's user name
-    name: str = ""  # the name the LMS wrote before the id ("" when it writes none)
+    # Moodle's participant id, Canvas's user id (or anonymous id, "anon_…"),
+    # Blackboard's user name: an id within its LMS only
+    lms_id: str
+    # the name the LMS wrote (Moodle's full name, Canvas's sortable name,
+    # Blackboard's receipt's full name; "" when it wrote none)
+    name: str = ""
+    # when the student last handed in, as the LMS recorded it (the latest of
+    # their notebooks' times, ClassResults.submitted_at); None when not known.
+    # Timezone-aware; nbgrader's gradebook timestamp for the submission
+    submitted_at: datetime | None = None
+    late: bool = False  # the LMS itself marked a file late (Canvas's "LATE")
 
 
 @dataclass(frozen=True)
@@ -198,6 +214,9 @@ class ClassResults:
     unmapped: list[Unmapped] = field(default_factory=list)
     # student -> their LMS identity, for students whose files an LMS named
     identities: dict[str, Identity] = field(default_factory=dict)
+    # (student, notebook) -> when that notebook was handed in, as the LMS
+    # recorded it (timezone-aware); absent when no LMS said (a folder per student)
+    submitted_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
     # (student, notebook) -> how late it was, for notebooks handed in late
     late: dict[tuple[str, str], Lateness] = field(default_factory=dict)
 

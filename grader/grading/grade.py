@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from ..course import Course
 from ..intake.collect import DEFAULT_PATTERN, Collection, Submission, collect
-from ..intake.identity import lms_identities
+from ..intake.identity import lms_identities, submission_times
 from ..kernel.probe import sandbox_problem, use_sandbox
 from ..model import (
     ClassResults,
@@ -36,7 +36,7 @@ from ..similarity.answers import class_code, course_boilerplate
 from ..similarity.copies import CopiesReport, Spread, find_copies
 from .gradebook import ClassGradebook, scored_by_gradebook
 from .indexes import rewrite_student_pages
-from .late import LatePolicy, student_times, submission_times
+from .late import LatePolicy, student_times
 from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
@@ -136,7 +136,12 @@ def grade_class(
     # nbgrader and the kernels work in other folders: a relative OUT lost every grade.
     folder = OutFolder(Path(out).absolute())
     folder.check_place(submissions)
-    collection = collect(submissions, course.notebooks, pattern)
+    collection = collect(
+        submissions,
+        course.notebooks,
+        pattern,
+        assignments=tuple(item.name for item in lms.columns),
+    )
     if not collection.submissions:
         reasons = "\n".join(
             f"  {u.source}: {u.reason}" for u in collection.unmapped[:20]
@@ -171,7 +176,7 @@ def grade_class(
                 )  # fmt: skip
             results = report.results
             results.grades = scored_by_gradebook(results.grades, gradebook.scores())
-            submitted = submission_times(collection)
+            submitted = results.submitted_at
             results.late = late_policy.apply(results, submitted)
             gradebook.record_late(
                 late_policy.due, student_times(submitted), results.late
@@ -232,6 +237,7 @@ class Coordinator:
             )  # fmt: skip
             failures = saved.failures if saved is not None else []
             self.pending[student] = Pending(job, key, failures)
+        self.identities = lms_identities(collection)
         self.batch: list[tuple[str, StudentOutcome, list[str]]] = []
         self.unsandboxed: set[str] = set()
 
@@ -298,7 +304,9 @@ class Coordinator:
         unmapped files and LMS identities."""
         grades = [grade for student in sorted(finished) for grade in finished[student]]
         collection = self.collection
-        return ClassResults(grades, collection.unmapped, lms_identities(collection))
+        return ClassResults(
+            grades, collection.unmapped, self.identities, submission_times(collection)
+        )
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
         """A worker failed on this student: each notebook a grader_error."""
@@ -345,7 +353,10 @@ class Coordinator:
         if not self.batch:
             return
         batch, self.batch = self.batch, []
-        gradebook.write({student: outcome.scores for student, outcome, _ in batch})
+        gradebook.write(
+            {student: outcome.scores for student, outcome, _ in batch},
+            self.identities,
+        )
         for student, outcome, failures in batch:
             item = self.pending[student]
             key = item.key

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nbgrader.api import (
     Assignment,
@@ -26,15 +26,25 @@ from nbgrader.api import (
     SubmittedAssignment,
     SubmittedNotebook,
 )
-from sqlalchemy import bindparam, create_engine, delete, insert, inspect, select, text
-from sqlalchemy import update as sql_update
+from sqlalchemy import (
+    bindparam,
+    create_engine,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SAWarning
 
 from ..course import ASSIGNMENT
-from ..model import InputError, Lateness, NotebookGrade, Scores
+from ..model import Identity, InputError, Lateness, NotebookGrade, Scores
+from ..student_text import LMS, safe_text
 
 # A table of the grader's in a database it made (it rewrites only such a database).
 MARK_TABLE = "grader_made_this_gradebook"
+NAME_CHARACTERS = 128  # nbgrader's Student columns are String(128)
 
 
 @dataclass(frozen=True)
@@ -141,16 +151,23 @@ class ClassGradebook:
             ]
         self.session = self.gradebook.db
 
-    def write(self, batch: dict[str, Scores]) -> None:
+    def write(
+        self, batch: dict[str, Scores], identities: dict[str, Identity] | None = None
+    ) -> None:
         """Replace these students' submissions with these scores, in one transaction.
 
         scores: (notebook, grade_id) -> (auto_score, manual_score,
         needs_manual_grade) from the worker's private gradebook; cells without
         scores (notebooks that were missing, unreadable or could not be graded) get
         0 points, as stock nbgrader gives a missing notebook.
+        identities: student -> what their LMS knows of them: the name (nbgrader's
+        first and last name, which formgrader shows), the LMS id (lms_user_id) and
+        when they handed in (the submission's timestamp, in UTC as nbgrader keeps
+        it); students without one keep no name and no timestamp.
         """
         if not batch:
             return
+        identities = identities or {}
         session, students = self.session, sorted(batch)
         try:
             known = set(
@@ -158,9 +175,20 @@ class ClassGradebook:
                     select(Student.id).where(Student.id.in_(students))
                 ).scalars()
             )
-            new = [{"id": student} for student in students if student not in known]
+            people = [student_row(s, identities.get(s)) for s in students]
+            new = [row for row in people if row["id"] not in known]
             if new:
                 session.execute(insert(Student.__table__), new)
+            renamed = [  # an LMS's name replaces the last; no LMS, no change
+                {"key": row.pop("id"), **row}
+                for row in people
+                if row["id"] in known and row["id"] in identities
+            ]
+            if renamed:
+                table = Student.__table__
+                session.execute(
+                    update(table).where(table.c.id == bindparam("key")), renamed
+                )
             self._remove(students)
             submissions, notebooks, grades, comments = [], [], [], []
             for student in students:
@@ -168,7 +196,8 @@ class ClassGradebook:
                 submission = uuid.uuid4().hex
                 submissions.append(
                     {"id": submission, "assignment_id": self.assignment_id,
-                     "student_id": student}
+                     "student_id": student,
+                     "timestamp": nbgrader_time(identities.get(student))}
                 )  # fmt: skip
                 for layout in self.layout:
                     notebook = uuid.uuid4().hex
@@ -279,7 +308,7 @@ class ClassGradebook:
         names = {layout.name: layout.id for layout in self.layout}
         try:
             session.execute(
-                sql_update(Assignment.__table__)
+                update(Assignment.__table__)
                 .where(Assignment.__table__.c.id == self.assignment_id)
                 .values(duedate=_utc(due))
             )
@@ -297,19 +326,19 @@ class ClassGradebook:
                 if student in submissions
             ]
             table = SubmittedAssignment.__table__
-            session.execute(sql_update(table).values(timestamp=None).where(
+            session.execute(update(table).values(timestamp=None).where(
                 table.c.assignment_id == self.assignment_id
             ))  # fmt: skip
             if stamps:
                 session.execute(
-                    sql_update(table)
+                    update(table)
                     .where(table.c.id == bindparam("row"))
                     .values(timestamp=bindparam("when")),
                     stamps,
                 )
             notebooks = SubmittedNotebook.__table__
             session.execute(
-                sql_update(notebooks)
+                update(notebooks)
                 .where(notebooks.c.assignment_id.in_(list(submissions.values())))
                 .values(late_submission_penalty=None)
             )
@@ -321,7 +350,7 @@ class ClassGradebook:
             ]  # fmt: skip
             if penalties:
                 session.execute(
-                    sql_update(notebooks)
+                    update(notebooks)
                     .where(notebooks.c.assignment_id == bindparam("submission"))
                     .where(notebooks.c.notebook_id == bindparam("notebook"))
                     .values(late_submission_penalty=bindparam("penalty")),
@@ -350,6 +379,41 @@ class ClassGradebook:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def student_row(student: str, identity: Identity | None) -> dict:
+    """A Student row: the id, and what the LMS knows (first and last name: a full
+    name split at its last space, a name without one as the last name; the id
+    within that LMS)."""
+    if identity is None:
+        return {"id": student, "first_name": None, "last_name": None,
+                "lms_user_id": None}  # fmt: skip
+    first, last = name_parts(identity.name)
+    return {
+        "id": student,
+        "first_name": first or None,
+        "last_name": last or None,
+        "lms_user_id": _column_text(identity.lms_id),
+    }
+
+
+def name_parts(name: str) -> tuple[str, str]:
+    """(first name, last name) of a full name, each fit for nbgrader's columns:
+    one line, control characters as visible escapes, at most 128 characters."""
+    first, _, last = safe_text(name, LMS).strip().rpartition(" ")
+    return _column_text(first.strip()), _column_text(last.strip())
+
+
+def _column_text(text: str) -> str:
+    """Text cut to fit one of nbgrader's String(128) columns."""
+    return text[:NAME_CHARACTERS]
+
+
+def nbgrader_time(identity: Identity | None) -> datetime | None:
+    """When the student handed in, as nbgrader keeps times: naive, in UTC."""
+    if identity is None or identity.submitted_at is None:
+        return None
+    return identity.submitted_at.astimezone(UTC).replace(tzinfo=None)
 
 
 def _grade(notebook: str, cell: str, found) -> dict:
@@ -397,4 +461,4 @@ def _utc(when: datetime | None) -> datetime | None:
     """A time as nbgrader stores it: naive, in UTC."""
     if when is None:
         return None
-    return when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when.astimezone(UTC).replace(tzinfo=None)

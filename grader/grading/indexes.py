@@ -31,8 +31,13 @@ def rewrite_student_pages(results: ClassResults, out: Path, course: Course) -> i
         by_stem = {grade.notebook: grade for grade in grades}
         ordered = [by_stem[stem] for stem in course.notebooks if stem in by_stem]
         pages = {grade.notebook for grade in ordered if grade.feedback}
+        identity = results.identities.get(student)
+        name = identity.name if identity else ""
         write_atomically(
-            page, student_index(student, ordered, pages, course, late[student])
+            page,
+            student_index(
+                student, ordered, pages, course, name=name, late=late[student]
+            ),
         )
         written += 1
     return written

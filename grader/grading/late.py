@@ -12,10 +12,8 @@ score changed in formgrader changes it on the next run.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
-from ..intake.collect import Collection
 from ..model import ClassResults, InputError, Lateness
 
 PENALTIES = ("none", "zero", "per_day")
@@ -103,20 +101,6 @@ class LatePolicy:
             if found is not None:
                 late[grade.student, grade.notebook] = found
         return late
-
-
-def submission_times(collection: Collection) -> dict[tuple[str, str], dt.datetime]:
-    """(student, notebook) -> when the LMS recorded it, for the files an LMS
-    named: the time the download gave the file (Moodle's and Canvas's zips keep
-    the submission's time). Files handed in as a folder of their own have none:
-    their times are the instructor's copy's, not the student's."""
-    return {
-        (item.student, item.notebook): dt.datetime.fromtimestamp(
-            item.modified, dt.timezone.utc
-        )
-        for item in collection.submissions
-        if item.lms and math.isfinite(item.modified)
-    }
 
 
 def student_times(

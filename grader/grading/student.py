@@ -92,12 +92,18 @@ def grade_student(
         with tempfile.TemporaryDirectory(prefix="grader-student-", dir=scratch) as temp:
             root = _prepare(job.student, clean.notebooks, course_root, Path(temp))
             config = grading_config(root, course_root, job.limits)
+            config.FeedbackPage.student_name = lms_name(job.submissions)
             with StudentSandbox(job.limits, sandbox=sandbox, fork=job.fork):
                 outcome = _grade(job.student, clean, course, root, config)
         outcome.grades += clean.ungraded
     outcome.sandboxed = sandbox
-    _add_index(outcome, course)
+    _add_index(outcome, course, lms_name(job.submissions))
     return outcome
+
+
+def lms_name(submissions: list[Submission]) -> str:
+    """The student's name as their LMS wrote it ("" when none did)."""
+    return next((item.name for item in submissions if item.name), "")
 
 
 def course_rows(
@@ -115,7 +121,7 @@ def course_rows(
     ]
 
 
-def _add_index(outcome: StudentOutcome, course: Course) -> None:
+def _add_index(outcome: StudentOutcome, course: Course, name: str = "") -> None:
     """The student's own page (feedback/<student>/index.html) among the files."""
     student = outcome.student
     folder_prefix = f"feedback/{student}/"
@@ -127,6 +133,7 @@ def _add_index(outcome: StudentOutcome, course: Course) -> None:
         course_rows(student, outcome.grades, course),
         pages,
         course,
+        name,
     )
     outcome.files[index_path(student)] = page.encode("utf-8")
 

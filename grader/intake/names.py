@@ -11,7 +11,9 @@ An LMS writes a prefix (the student's name and id) before the name the student g
 the file. The id is read from that prefix, anchored where the LMS's own structure
 ends, and a name whose student part holds a second such prefix is ambiguous: it is
 not read at all (read_name gives the reason), so no student can name a file to be
-graded as someone else.
+graded as someone else. Canvas's anonymous downloads ("anon_<id>_…") are read as
+Canvas's, the id "anon_<id>"; where a Blackboard user name holding "_" begins is
+told by grader.intake.blackboard.
 
 Colab's download decorations ("Copy of …", " (1)") and Canvas's resubmission suffix
 ("-1") are stripped from a notebook's name; names match the released stems
@@ -39,6 +41,9 @@ LMS_KINDS = ("moodle", "canvas", "blackboard")
 #   Alice Smith_12345_assignsubmission_file_02_….ipynb         -> 12345 (Moodle)
 #   smithalice_12345_67890_02_….ipynb, smithalice_LATE_12345_67890_02_…-1.ipynb
 #                                                              -> 12345 (Canvas)
+#   anon_L9G4k_67890_02_….ipynb, LATE_anon_L9G4k_67890_02_….ipynb
+#                                                              -> anon_L9G4k (Canvas,
+#                                                                 anonymous grading)
 #   backprop_bitdiddle_attempt_2024-01-30-15-00-00_02_….ipynb  -> bitdiddle (Blackboard)
 # Moodle and Canvas: the LMS's numeric id (Moodle's participant id, Canvas's user id),
 # which stays the same when a name is spelled differently and is what their grade
@@ -51,16 +56,19 @@ LMS_KINDS = ("moodle", "canvas", "blackboard")
 # ends it), Canvas writes the sortable name as lower-case word characters (the first
 # "_<digits>_<digits>_" ends it; "LATE" is upper case, and a name with capitals is
 # none of Canvas's), Blackboard puts the user name
-# right before the first "_attempt_<date>_". Canvas's anonymous downloads
-# ("anon_…") carry no user id and are not read as Canvas names.
+# right before the first "_attempt_<date>_" (a user name holding "_" is told by
+# grader.intake.blackboard, from the receipts and the assignment's name). Canvas's
+# anonymous downloads write "[LATE_]anon_<anonymous id>" where the name and user
+# id were (lib/content_zipper.rb, get_filename): the id is "anon_<anonymous id>".
 DEFAULT_PATTERN = r"""(?xi)
 ^
 (?:
     (?P<moodle>[^_]+_)(?=\d+_assignsubmission_[a-z]+_)
-  | (?P<canvas>(?!(?-i:LATE_)?anon_)(?-i:[^\WA-Z]+?)_(?-i:LATE_)?)(?=\d+_\d+_)
+  | (?P<canvas>(?!(?-i:LATE_)?anon_)(?-i:[^\WA-Z]+?)_(?-i:LATE_)?(?=\d+_\d+_)
+             |(?-i:LATE_)?(?=(?-i:anon_)[^\W_]+_\d+_))
   | (?P<blackboard>.+?_)(?=[^_]+_attempt_\d{4}(?:-\d\d){5}_)
 )?
-(?P<student_id>[^_]+?)
+(?P<student_id>(?(canvas)(?-i:anon_)?)[^_]+?)
 (?(moodle)_assignsubmission_[a-z]+_
  |(?(canvas)_\d+_
   |(?(blackboard)_attempt_\d{4}(?:-\d\d){5}_
@@ -75,7 +83,9 @@ DEFAULT_PATTERN = r"""(?xi)
 MOODLE_PREFIX = re.compile(r"_assignsubmission_", re.I)
 BLACKBOARD_PREFIX = re.compile(r"_attempt_\d{4}(?:-\d\d){5}(?![\d-])", re.I)
 PREFIX_IN_FILE_NAME = re.compile(
-    r"assignsubmission_|attempt_\d{4}(?:-\d\d){5}|(?:^|_)(?:LATE_)?\d+_\d+_", re.I
+    r"assignsubmission_|attempt_\d{4}(?:-\d\d){5}|(?:^|_)(?:LATE_)?\d+_\d+_"
+    r"|(?:^|_)anon_[^\W_]+_\d+_",
+    re.I,
 )
 CANVAS_ID_FIRST = re.compile(r"\d+_")
 PROBE = "x"  # a file name after a folder's or zip's name, to read it as a file's
@@ -121,6 +131,9 @@ class NameReading:
     student_id: str  # as the name has it (an LMS's id: Moodle's, Canvas's, …)
     file_id: str  # the part naming the notebook, Colab's decorations included
     lms: str = ""  # "moodle", "canvas", "blackboard", or "" (no LMS's shape)
+    # what the LMS wrote before the id ("Ada Lovelace_", "lovelaceada_LATE_",
+    # "Backprop_ada_"; "" when no LMS did)
+    prefix: str = ""
 
 
 def compiled_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
@@ -195,7 +208,10 @@ def _read(name: str, pattern: str | re.Pattern[str]) -> tuple[NameReading | None
         return None, ""
     groups = match.groupdict()
     lms = next((kind for kind in LMS_KINDS if groups.get(kind) is not None), "")
-    reading = NameReading(match.group("student_id"), match.group("file_id"), lms)
+    prefix = groups[lms] if lms else ""
+    reading = NameReading(
+        match.group("student_id"), match.group("file_id"), lms, prefix
+    )
     return reading, _ambiguity(name, reading)
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from jinja2 import pass_environment
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from traitlets import Unicode
 from traitlets.config import Config
 
 from ..course import is_test
@@ -125,6 +126,10 @@ class FeedbackPage(NbGraderPreprocessor):
     student's). A cell's own "grader" metadata is never read.
     """
 
+    student_name = Unicode(
+        "", help="The student's name as their LMS wrote it, shown beside the id"
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: dict):
         """Collect the verdict of the whole notebook."""
         grades = resources.get("nbgrader", {})
@@ -142,6 +147,7 @@ class FeedbackPage(NbGraderPreprocessor):
         resources[RESOURCES_KEY] = {
             "notebook": str(grades.get("notebook", "")),
             "student": str(grades.get("student", "")),
+            "name": safe_text(self.student_name, HTML),
             "score": float(grades.get("score") or 0),
             "max_score": float(grades.get("max_score") or 0),
             "late_penalty": float(grades.get("late_penalty") or 0),

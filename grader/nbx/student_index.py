@@ -21,6 +21,7 @@ from ..course import Course
 from ..model import Lateness, NotebookGrade, Status
 from ..output.misconceptions import notebook_misconceptions
 from ..output.stats import format_points, late_summary
+from ..student_text import HTML, safe_text
 from .feedback import TEMPLATES, csp
 
 TEMPLATE = "student/index.html.j2"
@@ -107,12 +108,15 @@ def student_index(
     grades: list[NotebookGrade],
     pages: set[str],
     course: Course,
+    name: str = "",
     late: dict[str, Lateness] | None = None,
 ) -> str:
     """The student's page: `grades` holds one row per notebook of the course, in
     order; `pages` the notebooks that have a feedback page; `course` the course as
-    graded (its catalogue of mistakes); `late` notebook -> its Lateness, for the
-    notebooks handed in late (their penalties come off the total)."""
+    graded (its catalogue of mistakes); `name` the student's name as their LMS
+    wrote it ("" when none), shown beside the id; `late` notebook -> its
+    Lateness, for the notebooks handed in late (their penalties come off the
+    total)."""
     late = late or {}
     rows = [
         notebook_row(
@@ -127,6 +131,7 @@ def student_index(
     nonce = secrets.token_urlsafe(18)
     return ENVIRONMENT.get_template(TEMPLATE).render(
         student=student,
+        name=safe_text(name, HTML),
         rows=rows,
         total=format_points(sum(grade.score for grade in grades) - penalties),
         most=format_points(sum(grade.max_score for grade in grades)),

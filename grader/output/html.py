@@ -135,6 +135,9 @@ def headline(results: ClassResults) -> list[tuple[str, str]]:
     ]
     if results.unmapped:
         figures.append((str(len(results.unmapped)), "unmapped input files"))
+    conflicts = sum(item.conflict for item in results.unmapped)
+    if conflicts:
+        figures.append((str(conflicts), "files to check: merged or dropped"))
     lookalikes = len(lookalike_groups(results))
     if lookalikes:
         what = "groups of student ids look" if lookalikes > 1 else "group of ids looks"
@@ -279,6 +282,7 @@ def report_context(
         "graded": bool(results.grades),
         "no_submissions": NO_SUBMISSIONS,
         "unmapped": results.unmapped,
+        "conflicts": [item for item in results.unmapped if item.conflict],
         "open_rows": OPEN_ROWS,
     }
     if not results.grades:
@@ -304,6 +308,11 @@ def report_context(
         "totals_plot": plots.png_data_uri(plots.totals_figure(results)),
         "totals_headers": totals_headers(results),
         "totals": totals_rows(results),
+        "names": {
+            student: identity.name
+            for student, identity in results.identities.items()
+            if identity.name
+        },
         "lookalikes": lookalike_groups(results),
     }
 

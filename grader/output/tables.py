@@ -45,9 +45,10 @@ def csv_text(columns: Iterable[str], rows: Iterable[dict[str, object]]) -> str:
     return buffer.getvalue()
 
 
-def grades_row(grade: NotebookGrade) -> dict[str, object]:
-    """A grades.csv row with its scores as plain numbers."""
-    row = grade.to_row()
+def grades_row(grade: NotebookGrade, name: str = "") -> dict[str, object]:
+    """A grades.csv row with its scores as plain numbers (`name`: the student's
+    name as their LMS wrote it)."""
+    row = grade.to_row(name)
     row["score"] = format_points(grade.score)
     row["max_score"] = format_points(grade.max_score)
     return row
@@ -55,8 +56,17 @@ def grades_row(grade: NotebookGrade) -> dict[str, object]:
 
 def grades_csv(results: ClassResults) -> str:
     """grades.csv: one row per student and notebook, columns GRADES_COLUMNS."""
-    rows = [grades_row(grade) for grade in sorted_grades(results)]
+    rows = [
+        grades_row(grade, lms_name(results, grade.student))
+        for grade in sorted_grades(results)
+    ]
     return csv_text(GRADES_COLUMNS, rows)
+
+
+def lms_name(results: ClassResults, student: str) -> str:
+    """The student's name as their LMS wrote it ("" when none did)."""
+    identity = results.identities.get(student)
+    return identity.name if identity else ""
 
 
 def tests_rows(grade: NotebookGrade) -> list[dict[str, object]]:

@@ -12,7 +12,6 @@ graded without it), and where the outputs are.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import astuple
 from pathlib import Path
 
 from ..model import (
@@ -52,11 +51,32 @@ def run_summary(report: RunReport, out: Path, db: str | None = None) -> str:
     are."""
     results = report.results
     lines = [class_summary(results, out)]
+    conflicts = [item for item in results.unmapped if item.conflict]
+    if conflicts:
+        listed = "\n".join(
+            f"  {safe_text(item.source, TERMINAL)}: {safe_text(item.reason, TERMINAL)}"
+            for item in conflicts[:SUMMARY_STUDENTS]
+        )
+        more = (
+            f"\n  … all of them in {out / REPORT_FILE}"
+            if len(conflicts) > SUMMARY_STUDENTS
+            else ""
+        )
+        lines.append(
+            loud(
+                f"CHECK: {len(conflicts)} file(s) may be a student's work and were "
+                "not graded (two ids that would have been one student, or a copy "
+                f"that is not plainly an older one of the same student's):\n"
+                f"{listed}{more}"
+            )
+        )
     if results.unmapped:
         lines += ["", f"{len(results.unmapped)} file(s) could not be matched to a "
                   "student:"]  # fmt: skip
         for item in results.unmapped[:SUMMARY_STUDENTS]:
-            source, reason = (safe_text(text, TERMINAL) for text in astuple(item))
+            source, reason = (
+                safe_text(text, TERMINAL) for text in (item.source, item.reason)
+            )
             lines.append(f"  {source}: {reason}")
         if len(results.unmapped) > SUMMARY_STUDENTS:
             lines.append(f"  … all of them in {out / REPORT_FILE}")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from grader.grading.outfolder import OutFolder
 from grader.grading.student import StudentJob, StudentOutcome, log_path
 from grader.intake.collect import Collection, Submission
 from grader.model import (
+    Identity,
     InputError,
     Limits,
     NotebookGrade,
@@ -75,9 +78,11 @@ class GradebookSpy:
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
+        self.identities: dict = {}
 
-    def write(self, batch) -> None:
+    def write(self, batch, identities=None) -> None:
         self.batches.append(sorted(batch))
+        self.identities |= {s: identities[s] for s in batch if s in (identities or {})}
 
 
 def graded(job: StudentJob) -> StudentOutcome:
@@ -147,6 +152,23 @@ def test_every_student_is_graded_installed_and_recorded(tmp_path):
         installed = tmp_path / f"autograded/{student}/backprop/{SIG}.ipynb"
         assert installed.read_bytes() == student.encode() + b"v1"
         assert (tmp_path / log_path(student)).read_text() == "graded"
+
+
+def test_what_the_lms_knows_reaches_the_gradebook_and_the_results(tmp_path):
+    """Names, ids and times of submission go to the gradebook with the scores,
+    and into the results (each notebook's time, the student's latest)."""
+    when = datetime(2024, 5, 17, 10, tzinfo=UTC)
+    handed_in = [
+        replace(item, lms="moodle", lms_id="21", name="Ada Lovelace",
+                submitted_at=when)
+        for item in submissions("21")
+    ] + submissions("alice")  # fmt: skip
+    gradebook = GradebookSpy()
+    report = run(tmp_path, FakeRunner(graded), handed_in, gradebook=gradebook)
+    identity = Identity("moodle", "21", "Ada Lovelace", when)
+    assert gradebook.identities == {"21": identity}
+    assert report.results.identities == {"21": identity}
+    assert report.results.submitted_at == {("21", SIG): when}
 
 
 def test_a_rerun_grades_only_the_students_whose_files_changed(tmp_path):

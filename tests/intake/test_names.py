@@ -41,6 +41,10 @@ STAMP = "2024-05-17-10-00-00"
          "jdoe3", "blackboard", "02_forward_propagation"),
         (f"HW_2_jdoe3_attempt_{STAMP}_01_sigmoid.ipynb",
          "jdoe3", "blackboard", "01_sigmoid"),
+        # Canvas's anonymous grading: "[LATE_]anon_<anonymous id>_<file id>_<name>".
+        ("anon_L9G4k_67890_01_sigmoid.ipynb", "anon_L9G4k", "canvas", "01_sigmoid"),
+        ("LATE_anon_L9G4k_67890_01_sigmoid-1.ipynb", "anon_L9G4k", "canvas",
+         "01_sigmoid-1"),
         # Not an LMS: the id is what comes before the first "_" or " - ".
         ("alice_02_forward_propagation.ipynb", "alice", "", "02_forward_propagation"),
         ("Ada Lovelace - Copy of 01_sigmoid (1).ipynb", "Ada Lovelace", "",
@@ -50,7 +54,27 @@ STAMP = "2024-05-17-10-00-00"
 def test_lms_names_are_read_from_the_part_the_lms_wrote(name, student_id, lms, file_id):
     """The id is the LMS's (Moodle participant, Canvas user id, Blackboard user
     name); `lms` says which LMS wrote the name, so grades can go back to it."""
-    assert read_name(name, DEFAULT_PATTERN) == NameReading(student_id, file_id, lms)
+    reading = read_name(name, DEFAULT_PATTERN)
+    assert (reading.student_id, reading.file_id, reading.lms) == (
+        student_id, file_id, lms
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix"),
+    [
+        ("Ada Lovelace_12345_assignsubmission_file_01_sigmoid.ipynb", "Ada Lovelace_"),
+        ("lovelaceada_LATE_12345_67890_01_sigmoid.ipynb", "lovelaceada_LATE_"),
+        ("LATE_anon_L9G4k_67890_01_sigmoid.ipynb", "LATE_"),
+        ("anon_L9G4k_67890_01_sigmoid.ipynb", ""),
+        (f"Backprop_ada_l_attempt_{STAMP}_01_sigmoid.ipynb", "Backprop_ada_"),
+        ("alice_01_sigmoid.ipynb", ""),
+    ],
+)  # fmt: skip
+def test_the_reading_keeps_what_the_lms_wrote_before_the_id(name, prefix):
+    """The prefix holds the name (Moodle, Canvas), Canvas's LATE, and the start
+    of a Blackboard user name that holds "_" (told apart by collect)."""
+    assert read_name(name, DEFAULT_PATTERN).prefix == prefix
 
 
 # A student chooses the file's own name; the LMS writes its prefix before it. Each
@@ -72,6 +96,8 @@ AMBIGUOUS = {
     f"Backprop_99999_attempt_{STAMP}_01_sigmoid.ipynb",
     "blackboard-in-moodle": "Mallory Evil_55555_assignsubmission_file_"
     f"Backprop_99999_attempt_{STAMP}_01_sigmoid.ipynb",
+    "anon-in-canvas": "evilmallory_55555_70002_anon_V1ctm_70003_01_sigmoid.ipynb",
+    "canvas-in-anon": "anon_Ev1lx_70002_victimvera_99999_70003_01_sigmoid.ipynb",
     # A Canvas user named "evil_99999" (Canvas keeps a name ending in "_<digits>"),
     # user id 55555, uploads 01_sigmoid.ipynb:
     "canvas-name-ending-in-an-id": "evil_99999_55555_66666_01_sigmoid.ipynb",

@@ -286,6 +286,21 @@ def test_the_students_page_names_scores_and_misconceptions(tmp_path):
     assert Path(TEMPLATES / "student" / "index.html.j2").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("", "Feedback for 21"),
+        ("Ada <i>Lovelace</i>", "Feedback for Ada <i>Lovelace</i> (21)"),
+    ],
+)
+def test_the_students_page_names_them_as_their_lms_does(name, heading):
+    """The name the LMS wrote, beside the id, escaped like every value."""
+    grades = [NotebookGrade("21", "01_sigmoid", 4, 4, Status.OK)]
+    page = student_index("21", grades, set(), COURSE, name)
+    assert "<i>" not in page
+    assert heading in html_text(page)
+
+
 def test_graded_test_boxes_cut_a_huge_message():
     cell = graded_test_cell(
         "test_x", 0, 1, stream("noise\n" * 100_000), stream("the end\n")

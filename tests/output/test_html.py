@@ -12,7 +12,14 @@ from urllib.parse import quote, urlsplit
 import markupsafe
 import pytest
 
-from grader.model import ClassResults, Lateness, NotebookGrade, Status, Unmapped
+from grader.model import (
+    ClassResults,
+    Identity,
+    Lateness,
+    NotebookGrade,
+    Status,
+    Unmapped,
+)
 from grader.model import TestResult as CellResult
 from grader.output.html import (
     ENVIRONMENT,
@@ -415,3 +422,40 @@ def test_the_template_ships_inside_the_package():
     shipped = importlib.resources.files("grader.output") / "templates" / TEMPLATE
     assert shipped.is_file()
     assert TEMPLATES == importlib.resources.files("grader.output") / "templates"
+
+
+# ---------------------------------------------------------------- what the LMS knows
+
+
+def test_conflicts_come_first_and_count_in_the_headline():
+    """A file that may be a student's work and was merged or dropped is listed
+    apart, above the other unmapped files, and counted at the top."""
+    conflict = Unmapped("first/ada_1_2_01_sigmoid.ipynb", "duplicate of …", True)
+    results = ClassResults(
+        [graded("1", SIGMOID, passed("t", 1))],
+        [Unmapped("notes.txt", "not a notebook"), conflict],
+    )
+    page = parse(report(results))
+    assert "1 file" in page.root.by_id("conflicts").words()
+    first = page.root.by_id("unmapped").find_all("table")[0]
+    assert first.rows()[1:] == [[conflict.source, conflict.reason]]
+    figures = [div.words() for div in page.root.by_id("headline").find_all("div")]
+    assert "1 files to check: merged or dropped" in figures
+
+
+def test_no_conflict_no_conflict_list():
+    page = parse(report(ClassResults([graded("1", SIGMOID, passed("t", 1))])))
+    assert not [e for e in page.root.iter() if e.attrs.get("id") == "conflicts"]
+
+
+def test_the_totals_show_the_lms_name_beside_the_id_escaped():
+    results = ClassResults(
+        [graded("21", SIGMOID, passed("t", 1)), graded("bob", SIGMOID, passed("t", 1))],
+        identities={"21": Identity("moodle", "21", "<b>Ada</b> Lovelace")},
+    )
+    html = report(results)
+    assert "<b>Ada</b>" not in html
+    table = parse(html).root.by_id("totals").find_all("table")[0]
+    assert [row[:2] for row in table.rows()] == [
+        ["student", "name"], ["21", "<b>Ada</b> Lovelace"], ["bob", ""]
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ from grader.model import (
     GRADES_COLUMNS,
     TESTS_COLUMNS,
     ClassResults,
+    Identity,
     NotebookGrade,
     Status,
 )
@@ -73,14 +74,39 @@ def test_a_small_grades_csv_is_exactly_these_bytes():
     )
     results = ClassResults([grade])
     assert tables.grades_csv(results).encode() == (
-        b"student,notebook,score,max_score,status,detail,source,feedback\r\n"
+        b"student,notebook,score,max_score,status,detail,source,feedback,name\r\n"
         b'ann,01_sigmoid,2.5,4,timeout,"cell 3, ""loop""\nstopped",'
-        b"'=ann.ipynb,feedback/ann/01_sigmoid.html\r\n"
+        b"'=ann.ipynb,feedback/ann/01_sigmoid.html,\r\n"
+    )
+    results.identities["ann"] = Identity("moodle", "7", "Ann O'Neil, =1+1")
+    assert (
+        tables.grades_csv(results)
+        .encode()
+        .endswith(b'feedback/ann/01_sigmoid.html,"Ann O\'Neil, =1+1"\r\n')
     )
     assert tables.tests_csv(results).encode() == (
         b"student,notebook,test,points,max_points,message\r\n"
         b"ann,01_sigmoid,test_sigmoid_values,0.5,2,'-1 != 0\r\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ("Ada Lovelace", "Ada Lovelace"),
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("Ada\x1b[2JLovelace", "Ada\\x1b[2JLovelace"),
+        ("", ""),
+    ],
+)
+def test_the_name_column_holds_the_lms_name_defused(name, cell):
+    """The name the LMS wrote, beside the id, made safe like every text cell;
+    the columns before it are as they always were."""
+    grade = NotebookGrade("21", SIGMOID, 1.0, 4.0, Status.OK)
+    results = ClassResults([grade], identities={"21": Identity("moodle", "21", name)})
+    columns, [row] = read_csv(tables.grades_csv(results))
+    assert columns[-1] == "name" and columns[:-1] == list(GRADES_COLUMNS[:-1])
+    assert row["name"] == cell
 
 
 def test_no_submissions_gives_header_only_csv_files():

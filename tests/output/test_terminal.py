@@ -267,3 +267,18 @@ def test_a_refused_worker_is_one_plain_line():
     assert warning_text(RefusedWorker("tcp://a:1", "why")) == (
         "refused worker tcp://a:1: why"
     )
+
+
+def test_conflicts_are_printed_loud_before_the_unmapped_files():
+    """Nobody merged or dropped without a word: the summary says CHECK, between
+    rules of '!', and names each file, its text made safe."""
+    conflict = Unmapped("dl/\x1b[2Jx.ipynb", "duplicate of …, same time (…)", True)
+    results = ClassResults(
+        [graded("1", SIGMOID, passed("t", 1))],
+        [Unmapped("notes.txt", "not a notebook"), conflict],
+    )
+    text = run_summary(RunReport(results), OUT)
+    check = text.index("CHECK: 1 file(s) may be a student's work")
+    assert text.rindex("!" * 78, 0, check) < check < text.index("notes.txt")
+    assert "dl/\\x1b[2Jx.ipynb: duplicate of …, same time (…)" in text
+    assert "\x1b" not in text
