@@ -31,7 +31,9 @@ from .grading.lock import OutInUse
 from .intake.names import DEFAULT_PATTERN
 from .kernel.probe import MODES, SandboxUnavailable
 from .model import InputError, Limits, RunWarning
+from .output.mistake_entry import mistake_entry
 from .output.terminal import run_summary, warning_text
+from .output.unnamed import GROUPS_FILE, read_groups
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -99,6 +101,31 @@ def sample_class_command(args: argparse.Namespace) -> int:
     print(f"wrote a sample class of {len(about)} students to {folder}:")
     for student, what in about.items():
         print(f"  {student:<10} {what}")
+    return 0
+
+
+def mistake_entry_command(args: argparse.Namespace) -> int:
+    """Print the catalogue entry that names an unnamed group of OUT's report."""
+    try:
+        groups = {group.group_id: group for group in read_groups(args.out)}
+    except FileNotFoundError:
+        raise InputError(
+            f"{args.out} has no {GROUPS_FILE}: grade the class into it first "
+            f"(python -m grader grade SUBMISSIONS --out {args.out})"
+        ) from None
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    group = groups.get(args.group)
+    if group is None:
+        known = ", ".join(list(groups)[:20]) or "none: no unnamed wrong answers"
+        raise InputError(f"{args.out} has no group {args.group!r}; it has: {known}")
+    try:
+        print(mistake_entry(
+            group, COURSE, mistake_id=args.id, name=args.name,
+            meaning=args.meaning, taught=args.taught,
+        ))  # fmt: skip
+    except ValueError as error:
+        raise InputError(str(error)) from None
     return 0
 
 
@@ -188,6 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)
+
+    entry = verbs.add_parser(
+        "mistake-entry",
+        help="print the catalogue entry (for backprop_helper/mistakes.py) that "
+        "names a group of the report's wrong answers no catalogue names",
+    )
+    entry.add_argument("out", type=Path, help="a graded output folder")
+    entry.add_argument("group", help="the group's id, e.g. unnamed-test_adam-1")
+    for option, what in (
+        ("--id", "the mistake's id, a slug (default: from the test)"),
+        ("--name", "the short phrase checks show students (default: from the test)"),
+        ("--meaning", "one sentence on what it means (default: where it was found)"),
+        ("--taught", "where the notebook teaches it (default: the test)"),
+    ):
+        entry.add_argument(option, default="", help=what)
+    entry.set_defaults(handler=mistake_entry_command)
 
     sample = verbs.add_parser(
         "sample-class", help="write a demo class of submissions (for trying `grade`)"

@@ -108,6 +108,18 @@ class Notebook:
         }
 
     @cached_property
+    def answer_of_test(self) -> dict[str, str]:
+        """test grade_id -> the grade_id of the answer cell it grades: the nearest
+        answer cell above it (05's test_adam grades the cell of the three updates)."""
+        answered, last = {}, None
+        for cell in self.source.cells:
+            if is_solution(cell):
+                last = grade_id(cell)
+            elif is_test(cell) and last is not None:
+                answered[grade_id(cell)] = last
+        return answered
+
+    @cached_property
     def own_ids(self) -> frozenset[str]:
         """The grade_ids of the answer and test cells: what makes a file this
         notebook (the read-only cells, such as `setup`, are shared by all)."""

@@ -468,3 +468,33 @@ def test_recognise_is_linear_in_any_text(pieces, repeats):
     """Huge repetitive text (the issue's megabyte of "missing from what " took 138 s;
     612 KB 34 s) is read within the deadline per payload."""
     recognise("".join(pieces) * repeats)
+
+
+def test_the_values_known_in_checks_name_catalogued_mistakes_by_number():
+    """VALUES_IN_CHECKS (what `python -m grader mistake-entry` prints): each id is
+    in the catalogue, each value a number or a list of numbers, as mistakes=."""
+    for what, keys in catalogue.VALUES_IN_CHECKS.items():
+        assert isinstance(what, str) and what
+        for named in keys.values():
+            for mistake_id, value in named.items():
+                assert mistake_id in CATALOGUE, (what, mistake_id)
+                assert np.asarray(value, dtype=float).ndim <= 1, (what, mistake_id)
+
+
+def test_a_check_reads_the_values_the_catalogue_knows_for_its_title(monkeypatch):
+    """The values under the check's what= name the mistake; another title's
+    values are not read; the failure carries the title."""
+    known = {
+        "f(2)": {"x": {"hard-coded-output": 7.0}},
+        "g(2)": {"x": {"w6-missing": 9.0}},
+    }
+    monkeypatch.setattr("backprop_helper.checks.VALUES_IN_CHECKS", known)
+    for what, got, named in (
+        ("f(2)", 7.0, "hard-coded-output"),
+        ("g(2)", 7.0, None),
+        ("g(2)", 9.0, "w6-missing"),
+    ):
+        with pytest.raises(CheckFailed) as failed:
+            check_values({"x": got}, {"x": 2.0}, what=what, quiet=True)
+        assert [found[1] for found in failed.value.found] == [named]
+        assert failed.value.what == what

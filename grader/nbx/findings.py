@@ -13,6 +13,7 @@ in the student's kernel.
 
 findings_of(error) -> {"found": [[key, mistake id or "", reason], ...],
                        "compared": {key: [expected, got]},
+                       "what": the check's title (what it called; "" for none),
                        "headline": the grader's words for a failure no check explains
                        ("" for a check's: its message says it)}
 Every text is bounded, numbers that are not finite are written as their repr.
@@ -42,7 +43,7 @@ BUILTIN_ERRORS = frozenset(
 
 def empty() -> dict:
     """The findings of a test that failed without a check's finding."""
-    return {"found": [], "compared": {}, "headline": ""}
+    return {"found": [], "compared": {}, "what": "", "headline": ""}
 
 
 def findings_of(error: BaseException) -> dict:
@@ -63,6 +64,8 @@ def findings_of(error: BaseException) -> dict:
                 :MAX_COMPARED
             ]
         }
+        what = getattr(error, "what", "")
+        data["what"] = bounded(what, REASON_CHARS) if isinstance(what, str) else ""
     elif isinstance(error, StudentCodeError):
         kind = error.ename if error.ename in BUILTIN_ERRORS else "an exception"
         data["headline"] = f"{error.function} raised {kind}"

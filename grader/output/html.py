@@ -43,6 +43,7 @@ from .stats import (
     student_totals,
 )
 from .text import shorten
+from .unnamed_section import UnnamedCard
 
 if TYPE_CHECKING:  # it renders its pages with ENVIRONMENT, below
     from .similarity import CopiesSection
@@ -55,6 +56,7 @@ MESSAGE_CHARS = 160  # longest first line of a failure message shown
 OPEN_ROWS = 50  # a list of students or files longer than this starts collapsed
 TOP_MISCONCEPTIONS = 25  # rows shown open; the rest in a collapsed table below
 PLOTTED_MISCONCEPTIONS = 15  # bars in the misconceptions chart
+OPEN_CELLS = 3  # unnamed groups whose answer cell shows open; the rest when opened
 
 
 def _shown(value: object) -> object:
@@ -233,6 +235,7 @@ class MisconceptionRow:
     meaning: str  # "" when not named
     taught: str  # where the notebook teaches it; "" when not named
     students: str  # the students' ids, comma-separated
+    group: str = ""  # an unnamed group's id (the same wrong values): its card's
 
 
 def share_text(count: int, total: int) -> str:
@@ -262,6 +265,7 @@ def misconception_rows(
             row.mistake.meaning if row.mistake else "",
             row.mistake.taught if row.mistake else "",
             ", ".join(row.students),
+            row.group.group_id if row.group else "",
         )
         for row in misconceptions
     ]
@@ -272,10 +276,12 @@ def report_context(
     title: str,
     misconceptions: list[Misconception],
     copies: CopiesSection | None = None,
+    unnamed: list[UnnamedCard] = (),
 ) -> dict[str, object]:
     """Everything the template shows, as plain values (figures already drawn);
     copies: the "Copies" section's (grader.output.similarity.CopiesSection), None
-    when none was looked for."""
+    when none was looked for; unnamed: the cards of the largest unnamed groups."""
+    groups = [row for row in misconceptions if row.group]
     context: dict[str, object] = {
         "title": title,
         "copies": copies,
@@ -314,6 +320,10 @@ def report_context(
             if identity.name
         },
         "lookalikes": lookalike_groups(results),
+        "unnamed": list(unnamed),
+        "open_cells": OPEN_CELLS,
+        "unnamed_groups": len(groups),
+        "unnamed_students": len({s for row in groups for s in row.students}),
     }
 
 
@@ -322,12 +332,16 @@ def report_html(
     misconceptions: list[Misconception],
     title: str = DEFAULT_TITLE,
     copies: CopiesSection | None = None,
+    unnamed: list[UnnamedCard] = (),
 ) -> str:
     """The whole class report as one self-contained HTML document.
 
     Feedback links are relative to OUT: the page belongs at OUT's top level.
     misconceptions: the class's (class_misconceptions, with the graded course's
-    catalogue); copies: the "Copies" section (grader.output.similarity).
+    catalogue); copies: the "Copies" section (grader.output.similarity); unnamed:
+    the cards of its largest unnamed groups (unnamed_cards).
     """
     template = ENVIRONMENT.get_template(TEMPLATE)
-    return template.render(report_context(results, title, misconceptions, copies))
+    return template.render(
+        report_context(results, title, misconceptions, copies, unnamed)
+    )

@@ -16,6 +16,9 @@ flipped the sign of dw3 count 2 under "dw3: the sign is flipped", whichever of
   how the run ended, not what the student misunderstood), unless every value it
   found wrong was named on the same key by another of that notebook's tests (03's
   second test finds dw6 "different value" where the first named the mistake).
+  In the class, such a test whose check compared values counts instead in a group
+  of the students who gave the same wrong values (grader.output.unnamed: mistake
+  id unnamed-<test>-<n>); a student's own page still shows its first line.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ..model import ClassResults, NotebookGrade, Status, TestResult
 from .stats import notebook_order, sorted_grades
 from .tables import csv_text
 from .text import first_line
+from .unnamed import Answer, UnnamedGroup, answer_of, group_answers
 
 MISCONCEPTIONS_COLUMNS = (
     "notebook", "misconception", "students", "student_ids", "mistake_id",
@@ -44,10 +48,18 @@ class Misconception:
     label: str  # the mistake's label, or the failing test's first line
     students: tuple[str, ...]  # sorted
     mistake: Named | None = None  # None: no known mistake matched
+    group: UnnamedGroup | None = None  # the same wrong values, no mistake named
 
     @property
     def count(self) -> int:
         return len(self.students)
+
+    @property
+    def mistake_id(self) -> str:
+        """The catalogue's id, the unnamed group's, or ""."""
+        if self.mistake:
+            return self.mistake.mistake_id
+        return self.group.group_id if self.group else ""
 
     def to_row(self) -> dict[str, object]:
         """The misconceptions.csv row."""
@@ -56,7 +68,7 @@ class Misconception:
             "misconception": self.label,
             "students": self.count,
             "student_ids": ID_SEPARATOR.join(self.students),
-            "mistake_id": self.mistake.mistake_id if self.mistake else "",
+            "mistake_id": self.mistake_id,
         }
 
 
@@ -66,10 +78,21 @@ def notebook_misconceptions(
     """label -> the Named mistake (None: a failing test's own message) of one
     student's notebook, in the order its tests show them (the course's catalogue
     names them)."""
+    found, unnamed = _notebook_findings(grade, course)
+    for line, _ in unnamed:
+        found.setdefault(line, None)
+    return found
+
+
+def _notebook_findings(
+    grade: NotebookGrade, course: Course
+) -> tuple[dict[str, Named | None], list[tuple[str, Answer | None]]]:
+    """(label -> Named mistake, in test order; the failing tests that named none
+    and count: (first line, the Answer to group by its values, or None))."""
     source_dir = course.source_dir
     found: dict[str, Named | None] = {}
     named_keys: set[str] = set()
-    unnamed: list[tuple[str, set[str]]] = []  # (first line, keys it found wrong)
+    unnamed: list[tuple[str, set[str], TestResult]] = []  # first line, keys wrong
     for test in grade.tests:
         if test.points >= test.max_points:
             continue
@@ -80,12 +103,14 @@ def notebook_misconceptions(
             named_keys.update(keys)
         else:
             headline = (test.findings or {}).get("headline")
-            unnamed.append((headline or first_line(test.message), keys))
-    if grade.status == Status.OK:
-        for line, keys in unnamed:
-            if not (keys and keys <= named_keys):
-                found.setdefault(line, None)
-    return found
+            unnamed.append((headline or first_line(test.message), keys, test))
+    if grade.status != Status.OK:
+        return found, []
+    return found, [
+        (line, answer_of(grade, test))
+        for line, keys, test in unnamed
+        if not (keys and keys <= named_keys)
+    ]
 
 
 def test_findings(test: TestResult, source_dir: Path) -> tuple[list[Named], set[str]]:
@@ -111,17 +136,28 @@ def test_findings(test: TestResult, source_dir: Path) -> tuple[list[Named], set[
 def class_misconceptions(results: ClassResults, course: Course) -> list[Misconception]:
     """Every misconception shown by at least one student, the most common first
     (ties: course notebook order, then named before unnamed, then label); the
-    graded course's catalogue names them."""
+    graded course's catalogue names them, and the unnamed failures whose checks
+    compared values count in groups of the same wrong values."""
     students: dict[tuple[str, str], set[str]] = {}
     mistakes: dict[tuple[str, str], Named | None] = {}
+    answers: list[Answer] = []
     for grade in sorted_grades(results):
-        for label, mistake in notebook_misconceptions(grade, course).items():
+        found, unnamed = _notebook_findings(grade, course)
+        for line, answer in unnamed:
+            if answer is None:
+                found.setdefault(line, None)
+            else:
+                answers.append(answer)
+        for label, mistake in found.items():
             key = (grade.notebook, label)
             students.setdefault(key, set()).add(grade.student)
             mistakes.setdefault(key, mistake)
     rows = [
         Misconception(notebook, label, tuple(sorted(names)), mistakes[notebook, label])
         for (notebook, label), names in students.items()
+    ] + [
+        Misconception(group.notebook, group.label, group.students, group=group)
+        for group in group_answers(answers)
     ]
     return sorted(
         rows,

@@ -1,7 +1,8 @@
 """Writing a run's outputs into OUT: grades.csv, tests.csv, misconceptions.csv,
-report.html, similarity.csv and a page per flagged pair (when copies were looked
-for), and OUT/lms/ for a class downloaded from an LMS (with the feedback
-pages in moodle-feedback.zip for a class from Moodle).
+unnamed-mistakes.json (the values of the unnamed groups, for `python -m grader
+mistake-entry`), report.html, similarity.csv and a page per flagged pair (when
+copies were looked for), and OUT/lms/ for a class downloaded from an LMS (with the
+feedback pages in moodle-feedback.zip for a class from Moodle).
 
 Each file is written whole or not at all (grader.files.write_atomically), readable
 by its owner only: they hold every student's grades.
@@ -22,6 +23,8 @@ from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
 from .similarity import copies_section, write_copies
 from .tables import grades_csv, tests_csv
+from .unnamed import GROUPS_FILE, groups_json
+from .unnamed_section import unnamed_cards
 
 GRADES_FILE = "grades.csv"
 TESTS_FILE = "tests.csv"
@@ -51,14 +54,18 @@ def write_outputs(
     report section.
     """
     misconceptions = class_misconceptions(results, course)
+    groups = [row.group for row in misconceptions if row.group]
     write_atomically(out / GRADES_FILE, grades_csv(results))
     write_atomically(out / TESTS_FILE, tests_csv(results))
     write_atomically(out / MISCONCEPTIONS_FILE, misconceptions_csv(misconceptions))
+    write_atomically(out / GROUPS_FILE, groups_json(groups))
     if copies is not None:
         write_copies(copies, out)
     section = copies_section(copies) if copies is not None else None
+    cards = unnamed_cards(groups, out, course)
     write_atomically(
-        out / REPORT_FILE, report_html(results, misconceptions, copies=section)
+        out / REPORT_FILE,
+        report_html(results, misconceptions, copies=section, unnamed=cards),
     )
     settings = lms or LmsSettings()
     write_moodle_feedback(results, out, settings)  # first: an empty OUT/lms/ goes

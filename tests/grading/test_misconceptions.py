@@ -2,10 +2,10 @@
 
 A small class with planted mistakes (tests/mistake_cases.py's answers, handed in as
 notebooks): three students flipped dw3's sign (eve also σ's), two computed σ(−z),
-one wrote 1 − tanh, one tripled dw3 (no known mistake). Graded once with
-`python -m grader grade`; misconceptions.csv, the report's first section and the
-feedback pages must count and name them alike. The report is also looked at in
-headless Chromium; its screenshot is kept in artifacts/screenshots/.
+one wrote 1 − tanh, one tripled dw3 (no known mistake: a group of its values).
+Graded once with `python -m grader grade`; misconceptions.csv, the report's first
+section and the feedback pages must count and name them alike. The report is also
+looked at in headless Chromium; its screenshot is kept in artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ CLASS = {  # student -> {notebook: the answers of a planted case}
     "frank": {BWD: TRIPLED_DW3},
     "grace": {SIG: lambda: {}},  # the answer key: nothing to count
 }
-VALUES_LINE = "backward_propagation(X[5], y=1.386, random w, forward_dict)"
+FRANK = "unnamed-test_backward_lower-1"  # his wrong values: a group of its own
 EXPECTED = [  # notebook, misconception, students, mistake id: the most common first
     (BWD, "dw3: the sign is flipped", ["ada", "bob", "eve"], "sign-flipped"),
     (SIG, "the sign in exp is flipped (that is σ(−z))", ["di", "eve"],
      "sigmoid-sign-flipped"),
     (BWD, "1 − tanh instead of 1 − tanh²", ["cy"], "tanh-not-squared"),
-    (BWD, VALUES_LINE, ["frank"], ""),
+    (BWD, f"the same wrong dw3 ({FRANK})", ["frank"], FRANK),
 ]  # fmt: skip
 SCREENSHOT = SCREENSHOTS / "report-misconceptions.png"
 

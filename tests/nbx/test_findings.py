@@ -36,6 +36,7 @@ def test_a_checks_findings_and_every_number_it_compared():
             "dw3": [1.0, -1.0], "dw7": [1.0, 5.0], "w[0]": [1.0, 1.0],
             "w[1]": [2.0, "nan"],
         },
+        "what": "backward",
         "headline": "",
     }  # fmt: skip
     json.dumps(data, allow_nan=False)  # plain JSON: no NaN, no objects
@@ -58,7 +59,9 @@ def test_a_checks_findings_and_every_number_it_compared():
 def test_a_failure_no_check_explains_has_the_graders_words(error, headline):
     """The student's exception counts as "f raised ValueError": neither its text
     nor a class name of its own is the grader's words."""
-    assert findings_of(error) == {"found": [], "compared": {}, "headline": headline}
+    assert findings_of(error) == {
+        "found": [], "compared": {}, "what": "", "headline": headline,
+    }  # fmt: skip
 
 
 def test_only_the_course_helpers_check_carries_findings():
@@ -75,6 +78,8 @@ def test_findings_are_bounded():
         [("k" * 10_000, None, "r" * 10_000)] * 1000,
         {f"w[{i}]": (1.0, 2.0) for i in range(100_000)},
     )
+    error.what = "w" * 100_000
     data = findings_of(error)
     assert len(data["found"]) == 200 and len(data["compared"]) == 5000
+    assert len(data["what"]) < 600
     assert all(len(key) < 300 and len(reason) < 600 for key, _, reason in data["found"])

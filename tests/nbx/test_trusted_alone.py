@@ -55,7 +55,9 @@ def test_a_failing_test_records_its_error_as_name_and_message(tmp_path):
         ["AssertionError: "],
     )
     # what it found, as data: no check's finding, no words of the grader's
-    assert trusted.findings == {"test_f": {"found": [], "compared": {}, "headline": ""}}
+    assert trusted.findings == {
+        "test_f": {"found": [], "compared": {}, "what": "", "headline": ""}
+    }
     kernel.define("def f(x):\n    raise ValueError('exp: the sign is flipped')")
     run_test(trusted)
     assert trusted.findings["test_f"]["headline"] == "f raised ValueError"

@@ -16,14 +16,17 @@ from grader.output.write import write_outputs
 
 from .sample import contract_class
 
-OUTPUTS = ("grades.csv", "misconceptions.csv", "report.html", "tests.csv")
+OUTPUTS = (
+    "grades.csv", "misconceptions.csv", "report.html", "tests.csv",
+    "unnamed-mistakes.json",
+)  # fmt: skip
 GOLDEN = Path(__file__).parents[1] / "files" / "output"
 
 
 def test_write_outputs_writes_the_golden_csv_files_and_the_report(tmp_path):
-    """OUT gets grades.csv and tests.csv byte for byte, misconceptions.csv and
-    report.html, nothing else (no LMS folder: no student came from an LMS); OUT is
-    created when missing."""
+    """OUT gets grades.csv and tests.csv byte for byte, misconceptions.csv,
+    unnamed-mistakes.json and report.html, nothing else (no LMS folder: no student
+    came from an LMS); OUT is created when missing."""
     out = tmp_path / "out"
     write_outputs(contract_class(), out, COURSE)
     assert sorted(path.name for path in out.iterdir()) == list(OUTPUTS)
@@ -40,7 +43,7 @@ def test_outputs_are_readable_by_their_owner_only(tmp_path):
 
 
 def test_outputs_replace_old_files_and_leave_no_temp_file(tmp_path, results):
-    """Old outputs are replaced whole; only the four files are left in OUT."""
+    """Old outputs are replaced whole; only the five files are left in OUT."""
     for name in OUTPUTS:
         (tmp_path / name).write_text("old contents")
     write_outputs(results, tmp_path, COURSE)

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mistakes import CATALOGUE, RATIO_SLIPS, failure_message, finding, mistake
+from .mistakes import (
+    CATALOGUE,
+    RATIO_SLIPS,
+    VALUES_IN_CHECKS,
+    failure_message,
+    finding,
+    mistake,
+)
 
 # A wrong value this close to a known mistake's value may be named as that mistake:
 # loose, because hard-coded answers are often copied from rounded, printed values,
@@ -50,6 +57,8 @@ class CheckFailed(AssertionError):
     them ("KEY: REASON"); the mistake id is None when no known mistake matched.
     compared: {key: (expected, got)} of every number the check compared ("w[3]" for
     an element of an array), right and wrong: what a wrong answer gave, as data.
+    what: what the check called (its title): where mistakes.VALUES_IN_CHECKS puts
+    the values a mistake gives there.
     """
 
     def __init__(
@@ -57,10 +66,12 @@ class CheckFailed(AssertionError):
         message: str,
         found: Sequence[tuple[str, str | None, str]] = (),
         compared: Mapping[str, tuple[float, float]] | None = None,
+        what: str = "",
     ):
         super().__init__(message)
         self.found = tuple(found)
         self.compared = dict(compared or {})
+        self.what = what
 
 
 def _as_number(value: object) -> float | None:
@@ -113,9 +124,13 @@ def _element_keys(key: str, indices: list[int]) -> str:
 
 
 def _known(
-    mistakes: Mapping[str, Mapping[str, object]], expected: Mapping[str, object]
+    mistakes: Mapping[str, Mapping[str, object]],
+    expected: Mapping[str, object],
+    what: str = "",
 ) -> dict[str, dict[str, object]]:
-    """mistakes checked: every id in the catalogue, every key an expected key."""
+    """mistakes checked: every id in the catalogue, every key an expected key; and
+    the values the catalogue knows mistakes give in the check called `what`
+    (VALUES_IN_CHECKS), on the keys it compares."""
     checked: dict[str, dict[str, object]] = {}
     for key, named in mistakes.items():
         if key not in expected:
@@ -123,6 +138,10 @@ def _known(
         checked[key] = {
             mistake(mistake_id).id: value for mistake_id, value in named.items()
         }
+    for key, named in VALUES_IN_CHECKS.get(what, {}).items():
+        if key in expected:
+            for mistake_id, value in named.items():
+                checked.setdefault(key, {}).setdefault(mistake(mistake_id).id, value)
     return checked
 
 
@@ -435,13 +454,14 @@ def check_values(
       compared value; where it gives none for a key, it leaves that key as
       expected). Otherwise a wrong value is named by the generic slips (single
       precision for the whole result; then per value: a flipped sign or factor 2,
-      two values swapped), or said to differ, and by how much.
+      two values swapped), or said to differ, and by how much. The catalogue's
+      VALUES_IN_CHECKS[what] adds what it knows mistakes give in this check.
     accepted: other correct results, {what it is: expected values}: got passes when
       it matches one of them wholly (e.g. the Adam paper's form of the update).
     quiet: print the table only when something differs.
     hint: printed after what to look at, when something differs.
     """
-    named_mistakes = _known(mistakes or {}, expected)
+    named_mistakes = _known(mistakes or {}, expected, what)
     if not isinstance(got, Mapping):
         message = (
             f"{what} should give a dict of values, got {_describe(got)}: "
@@ -467,7 +487,7 @@ def check_values(
         _print_table(what, findings.rows)
     if found:
         compared = {e.name: (e.want, e.have) for e in elements}
-        _fail(what, found, hint, compared)
+        _fail(what, found, hint, compared, title=what)
     if not quiet:
         count = findings.values
         print("The value matches." if count == 1 else f"All {count} values match.")
@@ -478,8 +498,11 @@ def _fail(
     found: list[tuple[str, str | None, str]],
     hint: str = "",
     compared: Mapping[str, tuple[float, float]] | None = None,
+    title: str = "",
 ) -> None:
-    """Print what to look at, naming each mistake and what it means; raise."""
+    """Print what to look at, naming each mistake and what it means; raise.
+
+    title: the check's what, when it compared values (CheckFailed.what)."""
     print("What to look at:")
     explained = set()
     for key, mistake_id, reason in found:
@@ -491,7 +514,7 @@ def _fail(
     if hint:
         print(f"  {hint}")
     message = failure_message(what, (finding(key, reason) for key, _, reason in found))
-    raise CheckFailed(message, found, compared)
+    raise CheckFailed(message, found, compared, title)
 
 
 def fail(what: str, key: str, mistake_id: str, advice: str = "") -> None:

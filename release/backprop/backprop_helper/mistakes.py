@@ -50,6 +50,13 @@ Recognised(mistake, key, label):
 label(mistake, key, reason) gives that label for a finding held as data (the
 grader counts the findings its own run of the tests recorded, and reads text back
 with recognise() only when the tests ran in the student's kernel).
+
+VALUES_IN_CHECKS: {what: {key: {mistake id: value}}}, what known mistakes give in
+the check whose title is `what` (check_values' what=), beside the mistakes= map the
+check itself passes: how a mistake the class report found among the wrong answers
+no catalogue named is added (`python -m grader mistake-entry OUT GROUP` prints the
+entry and these values); a value as in mistakes= (a number, or a list for a 1-D
+array).
 """
 
 from __future__ import annotations
@@ -358,6 +365,11 @@ _ENTRIES = (
 
 CATALOGUE: dict[str, Mistake] = {entry[0]: Mistake(*entry) for entry in _ENTRIES}
 
+# What known mistakes give in checks that do not name them themselves (see above).
+VALUES_IN_CHECKS: dict[str, dict[str, dict[str, object]]] = {
+    # --- values pasted from `python -m grader mistake-entry` ---------------------
+}
+
 # got / expected for the ratio slips, in the order the checks try them.
 RATIO_SLIPS: dict[str, float] = {
     "sign-flipped": -1.0,
@@ -377,6 +389,7 @@ _NOT_VALUES = ("expected ", " values, got ")
 _BY_NAME = {mistake.name: mistake for mistake in CATALOGUE.values()}
 _NAMES_LONGEST_FIRST = sorted(_BY_NAME, key=len, reverse=True)
 _AFTER_NAME = (" (", ":", ".", ",")  # what may follow a name
+_OPENINGS = (_DIFFERENT, _MISSING[0], *_NOT_FINITE, _NOT_VALUES[0])
 
 
 def mistake(mistake_id: str) -> Mistake:
@@ -488,6 +501,83 @@ def _unnamed_reason(segment: str, start: int, last_open: int) -> str | None:
     return None
 
 
+def _final_diagnosis(segment: str) -> int | None:
+    """Where the diagnosis that ends the segment starts, when the diagnoses are read
+    left to right, each taking the text it spans (one that starts inside another is
+    part of that one's text); None when the last one does not reach the end.
+    Linear: each diagnosis's opening is looked for once past each position."""
+    spans = _DiagnosisSpans(segment)
+    position = 0
+    while True:
+        found = [spans.next_from(opening, position) for opening in _OPENINGS]
+        starts = [item for item in found if item is not None]
+        if not starts:
+            return None
+        start, stop = min(starts)
+        if stop == len(segment):
+            return start
+        position = stop
+
+
+class _DiagnosisSpans:
+    """Where each diagnosis that starts at a given opening ends, in one segment."""
+
+    def __init__(self, segment: str) -> None:
+        self.segment = segment
+        self.last_close = segment.rfind(")")
+        self.last_returned = segment.rfind(_MISSING[1])
+        self._next: dict[str, tuple[int, int] | None] = {}
+        self._searched: dict[str, int] = {}
+        self._found: dict[str, int] = {}  # text -> its next place past a position
+
+    def next_from(self, opening: str, position: int) -> tuple[int, int] | None:
+        """(start, end) of the first diagnosis with this opening at or after
+        `position`; positions asked for never decrease."""
+        known = self._next.get(opening, ())
+        if known is None or (known and known[0] >= position):
+            return known
+        at = self.segment.find(opening, max(position, self._searched.get(opening, 0)))
+        while at >= 0:
+            end = self._end(opening, at)
+            if end is not None:
+                break
+            at = self.segment.find(opening, at + 1)
+        self._searched[opening] = at + 1 if at >= 0 else len(self.segment) + 1
+        self._next[opening] = (at, end) if at >= 0 else None
+        return self._next[opening]
+
+    def _first(self, text: str, position: int) -> int:
+        """The first place of `text` at or after `position` (cached forward)."""
+        known = self._found.get(text, -2)
+        if known == -1 or known >= position:
+            return known
+        self._found[text] = self.segment.find(text, position)
+        return self._found[text]
+
+    def _end(self, opening: str, start: int) -> int | None:
+        """Where a diagnosis opening at `start` ends; None when none does."""
+        segment, after = self.segment, start + len(opening)
+        if opening == _DIFFERENT:
+            if not segment.startswith(" (", after):
+                return after
+            close, inner = self._first(")", after + 2), self._first("(", after + 2)
+            return close + 1 if close >= 0 and not 0 <= inner < close else after
+        if opening == _MISSING[0]:
+            fits = self.last_returned >= after + 1
+            return self.last_returned + len(_MISSING[1]) if fits else None
+        if opening in _NOT_FINITE:
+            return self.last_close + 1 if self.last_close >= after + 1 else None
+        if segment.startswith(_NOT_ONE[len(opening) :], after):
+            return len(segment) if len(segment) > start + len(_NOT_ONE) else None
+        digits = after
+        while digits < len(segment) and segment[digits] in "0123456789":
+            digits += 1
+        rest = digits + len(_NOT_VALUES[1])
+        if digits > after and segment.startswith(_NOT_VALUES[1], digits):
+            return len(segment) if rest < len(segment) else None
+        return None
+
+
 def _last_open(segment: str) -> int:
     """Where the segment's closing "(...)" opens, when it ends in one with no other
     parenthesis inside; else -1."""
@@ -516,12 +606,10 @@ def recognise(message: str) -> list[Recognised]:
             add(found, key, found.name)
         if named:
             continue
-        start, last_open = segment.find(": "), _last_open(segment)
-        while start >= 0:
-            reason = _unnamed_reason(segment, start + 2, last_open)
-            key = _key_before(segment, start + 2) if reason else None
-            if reason and key:
+        start = _final_diagnosis(segment)
+        if start is not None:
+            key = _key_before(segment, start)
+            reason = _unnamed_reason(segment, start, _last_open(segment))
+            if key and reason:
                 add(None, key, reason)
-                break
-            start = segment.find(": ", start + 1)
     return results
