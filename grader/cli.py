@@ -81,6 +81,7 @@ def grade_command(args: argparse.Namespace) -> int:
         pattern=args.pattern, limits=limits, sandbox=args.sandbox,
         progress=not args.quiet, on_warning=print_warning,
         scheduler=args.scheduler, cluster_keys=args.cluster_keys, db=args.db,
+        outputs_only=args.outputs_only,
     )  # fmt: skip
     print(run_summary(report, args.out, args.db and hide_password(args.db)))
     return 0
@@ -225,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="URL", default=None,
         help="the class gradebook's database (nbgrader's db_url, e.g. "
         "postgresql://user@host/dbname); default: OUT/gradebook.db",
+    )  # fmt: skip
+    grade.add_argument(
+        "--outputs-only", action="store_true",
+        help="grade nobody: rewrite grades.csv, tests.csv, report.html, the "
+        "students' pages and OUT/lms/ from the gradebook (scores changed in "
+        "formgrader) and course.toml's [lms] and [late]",
     )  # fmt: skip
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.set_defaults(handler=grade_command)

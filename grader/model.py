@@ -190,6 +190,22 @@ class Identity:
     late: bool = False  # the LMS itself marked a file late (Canvas's "LATE")
 
 
+@dataclass(frozen=True)
+class Lateness:
+    """A notebook handed in after its due date, and the points that cost
+    (course.toml's [late] policy; nbgrader's late_submission_penalty)."""
+
+    submitted: datetime  # when the LMS recorded it (time zone aware)
+    due: datetime
+    penalty: float  # points taken off the notebook's score
+
+    @property
+    def days(self) -> int:
+        """Days late, each started day counted (1 for a minute late)."""
+        seconds = (self.submitted - self.due).total_seconds()
+        return max(0, -int(-seconds // 86400))
+
+
 @dataclass
 class ClassResults:
     """Everything one grading run produced."""
@@ -201,6 +217,8 @@ class ClassResults:
     # (student, notebook) -> when that notebook was handed in, as the LMS
     # recorded it (timezone-aware); absent when no LMS said (a folder per student)
     submitted_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # (student, notebook) -> how late it was, for notebooks handed in late
+    late: dict[tuple[str, str], Lateness] = field(default_factory=dict)
 
     @property
     def students(self) -> list[str]:
@@ -237,6 +255,9 @@ class RunReport:
     # students graded without the sandbox they were to have (their worker had
     # none), sorted
     unsandboxed: list[str] = field(default_factory=list)
+    # --outputs-only: students a grading run would grade (new or changed files,
+    # a grader_error to try again); their last grades are written, if any. Sorted
+    not_regraded: list[str] = field(default_factory=list)
 
 
 def _limit(default: int | None, help: str):

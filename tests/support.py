@@ -8,6 +8,7 @@ import hashlib
 import html
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
-from grader.course import ASSIGNMENT, REPO, SOURCE_DIR
+from grader.course import ASSIGNMENT, CONFIG_NAME, COURSE, REPO, SOURCE_DIR, Course
 from grader.demo.sample_class import notebook_bytes
 from grader.kernel.procfs import pids
 from grader.model import Limits
@@ -60,6 +61,29 @@ def run_cli(
         [sys.executable, "-m", "grader", *map(str, args)],
         cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs,
     )  # fmt: skip
+
+
+def nbgrader_export(out: Path) -> list[dict[str, str]]:
+    """`nbgrader export` run in OUT (its nbgrader_config.py names the gradebook),
+    which must succeed: the rows of the nbgrader_export.csv it writes."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"],
+        cwd=out, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return read_csv(out / "nbgrader_export.csv")[1]
+
+
+def course_copy(root: Path, settings: str) -> Course:
+    """A copy of the repository's course (its config and source) in the new folder
+    `root`, with `settings` as its course.toml."""
+    root.mkdir(parents=True)
+    shutil.copy2(COURSE.config_file, root / CONFIG_NAME)
+    shutil.copytree(COURSE.source_dir, root / "source" / ASSIGNMENT)
+    (root / "course.toml").write_text(settings)
+    return Course(root)
 
 
 def state_mtimes(out: Path) -> dict[str, int]:

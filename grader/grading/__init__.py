@@ -13,5 +13,8 @@ bundle     the course as bytes, for workers without a shared file system
 outfolder  the OUT folder: an nbgrader course the grading command alone writes
 lock       one grading run per OUT at a time
 state      the resume cache: what was graded from which inputs
-gradebook  the class gradebook
+gradebook  the class gradebook, the source of every score written (a manual
+           score or extra credit given in formgrader included)
+late       course.toml's [late] policy, applied from the recorded submission time
+indexes    each student's page made again from the final grades
 """

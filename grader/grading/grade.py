@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import time
+import tomllib
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,19 +30,33 @@ from ..model import (
     RunWarning,
     Status,
 )
-from ..output.lms import DEFAULT_ASSIGNMENT, LmsSettings
+from ..output.lms import LmsSettings
 from ..output.write import write_outputs
 from ..similarity.answers import class_code, course_boilerplate
 from ..similarity.copies import CopiesReport, Spread, find_copies
-from .gradebook import ClassGradebook
+from .gradebook import ClassGradebook, scored_by_gradebook
+from .indexes import rewrite_student_pages
 from .keys import check_scheduler, cluster_security
+from .late import LatePolicy, student_times
 from .outfolder import OutFolder
 from .runner import LocalRunner, Runner
 from .state import StateStore, failure_cause, student_key
 from .student import StudentJob, StudentOutcome, course_rows, log_path
 
+STAMPS_FILE = "lms-stamps.json"  # in OUT/.grader: when each LMS grade changed
 BATCH_SECONDS = 1.0  # at most this long between two gradebook transactions
 BATCH_STUDENTS = 200  # and at most this many students in one
+
+
+def _course_settings(course: Course) -> dict:
+    """The course's course.toml, or InputError saying where it is unreadable."""
+    try:
+        return course.settings()
+    except (tomllib.TOMLDecodeError, OSError) as error:
+        raise InputError(
+            f"{course.settings_file} cannot be read: {error}. Fix it (TOML: "
+            "https://toml.io) and run the command again."
+        ) from None
 
 
 @dataclass
@@ -70,6 +85,7 @@ def grade_class(
     cluster_keys: Path | None = None,
     db: str | None = None,
     runner: Runner | None = None,
+    outputs_only: bool = False,
 ) -> RunReport:
     """Grade every student found in `submissions` into `out`; return the report.
 
@@ -91,11 +107,23 @@ def grade_class(
     db: the class gradebook's database URL (nbgrader's db_url); default
     OUT/gradebook.db.
     runner: where students are graded, instead of the two above (benchmarks).
+    outputs_only: grade nobody; rewrite OUT's files from the gradebook and each
+    student's last grades (a score changed in formgrader; course.toml's [lms] and
+    [late] changed). The report's not_regraded names the students whose files
+    are new or changed since.
 
-    Raises InputError when `submissions` is unusable (missing, empty, or holds no
-    notebook that maps to a student and a released notebook) or OUT cannot be
-    used; OutInUse when another run holds OUT.
+    Every file written is derived from the class gradebook: each cell's score as
+    it holds it (a manual score or extra credit given in formgrader included),
+    less course.toml's late penalties, which are recorded there too.
+
+    Raises InputError when course.toml's [lms] or [late] is not valid (before
+    anything is read or graded), `submissions` is unusable (missing, empty, or
+    holds no notebook that maps to a student and a released notebook) or OUT
+    cannot be used; OutInUse when another run holds OUT.
     """
+    settings = _course_settings(course)
+    lms = LmsSettings.from_settings(settings, tuple(course.notebooks))
+    late_policy = LatePolicy.from_settings(settings)
     limits = limits or Limits()
     warnings: list[RunWarning] = []
     security = None
@@ -103,7 +131,9 @@ def grade_class(
         check_scheduler(scheduler, cluster_keys)
         if cluster_keys is not None:
             security = cluster_security(cluster_keys)
-    if scheduler is None and runner is None:
+    if outputs_only:
+        sandboxed = sandbox != "off"  # nobody is graded: the sandbox is not tried
+    elif scheduler is None and runner is None:
         sandboxed = use_sandbox(sandbox)
         if not sandboxed and sandbox == "auto":
             warnings.append(NoSandbox(sandbox_problem() or ""))
@@ -115,7 +145,10 @@ def grade_class(
     folder = OutFolder(Path(out).absolute())
     folder.check_place(submissions)
     collection = collect(
-        submissions, course.notebooks, pattern, assignments=lms_assignments(course)
+        submissions,
+        course.notebooks,
+        pattern,
+        assignments=tuple(item.name for item in lms.columns),
     )
     if not collection.submissions:
         reasons = "\n".join(
@@ -128,8 +161,8 @@ def grade_class(
         )
     spread: Spread | None = None  # where the copies' winnowed hashes are made
     with folder.claim():
-        bundle = folder.prepare(course, db)
-        if runner is None:
+        bundle = folder.prepare(course, db, rebuild=not outputs_only)
+        if runner is None and not outputs_only:
             if scheduler is not None:
                 from .cluster import DaskRunner  # Dask is imported only for clusters
 
@@ -144,27 +177,31 @@ def grade_class(
             sandboxed=sandboxed, fallback=sandbox == "auto", fork_kernels=fork_kernels,
         )  # fmt: skip
         with ClassGradebook(folder.db_url) as gradebook:
-            report = coordinator.run(
-                runner, gradebook, progress=progress,
-                on_student_done=on_student_done, on_warning=on_warning,
-            )  # fmt: skip
-        results = report.results
+            if outputs_only:
+                report = coordinator.saved()
+            else:
+                report = coordinator.run(
+                    runner, gradebook, progress=progress,
+                    on_student_done=on_student_done, on_warning=on_warning,
+                )  # fmt: skip
+            results = report.results
+            results.grades = scored_by_gradebook(results.grades, gradebook.scores())
+            submitted = results.submitted_at
+            results.late = late_policy.apply(results, submitted)
+            gradebook.record_late(
+                late_policy.due, student_times(submitted), results.late
+            )
         # The mistakes are named from OUT's copy of the course, as the feedback
         # pages name them; the LMS columns come from the graded course.
-        lms = LmsSettings.from_course(course) if results.identities else None
         graded = Course(folder.course_folder)
+        rewrite_student_pages(results, folder.root, graded)
         copies = class_copies(folder, results.students, graded, spread)
-        write_outputs(results, folder.root, graded, lms=lms, copies=copies)
+        write_outputs(
+            results, folder.root, graded, lms=lms, copies=copies,
+            stamps=folder.bookkeeping / STAMPS_FILE,
+        )  # fmt: skip
     report.warnings[:0] = warnings  # this machine's came first
     return report
-
-
-def lms_assignments(course: Course) -> tuple[str, ...]:
-    """The assignment's names in the LMS (course.toml's [lms] assignment): where
-    a Blackboard user name begins in the names of its download."""
-    table = course.settings().get("lms", {})
-    name = table.get("assignment") if isinstance(table, dict) else None
-    return (name if isinstance(name, str) and name.strip() else DEFAULT_ASSIGNMENT,)
 
 
 class Coordinator:
@@ -256,15 +293,30 @@ class Coordinator:
             finished.close()
             self._flush(gradebook, bar, on_student_done)
             bar.close()
-        grades = [
-            grade for student in sorted(self.finished)
-            for grade in self.finished[student]
-        ]  # fmt: skip
+        return RunReport(
+            self._results(self.finished), warnings, sorted(self.unsandboxed)
+        )
+
+    def saved(self) -> RunReport:
+        """Nobody graded (--outputs-only): the report of every student's last
+        saved grades, whatever files they were graded from; the students a run
+        would grade (new or changed files, a grader_error to try again) are named
+        in not_regraded."""
+        finished = dict(self.finished)
+        for student in self.pending:
+            saved = self.states.load(student, None)
+            if saved is not None:
+                finished[student] = saved.grades
+        return RunReport(self._results(finished), not_regraded=sorted(self.pending))
+
+    def _results(self, finished: dict[str, list[NotebookGrade]]) -> ClassResults:
+        """The class's results: these students' rows, the collection's
+        unmapped files and LMS identities."""
+        grades = [grade for student in sorted(finished) for grade in finished[student]]
         collection = self.collection
-        results = ClassResults(
+        return ClassResults(
             grades, collection.unmapped, self.identities, submission_times(collection)
         )
-        return RunReport(results, warnings, sorted(self.unsandboxed))
 
     def _failed(self, job: StudentJob, error: BaseException | None) -> StudentOutcome:
         """A worker failed on this student: each notebook a grader_error."""

@@ -15,7 +15,7 @@ import json
 import re
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from nbgrader.api import (
@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SAWarning
 
 from ..course import ASSIGNMENT
-from ..model import Identity, InputError, Scores
+from ..model import Identity, InputError, Lateness, NotebookGrade, Scores
 from ..student_text import LMS, safe_text
 
 # A table of the grader's in a database it made (it rewrites only such a database):
@@ -50,6 +50,27 @@ MARK_TABLE = "grader_made_this_gradebook"
 # user:password@ in a URL (in a URL or in a command line holding one).
 PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^\s/@:]*):[^\s@]*@")
 NAME_CHARACTERS = 128  # nbgrader's Student columns are String(128)
+
+
+@dataclass(frozen=True)
+class CellScore:
+    """One graded cell of one student's notebook, as the gradebook holds it now:
+    the autograder's score, a human's (formgrader), and extra credit."""
+
+    auto: float | None
+    manual: float | None
+    extra_credit: float | None
+
+    @property
+    def points(self) -> float:
+        """The cell's points as nbgrader counts them (Grade.score less extra
+        credit): the manual score when there is one, else the autograder's."""
+        chosen = self.manual if self.manual is not None else self.auto
+        return chosen or 0.0
+
+
+# student -> (notebook, grade_id) -> the cell's scores
+BookScores = dict[str, dict[tuple[str, str], CellScore]]
 
 
 @dataclass(frozen=True)
@@ -316,6 +337,104 @@ class ClassGradebook:
             )
         )
 
+    def scores(self) -> BookScores:
+        """Every student's cell scores as the gradebook holds them now (a score
+        changed in formgrader included), in one query."""
+        cells = {
+            cell: (layout.name, name)
+            for layout in self.layout
+            for cell, name in layout.graded_cells
+        }
+        rows = self.session.execute(
+            select(
+                SubmittedAssignment.student_id,
+                Grade.cell_id,
+                Grade.auto_score,
+                Grade.manual_score,
+                Grade.extra_credit,
+            )
+            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+            .join(
+                SubmittedAssignment,
+                SubmittedNotebook.assignment_id == SubmittedAssignment.id,
+            )
+            .where(SubmittedAssignment.assignment_id == self.assignment_id)
+        )
+        found: BookScores = {}
+        for student, cell, auto, manual, extra in rows:
+            if cell in cells:
+                found.setdefault(student, {})[cells[cell]] = CellScore(
+                    auto, manual, extra
+                )
+        self.session.rollback()  # end the read transaction
+        return found
+
+    def record_late(
+        self,
+        due: datetime | None,
+        submitted: dict[str, datetime],
+        late: dict[tuple[str, str], Lateness],
+    ) -> None:
+        """nbgrader's own record of lateness, in one transaction: the assignment's
+        due date, each student's submission time (`nbgrader export`'s timestamp)
+        and each notebook's late_submission_penalty (0 when on time)."""
+        session = self.session
+        names = {layout.name: layout.id for layout in self.layout}
+        try:
+            session.execute(
+                update(Assignment.__table__)
+                .where(Assignment.__table__.c.id == self.assignment_id)
+                .values(duedate=_utc(due))
+            )
+            submissions = {
+                student: submission
+                for student, submission in session.execute(
+                    select(
+                        SubmittedAssignment.student_id, SubmittedAssignment.id
+                    ).where(SubmittedAssignment.assignment_id == self.assignment_id)
+                )
+            }
+            stamps = [
+                {"row": submissions[student], "when": _utc(when)}
+                for student, when in submitted.items()
+                if student in submissions
+            ]
+            table = SubmittedAssignment.__table__
+            session.execute(update(table).values(timestamp=None).where(
+                table.c.assignment_id == self.assignment_id
+            ))  # fmt: skip
+            if stamps:
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("row"))
+                    .values(timestamp=bindparam("when")),
+                    stamps,
+                )
+            notebooks = SubmittedNotebook.__table__
+            session.execute(
+                update(notebooks)
+                .where(notebooks.c.assignment_id.in_(list(submissions.values())))
+                .values(late_submission_penalty=None)
+            )
+            penalties = [
+                {"submission": submissions[student], "notebook": names[stem],
+                 "penalty": lateness.penalty}
+                for (student, stem), lateness in late.items()
+                if student in submissions and stem in names
+            ]  # fmt: skip
+            if penalties:
+                session.execute(
+                    update(notebooks)
+                    .where(notebooks.c.assignment_id == bindparam("submission"))
+                    .where(notebooks.c.notebook_id == bindparam("notebook"))
+                    .values(late_submission_penalty=bindparam("penalty")),
+                    penalties,
+                )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
     def students(self) -> list[str]:
         """The students with a submission of the assignment."""
         return sorted(
@@ -379,3 +498,41 @@ def _grade(notebook: str, cell: str, found) -> dict:
                 "needs_manual_grade": False}  # fmt: skip
     return {**row, "auto_score": found[0], "manual_score": found[1],
             "needs_manual_grade": bool(found[2])}  # fmt: skip
+
+
+def scored_by_gradebook(
+    grades: list[NotebookGrade], book: BookScores
+) -> list[NotebookGrade]:
+    """The grades with the gradebook's scores: each test's points its cell's
+    (a manual score wins over the autograder's), each notebook's score the sum of
+    its cells' with extra credit, as nbgrader counts it. Rows of a student the
+    gradebook does not hold are kept as they are."""
+    scored = []
+    for grade in grades:
+        cells = book.get(grade.student)
+        if not cells:
+            scored.append(grade)
+            continue
+        mine = {
+            name: cell for (stem, name), cell in cells.items() if stem == grade.notebook
+        }
+        if not mine:
+            scored.append(grade)
+            continue
+        tests = [
+            replace(test, points=mine[test.test].points) if test.test in mine else test
+            for test in grade.tests
+        ]
+        total = sum(cell.points + (cell.extra_credit or 0.0) for cell in mine.values())
+        if abs(total - grade.score) < 1e-9 and tests == grade.tests:
+            scored.append(grade)
+        else:
+            scored.append(replace(grade, score=total, tests=tests))
+    return scored
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """A time as nbgrader stores it: naive, in UTC."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).replace(tzinfo=None)

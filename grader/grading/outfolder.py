@@ -164,22 +164,38 @@ class OutFolder:
             ) from None
         return lock
 
-    def prepare(self, course: Course, db: str | None = None) -> CourseBundle:
+    def prepare(
+        self, course: Course, db: str | None = None, *, rebuild: bool = True
+    ) -> CourseBundle:
         """Make OUT an nbgrader course for this assignment, its gradebook in `db`
         (a database URL; default OUT/gradebook.db); the course as bytes.
 
         When the course changed since the last run, the gradebook and every
         student's state are rebuilt from scratch (old grades would mix two versions
         of the tests); so are they when the gradebook moves to another database.
+        rebuild False (--outputs-only): InputError instead of either.
         """
         fingerprint = hashlib.sha256(
             (course.fingerprint() + GRADER_VERSION).encode()
         ).hexdigest()
         stamp = self.bookkeeping / "course.sha256"
         template = self.course_folder / GRADEBOOK_TEMPLATE
-        if not (
+        where = hashlib.sha256(
+            (fingerprint + (hide_password(db) if db else "OUT/gradebook.db")).encode()
+        ).hexdigest()
+        db_stamp = self.bookkeeping / "gradebook.sha256"
+        current = (
             stamp.exists() and stamp.read_text() == fingerprint and template.exists()
+        )
+        if not rebuild and not (
+            current and db_stamp.exists() and db_stamp.read_text() == where
         ):
+            raise InputError(
+                f"--outputs-only: {self.root} was not graded with this course and "
+                "gradebook (the course changed, --db differs, or nobody was graded "
+                "there yet); run the grade command without --outputs-only"
+            )
+        if not current:
             self._rebuild(course)
             write_atomically(stamp, fingerprint)
         if not (self.bookkeeping / MARK).is_file():
@@ -187,10 +203,6 @@ class OutFolder:
         self.db_url = db or sqlite_url(self.gradebook)
         # OUT's own gradebook is named as such, so that a moved OUT keeps its state;
         # a database by its URL without the password (never kept in OUT).
-        where = hashlib.sha256(
-            (fingerprint + (hide_password(db) if db else "OUT/gradebook.db")).encode()
-        ).hexdigest()
-        db_stamp = self.bookkeeping / "gradebook.sha256"
         same = db_stamp.exists() and db_stamp.read_text() == where
         owner = {"out_id": self._out_id(), "out": str(self.root)}
         if db is not None:  # one OUT's class per database

@@ -77,14 +77,15 @@ class StateStore:
     def _path(self, student: str) -> Path:
         return self.folder / f"{student}.json"
 
-    def load(self, student: str, key: str) -> Saved | None:
-        """What was saved from exactly these inputs, else None."""
+    def load(self, student: str, key: str | None) -> Saved | None:
+        """What was saved from exactly these inputs, else None; key None: what
+        was saved last, whatever the inputs were (--outputs-only)."""
         path = self._path(student)
         try:
             state = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if not isinstance(state, dict) or state.get("key") != key:
+        if not isinstance(state, dict) or (key is not None and state.get("key") != key):
             return None
         return Saved(
             [NotebookGrade.from_dict(grade) for grade in state["grades"]],

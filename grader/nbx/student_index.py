@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timezone
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..course import Course
-from ..model import NotebookGrade, Status
+from ..model import Lateness, NotebookGrade, Status
 from ..output.misconceptions import notebook_misconceptions
-from ..output.stats import format_points
+from ..output.stats import format_points, late_summary
 from ..student_text import HTML, safe_text
 from .feedback import TEMPLATES, csp
 
@@ -57,9 +58,29 @@ class NotebookRow:
     tests: int
     page: str  # the notebook's feedback page, relative to the index; "" if none
     found: list[Found] = field(default_factory=list)
+    late: str = ""  # when it was handed in and what that cost; "" when on time
 
 
-def notebook_row(grade: NotebookGrade, page: str, course: Course) -> NotebookRow:
+def late_text(lateness: Lateness) -> str:
+    """A late notebook in words: "handed in 2026-11-21 10:00 UTC, due
+    2026-11-20 23:59 UTC: 1 day late: -0.4"."""
+    return (
+        f"handed in {_when(lateness.submitted)}, due {_when(lateness.due)}: "
+        f"{late_summary(lateness)}"
+    )
+
+
+def _when(moment) -> str:
+    """A time in UTC, to the minute."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def notebook_row(
+    grade: NotebookGrade,
+    page: str,
+    course: Course,
+    lateness: Lateness | None = None,
+) -> NotebookRow:
     """What the page says about one notebook."""
     found = [
         Found(label, named.meaning, named.taught) if named else Found(label)
@@ -78,6 +99,7 @@ def notebook_row(grade: NotebookGrade, page: str, course: Course) -> NotebookRow
         len(grade.tests),
         page,
         found,
+        late_text(lateness) if lateness else "",
     )
 
 
@@ -87,25 +109,31 @@ def student_index(
     pages: set[str],
     course: Course,
     name: str = "",
+    late: dict[str, Lateness] | None = None,
 ) -> str:
     """The student's page: `grades` holds one row per notebook of the course, in
     order; `pages` the notebooks that have a feedback page; `course` the course as
     graded (its catalogue of mistakes); `name` the student's name as their LMS
-    wrote it ("" when none), shown beside the id."""
+    wrote it ("" when none), shown beside the id; `late` notebook -> its
+    Lateness, for the notebooks handed in late (their penalties come off the
+    total)."""
+    late = late or {}
     rows = [
         notebook_row(
             grade,
             f"{grade.notebook}.html" if grade.notebook in pages else "",
             course,
+            late.get(grade.notebook),
         )
         for grade in grades
     ]
+    penalties = sum(lateness.penalty for lateness in late.values())
     nonce = secrets.token_urlsafe(18)
     return ENVIRONMENT.get_template(TEMPLATE).render(
         student=student,
         name=safe_text(name, HTML),
         rows=rows,
-        total=format_points(sum(grade.score for grade in grades)),
+        total=format_points(sum(grade.score for grade in grades) - penalties),
         most=format_points(sum(grade.max_score for grade in grades)),
         named=any(found.meaning for row in rows for found in row.found),
         unnamed=any(not found.meaning for row in rows for found in row.found),

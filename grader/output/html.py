@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..course import ASSIGNMENT
-from ..model import ClassResults, NotebookGrade, Status
+from ..model import ClassResults, Lateness, NotebookGrade, Status
 from ..student_text import HTML, safe_text
 from . import plots
 from .misconceptions import Misconception
@@ -31,6 +31,7 @@ from .stats import (
     failure_counts,
     format_points,
     grade_table,
+    late_summary,
     lookalike_groups,
     max_total,
     mean_total,
@@ -94,6 +95,7 @@ class ScoreCell:
 
     text: str
     bad: bool = False  # a status word: the notebook was not graded
+    late: str = ""  # "2 days late: -0.6" for a notebook handed in late
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,17 @@ def feedback_href(path: str) -> str:
     return quote(path.replace("\\", "/"), safe="/")
 
 
-def score_cell(grade: NotebookGrade | None) -> ScoreCell:
-    """A notebook's cell in the totals table: score, status word or a dash."""
+def score_cell(
+    grade: NotebookGrade | None, lateness: Lateness | None = None
+) -> ScoreCell:
+    """A notebook's cell in the totals table: score, status word or a dash, and
+    what lateness cost."""
+    late = late_summary(lateness) if lateness else ""
     if grade is None:
         return ScoreCell("–")
     if grade.status != Status.OK:
-        return ScoreCell(str(grade.status), bad=True)
-    return ScoreCell(format_points(grade.score))
+        return ScoreCell(str(grade.status), bad=True, late=late)
+    return ScoreCell(format_points(grade.score), late=late)
 
 
 def totals_rows(results: ClassResults) -> list[TotalsRow]:
@@ -195,7 +201,12 @@ def totals_rows(results: ClassResults) -> list[TotalsRow]:
         rows.append(
             TotalsRow(
                 student,
-                [score_cell(grade) for grade in graded],
+                [
+                    score_cell(grade, results.late.get((student, grade.notebook)))
+                    if grade
+                    else score_cell(None)
+                    for grade in graded
+                ],
                 format_points(totals[student]),
                 pages,
             )

@@ -24,10 +24,9 @@ import zipfile
 from pathlib import Path
 
 from ..files import atomic_file
-from ..model import ClassResults, Identity
-from .lms import LMS_FOLDER
+from ..model import ClassResults, Identity, Status
+from .lms import LMS_FOLDER, LmsSettings, zip_name
 
-ZIP_FILE = "moodle-feedback.zip"
 FEEDBACK_FOLDER = "feedback"
 PLUGIN = "assignsubmission_file"  # the plugin whose download names the folders
 NOT_IN_A_NAME = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")
@@ -42,34 +41,65 @@ def moodle_folder(identity: Identity) -> str:
     return f"{name}_{identity.lms_id}_{PLUGIN}"
 
 
-def moodle_students(results: ClassResults) -> dict[str, Identity]:
-    """student -> identity, for the students Moodle named, by student id."""
+def moodle_students(
+    results: ClassResults, notebooks: tuple[str, ...] | None = None
+) -> dict[str, Identity]:
+    """student -> identity, for the students Moodle named, by student id; with
+    `notebooks`, only those who handed in one of them."""
+    handed_in = {
+        grade.student
+        for grade in results.grades
+        if notebooks is None
+        or (grade.notebook in notebooks and grade.status != Status.MISSING)
+    }
     return {
         student: identity
         for student, identity in sorted(results.identities.items())
-        if identity.lms == "moodle" and identity.lms_id.isdigit()
+        if identity.lms == "moodle"
+        and identity.lms_id.isdigit()
+        and student in handed_in
     }
 
 
-def write_moodle_feedback(results: ClassResults, out: Path) -> int:
-    """Write OUT/lms/moodle-feedback.zip for a class Moodle named (each Moodle
-    student's OUT/feedback/<student>/*.html in their folder); remove one an
-    earlier run left for a class with no Moodle student. Returns the students
-    whose pages are in it."""
-    path = Path(out) / LMS_FOLDER / ZIP_FILE
-    students = moodle_students(results)
-    if not students:
-        path.unlink(missing_ok=True)
-        return 0
-    written = 0
+def write_moodle_feedback(
+    results: ClassResults, out: Path, settings: LmsSettings | None = None
+) -> int:
+    """Write OUT/lms/'s feedback zips for a class Moodle named: one per LMS
+    assignment (`settings`' columns; default: one of every notebook), each
+    Moodle student who handed in one of its notebooks with their
+    OUT/feedback/<student>/*.html in their folder; remove the zips an earlier run
+    left that this class no longer has. Returns the students whose pages are in
+    any of them."""
+    settings = settings or LmsSettings()
+    folder = Path(out) / LMS_FOLDER
+    written: set[str] = set()
+    names = set()
+    for assignment in settings.columns:
+        students = moodle_students(results, assignment.notebooks)
+        if not students:
+            continue
+        name = zip_name(assignment, settings)
+        names.add(name)
+        written |= _write_zip(folder / name, students, Path(out))
+    stale = set(folder.glob("moodle-feedback*.zip")) if folder.is_dir() else set()
+    for path in stale:
+        if path.name not in names:
+            path.unlink(missing_ok=True)
+    return len(written)
+
+
+def _write_zip(path: Path, students: dict[str, Identity], out: Path) -> set[str]:
+    """One zip of these students' pages; the students who have any."""
+    written = set()
     with (
         atomic_file(path) as file,
         zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zip_,
     ):
         for student, identity in students.items():
-            pages = sorted((Path(out) / FEEDBACK_FOLDER / student).glob("*.html"))
+            pages = sorted((out / FEEDBACK_FOLDER / student).glob("*.html"))
             folder = moodle_folder(identity)
             for page in pages:
                 zip_.write(page, f"{folder}/{page.name}")
-            written += bool(pages)
+            if pages:
+                written.add(student)
     return written

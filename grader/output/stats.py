@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..course import NOTEBOOKS
-from ..model import ClassResults, NotebookGrade, Status
+from ..model import ClassResults, Lateness, NotebookGrade, Status
 from .text import first_line
 
 NO_SUBMISSIONS = "No submissions: nothing was graded."
@@ -24,6 +24,12 @@ def format_points(value: float) -> str:
     """A score as a plain number: "4", "2.5", "0.333" (at most 3 decimals)."""
     text = f"{float(value):.3f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def late_summary(lateness: Lateness) -> str:
+    """What handing a notebook in late cost: "2 days late: -0.6"."""
+    days = "1 day" if lateness.days == 1 else f"{lateness.days} days"
+    return f"{days} late: -{format_points(lateness.penalty)}"
 
 
 def notebook_order(notebook: str) -> tuple[int, str]:
@@ -61,10 +67,14 @@ def grade_table(results: ClassResults) -> dict[str, dict[str, NotebookGrade]]:
 
 
 def student_totals(results: ClassResults) -> dict[str, float]:
-    """student -> sum of the scores of all that student's rows."""
+    """student -> sum of the scores of all that student's rows, less the late
+    penalties (results.late)."""
     totals: dict[str, float] = {}
     for grade in results.grades:
         totals[grade.student] = totals.get(grade.student, 0.0) + grade.score
+    for (student, _), lateness in results.late.items():
+        if student in totals:
+            totals[student] -= lateness.penalty
     return totals
 
 

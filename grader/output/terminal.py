@@ -137,6 +137,14 @@ def notices(report: RunReport) -> list[str]:
             f"{len(report.unsandboxed)} student(s) graded WITHOUT the sandbox "
             f"(their worker has none): {names}"
         )
+    if report.not_regraded:
+        names = ", ".join(report.not_regraded[:UNSANDBOXED_NAMED])
+        found.append(
+            f"--outputs-only: {len(report.not_regraded)} student(s) have new or "
+            "changed files (or were never graded, or a grader_error to try again) "
+            f"and were not graded: {names}; their last grades, if any, are in the "
+            "files. Run the grade command without --outputs-only to grade them."
+        )
     return found
 
 

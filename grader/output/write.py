@@ -18,7 +18,7 @@ from ..files import write_atomically
 from ..model import ClassResults
 from ..similarity.copies import CopiesReport
 from .html import report_html
-from .lms import LmsSettings, write_lms_files
+from .lms import GradeStamps, LmsSettings, write_lms_files
 from .misconceptions import class_misconceptions, misconceptions_csv
 from .moodle_feedback import write_moodle_feedback
 from .similarity import copies_section, write_copies
@@ -39,6 +39,7 @@ def write_outputs(
     *,
     lms: LmsSettings | None = None,
     now: datetime | None = None,
+    stamps: Path | None = None,
     copies: CopiesReport | None = None,
 ) -> None:
     """Write OUT's files for `results`: the three CSV files and the report, then
@@ -47,8 +48,10 @@ def write_outputs(
     course: the course as graded (OUT's copy: its catalogue names the class's
     mistakes); lms: the LMS settings (the graded course's course.toml; default:
     LmsSettings()); now: the time the LMS files say the grades were given
-    (default: now, in the local time zone); copies: the copies found
-    (grader.similarity), written as similarity.csv, pages and a report section.
+    (default: now, in the local time zone); stamps: the file that keeps when each
+    Moodle grade last changed across runs (default: none kept); copies: the
+    copies found (grader.similarity), written as similarity.csv, pages and a
+    report section.
     """
     misconceptions = class_misconceptions(results, course)
     groups = [row.group for row in misconceptions if row.group]
@@ -64,8 +67,9 @@ def write_outputs(
         out / REPORT_FILE,
         report_html(results, misconceptions, copies=section, unnamed=cards),
     )
-    write_moodle_feedback(results, out)  # first: an empty OUT/lms/ is removed
+    settings = lms or LmsSettings()
+    write_moodle_feedback(results, out, settings)  # first: an empty OUT/lms/ goes
     write_lms_files(
-        results, out, lms or LmsSettings(), now or datetime.now().astimezone(),
-        write_atomically,
+        results, out, settings, now or datetime.now().astimezone(),
+        write_atomically, GradeStamps(stamps),
     )  # fmt: skip

@@ -11,6 +11,7 @@ real ones are graded in tests/grading/test_grade.py (and test_database.py).
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from itertools import chain
 from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 
 from grader.course import ASSIGNMENT, CONFIG_NAME, COURSE, NOTEBOOKS, Course
 from grader.grading import grade
@@ -27,6 +30,7 @@ from grader.grading.student import StudentJob, StudentOutcome, log_path
 from grader.intake.collect import Collection, Submission
 from grader.model import (
     Identity,
+    InputError,
     Limits,
     NotebookGrade,
     RefusedWorker,
@@ -35,7 +39,7 @@ from grader.model import (
     Status,
 )
 from grader.model import TestResult as CellResult
-from tests.support import read_csv
+from tests.support import course_copy, read_csv
 
 SIG, FWD = NOTEBOOKS[:2]
 STUDENTS = ("alice", "bob", "carol")
@@ -388,3 +392,91 @@ def test_the_lock_keeps_no_password(tmp_path):
         lock.release()
     assert "hunter2" not in text
     assert "postgresql://grader:***@db/class" in text
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ('[lms]\ncanvas_assignment_id = "abc"\n', "canvas_assignment_id must be"),
+        ('[[lms.assignments]]\nname = "A"\nnotebooks = ["06_rnn"]\n', "06_rnn"),
+        ('[late]\npenalty = "half"\n', "penalty must be one of"),
+        ("[lms\n", "cannot be read"),
+    ],
+)
+def test_course_settings_that_cannot_be_used_stop_the_run_before_anyone_is_graded(
+    tmp_path, toml, says
+):
+    """An [lms] id the LMS would misread (or a [late] the grader cannot apply)
+    is an InputError before the submissions are read or OUT is made: nobody is
+    graded first (it used to come after the whole class)."""
+    course = course_copy(tmp_path / "course", toml)
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
+    runner = FakeRunner(graded)
+    with pytest.raises(InputError, match=r"course\.toml") as error:
+        grade_class(
+            submissions, tmp_path / "out", course=course, runner=runner,
+            progress=False,
+        )  # fmt: skip
+    assert says in str(error.value)
+    assert runner.given == []
+    assert not (tmp_path / "out").exists()
+
+
+def sigmoid_graded(job: StudentJob) -> StudentOutcome:
+    """01 as the worker's gradebook scores it: 3 of 4 (test_sigmoid_arrays lost)."""
+    points = {"test_sigmoid_values": 2.0, "test_sigmoid_arrays": 0.0,
+              "test_sigmoid_derivative": 1.0}  # fmt: skip
+    tests = [CellResult(name, got, COURSE.notebook(SIG).points[name])
+             for name, got in points.items()]  # fmt: skip
+    row = NotebookGrade(job.student, SIG, 3.0, 4.0, Status.OK, tests=tests)
+    scores = {(SIG, name): (got, None, False) for name, got in points.items()}
+    return StudentOutcome(job.student, [row], {}, scores, "graded", job.sandbox)
+
+
+def test_outputs_only_writes_the_gradebooks_scores_and_grades_nobody(tmp_path):
+    """A manual score and extra credit given in the gradebook with nbgrader's API
+    (as formgrader does) are in grades.csv, tests.csv and the LMS file after
+    `outputs_only`, which gives the runner no student."""
+    class_folder = tmp_path / "class"
+    class_folder.mkdir()
+    (class_folder / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
+    out = tmp_path / "out"
+    grade_class(
+        class_folder, out, course=COURSE, runner=FakeRunner(sigmoid_graded),
+        progress=False,
+    )  # fmt: skip
+    column = "Backpropagation from scratch"  # the repository's course.toml
+    assert read_csv(out / "lms" / "canvas.csv")[1][1][column] == "3"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+            arrays = gradebook.find_grade("test_sigmoid_arrays", SIG, ASSIGNMENT, "11")
+            arrays.manual_score = 1.0
+            arrays.extra_credit = 0.25
+            gradebook.db.commit()
+    untouched = FakeRunner(lambda job: AssertionError("graded"))
+    report = grade_class(
+        class_folder, out, course=COURSE, runner=untouched, progress=False,
+        outputs_only=True,
+    )  # fmt: skip
+    assert untouched.given == [] and report.not_regraded == []
+    _, grades = read_csv(out / "grades.csv")
+    assert (grades[0]["notebook"], grades[0]["score"]) == (SIG, "4.25")
+    _, tests = read_csv(out / "tests.csv")
+    points = {row["test"]: row["points"] for row in tests}
+    assert float(points["test_sigmoid_arrays"]) == 1.0
+    _, canvas = read_csv(out / "lms" / "canvas.csv")
+    assert canvas[1][column] == "4.25"
+
+
+def test_outputs_only_where_nothing_was_graded_is_refused(tmp_path):
+    class_folder = tmp_path / "class"
+    class_folder.mkdir()
+    (class_folder / f"lovelaceada_11_5001_{SIG}.ipynb").write_bytes(b"{}")
+    with pytest.raises(InputError, match="run the grade command without"):
+        grade_class(
+            class_folder, tmp_path / "out", course=COURSE,
+            runner=FakeRunner(sigmoid_graded), progress=False, outputs_only=True,
+        )  # fmt: skip

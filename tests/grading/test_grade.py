@@ -15,10 +15,7 @@ the points of each test cell in source/backprop.
 from __future__ import annotations
 
 import copy
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +44,7 @@ from tests.support import (
     hidden_test_lines,
     html_text,
     lines_found,
+    nbgrader_export,
     read_csv,
     run_cli,
     snapshot,
@@ -477,15 +475,8 @@ def test_nbgrader_export_works_in_out_and_matches_grades_csv(sample, grades, tmp
     out = tmp_path / "out"
     shutil.copytree(sample.out, out, symlinks=True)
     before = (out / "grades.csv").read_bytes()
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export"],
-        cwd=out, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    rows = nbgrader_export(out)
     assert (out / "grades.csv").read_bytes() == before
-    _, rows = read_csv(out / "nbgrader_export.csv")
     assert sorted(row["student_id"] for row in rows) == sorted(STUDENTS)
     for row in rows:
         student = row["student_id"]

@@ -5,12 +5,21 @@ from __future__ import annotations
 import base64
 import importlib.resources
 import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import markupsafe
 import pytest
 
-from grader.model import ClassResults, Identity, NotebookGrade, Status, Unmapped
+from grader.model import (
+    ClassResults,
+    Identity,
+    Lateness,
+    NotebookGrade,
+    Status,
+    Unmapped,
+)
 from grader.model import TestResult as CellResult
 from grader.output.html import (
     ENVIRONMENT,
@@ -214,6 +223,18 @@ def test_report_totals_show_scores_status_words_and_totals(page):
     assert bob == [
         BOB, "3", "timeout", "missing", "1", "kernel_died", "4", "page 01 04"
     ]  # fmt: skip
+
+
+def test_report_totals_show_what_a_late_notebook_cost_and_the_total_after_it(
+    results,
+):
+    """Bob's 01 handed in a day late, 0.3 off: under its score, and off his total."""
+    due = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
+    late = replace(
+        results, late={(BOB, SIGMOID): Lateness(due + timedelta(hours=2), due, 0.3)}
+    )
+    bob = next(row for row in rows_of(parse(report(late)), "totals") if row[0] == BOB)
+    assert bob[1:2] + bob[6:7] == ["3 1 day late: -0.3", "3.7"]
 
 
 def test_report_totals_headers_give_each_notebooks_max_score(page):

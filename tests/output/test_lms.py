@@ -8,22 +8,27 @@ column names and "Participant <id>", Blackboard's quoted values and "|id" column
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import stat
-from datetime import datetime, timedelta, timezone
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from grader.course import COURSE
-from grader.model import ClassResults, Identity, InputError, Status
+from grader.files import write_atomically
+from grader.model import ClassResults, Identity, InputError, Lateness, Status
 from grader.output.lms import (
     BLACKBOARD_COMMENT,
     CANVAS_COLUMNS,
     MOODLE_COLUMNS,
+    GradeStamps,
     LmsSettings,
     lms_files,
 )
+from grader.output.moodle_feedback import write_moodle_feedback
 from grader.output.write import write_outputs
 
 from .sample import (
@@ -280,3 +285,203 @@ def test_a_student_the_grader_failed_on_gets_no_grade_rather_than_0():
     assert row["Identifier"] == "Participant 11" and row["Grade"] == ""
     assert row["Feedback comments"].startswith("Not graded yet: the grader failed")
     assert "03 grader_error" in row["Feedback comments"]
+
+
+# ---------------------------------------------------------------- Moodle's stamps
+
+
+def stamped(text: str) -> dict[str, tuple[str, str]]:
+    """participant -> (grade, "Last modified (grade)") of a worksheet."""
+    rows = [dict(zip(MOODLE_COLUMNS, row)) for row in table(text)[1:]]
+    return {
+        row["Identifier"]: (row["Grade"], row["Last modified (grade)"]) for row in rows
+    }
+
+
+def test_an_unchanged_grade_keeps_its_stamp_and_a_changed_one_moves(tmp_path):
+    """Moodle skips a row whose grade it changed after "Last modified (grade)":
+    the stamp is when the grader's grade last changed, kept across runs in a file,
+    so a re-run with nothing new never claims a newer grade than Moodle's."""
+    path = tmp_path / "stamps.json"
+    stamps = GradeStamps(path)
+    first = lms_files(mixed_class(), SETTINGS, NOW, stamps)
+    stamps.save(write_atomically)
+    later = NOW + timedelta(days=3)
+    again = lms_files(mixed_class(), SETTINGS, later, GradeStamps(path))
+    assert stamped(again["moodle.csv"]) == stamped(first["moodle.csv"])
+    changed = mixed_class()
+    changed.grades = [
+        dataclasses.replace(g, score=2.0)
+        if (g.student, g.notebook) == ("21", FORWARD)
+        else g
+        for g in changed.grades
+    ]
+    moved = stamped(
+        lms_files(changed, SETTINGS, later, GradeStamps(path))["moodle.csv"]
+    )
+    assert moved == {
+        "Participant 21": ("11", later.isoformat(timespec="seconds")),
+        "Participant 22": ("0", NOW.isoformat(timespec="seconds")),
+    }
+
+
+def test_stamps_a_run_cannot_read_are_made_anew(tmp_path):
+    path = tmp_path / "stamps.json"
+    path.write_text('{"Backprop|21": {"grade": 12}, "x": [1]}')
+    files = lms_files(mixed_class(), SETTINGS, NOW, GradeStamps(path))
+    assert {stamp for _, stamp in stamped(files["moodle.csv"]).values()} == {
+        NOW.isoformat(timespec="seconds")
+    }
+
+
+# ---------------------------------------------------------------- assignments
+
+
+PER_NOTEBOOK = LmsSettings.from_settings(
+    {
+        "lms": {
+            "assignments": [
+                {"name": "Sigmoid", "notebooks": [SIGMOID],
+                 "canvas_assignment_id": "11", "blackboard_column_id": "21"},
+                {"name": "The network", "notebooks": [FORWARD, BACKWARD, GRADCHECK],
+                 "canvas_assignment_id": "12"},
+            ]
+        }
+    }
+)  # fmt: skip
+
+
+def only_sigmoid(student: str) -> list:
+    """A student who handed in 01 alone (3 points of 3)."""
+    return [
+        graded(student, SIGMOID, passed("t1", 2), passed("t2", 1)),
+        *(broken(student, stem, Status.MISSING, "none") for stem in NOTEBOOKS[1:]),
+    ]
+
+
+def per_notebook_class() -> ClassResults:
+    """Canvas 11 handed in everything; 13 and Moodle 31 handed in 01 alone."""
+    grades = [*full_marks("11"), *only_sigmoid("13"), *only_sigmoid("31")]
+    identities = {
+        "11": Identity("canvas", "11", "lovelaceada"),
+        "13": Identity("canvas", "13", "hopperg"),
+        "31": Identity("moodle", "31", "Alan Turing"),
+    }
+    return ClassResults(grades, identities=identities)
+
+
+def test_each_lms_assignment_gets_its_notebooks_points_and_id():
+    """Canvas: a column per assignment ("Name (id)"), each with its own points;
+    05 is in no assignment, so no column counts it."""
+    files = lms_files(per_notebook_class(), PER_NOTEBOOK, NOW)
+    rows = table(files["canvas.csv"])
+    assert rows[0][5:] == ["Sigmoid (11)", "The network (12)"]
+    assert rows[1][5:] == ["3", "8"]
+    assert [row[1:2] + row[5:] for row in rows[2:]] == [
+        ["11", "3", "8"],
+        ["13", "3", ""],  # nothing of the network handed in: no grade, not 0
+    ]
+    assert (
+        "Not sent to the LMS (in no [[lms.assignments]]): 05_optimizers"
+        in (files["README.txt"])
+    )
+
+
+def test_a_download_of_one_notebooks_assignment_marks_no_other_missing():
+    """Moodle: one worksheet per assignment; the student who handed in 01 alone is
+    in Sigmoid's, with a comment about 01 only, and in no other."""
+    files = lms_files(per_notebook_class(), PER_NOTEBOOK, NOW)
+    assert sorted(files) == ["README.txt", "canvas.csv", "moodle-sigmoid.csv"]
+    row = dict(zip(MOODLE_COLUMNS, table(files["moodle-sigmoid.csv"])[1]))
+    assert (row["Identifier"], row["Grade"], row["Maximum grade"]) == (
+        "Participant 31", "3", "3",
+    )  # fmt: skip
+    assert row["Feedback comments"] == "Total 3/3: 01 3/3."
+    assert "missing" not in files["moodle-sigmoid.csv"]
+
+
+def test_blackboard_gets_a_grade_and_comment_column_per_assignment():
+    results = per_notebook_class()
+    results.identities = {"bb": Identity("blackboard", "bb")}
+    results.grades = full_marks("bb")
+    rows = table(lms_files(results, PER_NOTEBOOK, NOW)["blackboard.csv"])
+    assert rows[0][4:] == [
+        "Sigmoid [Total Pts: 3 Score] |21", f"{BLACKBOARD_COMMENT} (Sigmoid)",
+        "The network [Total Pts: 8 Score]", f"{BLACKBOARD_COMMENT} (The network)",
+    ]  # fmt: skip
+    assert rows[1][4:] == [
+        "3", "Total 3/3: 01 3/3.", "8", "Total 8/8: 02 3/3, 03 3/3, 04 2/2.",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("assignments", "says"),
+    [
+        ([{"name": "A", "notebooks": ["06_rnn"]}], "not a notebook of the course"),
+        (
+            [{"name": "A", "notebooks": [SIGMOID]},
+             {"name": "B", "notebooks": [SIGMOID]}],
+            "goes to one LMS assignment",
+        ),
+        ([{"name": "A"}], "needs notebooks"),
+        ([{"name": "A|1", "notebooks": [SIGMOID]}], "name must be"),
+        ([{"name": "A", "notebooks": [SIGMOID], "canvas_assignment_id": "x"}],
+         "canvas_assignment_id must be"),
+        ([{"name": "A", "notebooks": [SIGMOID], "points": 3}], "unknown keys"),
+        (
+            [{"name": "Part A", "notebooks": [SIGMOID]},
+             {"name": "part-a", "notebooks": [FORWARD]}],
+            "a name of its own",
+        ),
+        ([], "one or more tables"),
+    ],
+)  # fmt: skip
+def test_lms_assignments_the_grader_would_misread_are_refused(assignments, says):
+    with pytest.raises(InputError, match=r"course.toml \[") as error:
+        LmsSettings.from_settings({"lms": {"assignments": assignments}})
+    assert says in str(error.value)
+
+
+def test_one_assignment_keys_beside_a_list_are_refused():
+    with pytest.raises(InputError, match="beside"):
+        LmsSettings.from_settings(
+            {"lms": {"assignment": "X",
+                     "assignments": [{"name": "A", "notebooks": [SIGMOID]}]}}
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- late
+
+
+def test_a_late_notebooks_penalty_comes_off_the_total_and_is_in_the_comment():
+    results = mixed_class()
+    due = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
+    results.late = {
+        ("21", FORWARD): Lateness(due + timedelta(hours=30), due, 0.6),
+    }
+    rows = [
+        dict(zip(MOODLE_COLUMNS, row))
+        for row in table(lms_files(results, SETTINGS, NOW)["moodle.csv"])[1:]
+    ]
+    assert rows[0]["Grade"] == "11.4"
+    assert rows[0]["Feedback comments"] == (
+        "Total 11.4/14: 01 1/3 (timeout), 02 3/3 (2 days late: -0.6), 03 3/3, "
+        "04 2/2, 05 3/3."
+    )
+
+
+def test_moodle_gets_a_feedback_zip_per_assignment_its_students_handed_in(tmp_path):
+    """Moodle's participant ids are each assignment's own: the pages of those who
+    handed in 01 go in Sigmoid's zip; no zip for an assignment nobody handed in,
+    and none left from a run with one assignment."""
+    (tmp_path / "lms").mkdir()
+    (tmp_path / "lms" / "moodle-feedback.zip").write_bytes(b"an earlier run's")
+    page = tmp_path / "feedback" / "31" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<p>31</p>")
+    assert write_moodle_feedback(per_notebook_class(), tmp_path, PER_NOTEBOOK) == 1
+    assert sorted(path.name for path in (tmp_path / "lms").iterdir()) == [
+        "moodle-feedback-sigmoid.zip"
+    ]
+    with zipfile.ZipFile(tmp_path / "lms" / "moodle-feedback-sigmoid.zip") as archive:
+        assert archive.namelist() == ["Alan Turing_31_assignsubmission_file/index.html"]

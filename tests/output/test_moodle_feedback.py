@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader.model import ClassResults, Identity
+from grader.output.lms import ZIP_FILE
 from grader.output.moodle_feedback import (
-    ZIP_FILE,
     moodle_folder,
     write_moodle_feedback,
 )
