@@ -37,6 +37,9 @@ from .model import InputError, Limits, RunWarning
 from .output.mistake_entry import mistake_entry
 from .output.terminal import run_summary, warning_text
 from .output.unnamed import GROUPS_FILE, read_groups
+from .student_text import TERMINAL, safe_text
+
+ERROR_LINES = 60  # an error message longer than this is cut
 
 
 def release_command(args: argparse.Namespace) -> int:
@@ -283,20 +286,30 @@ def _positive(text: str) -> int:
     return value
 
 
+def error_text(error: Exception) -> str:
+    """An error as printed: its lines made safe for the terminal (a message can
+    hold a file name a student chose)."""
+    lines = str(error).splitlines()[:ERROR_LINES] or [""]
+    return "\n".join(
+        ("error: " if number == 0 else "") + safe_text(line, TERMINAL)
+        for number, line in enumerate(lines)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors become a message and an exit code, not a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except (NbgraderError, InputError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(error_text(error), file=sys.stderr)
         return 2
     except SandboxUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(error_text(error), file=sys.stderr)
         return 3
     except OutInUse as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(error_text(error), file=sys.stderr)
         return 4
     except ClusterError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(error_text(error), file=sys.stderr)
         return 5

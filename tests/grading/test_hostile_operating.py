@@ -388,3 +388,17 @@ def test_a_rerun_never_keeps_grades_that_files_joined_into_one_no_longer_earn(tm
     found = {r["notebook"]: (r["status"], r["score"]) for r in rows}
     assert found[SIG] == ("unreadable", "0")
     assert found[NOTEBOOKS[1]] == ("missing", "0")
+
+
+def test_an_error_naming_a_students_file_prints_its_escapes_visibly(tmp_path):
+    """A class whose only file cannot be matched: exit 2, and the message that
+    lists the file's name shows its terminal escapes as visible text (a name that
+    clears the screen must not clear it)."""
+    submissions = tmp_path / "class"
+    submissions.mkdir()
+    (submissions / "\x1b[2J\x1b[Hall 29 of 29.ipynb").write_text("{}")
+    result = run(command(submissions, tmp_path / "out"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "could be matched" in result.stderr
+    assert "\x1b" not in result.stderr + result.stdout
+    assert "all 29 of 29" in result.stderr
