@@ -209,6 +209,7 @@ class DaskRunner:
         self.security = security  # distributed's Security (keys.cluster_security)
         self.here = environment(course.fingerprint())
         self.approved: dict[str, int] = {}  # worker address -> threads
+        self.mapped_here = 0  # map calls made here instead of on the workers
         self.refused: dict[str, str] = {}  # worker address -> why
         self.warn: Callable[[RunWarning], None] = lambda warning: None
 
@@ -268,6 +269,7 @@ class DaskRunner:
                     return client.gather(futures)
             except Exception:  # unreachable, or what came back is not plain data
                 pass
+        self.mapped_here += 1
         return [function(item) for item in items]
 
     def _run(self, client, jobs: list[StudentJob]) -> Generator[Finished, None, None]:

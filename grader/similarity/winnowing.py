@@ -132,3 +132,69 @@ def winnow_batch(
         (student, {stem: once(code) for stem, code in notebooks.items()})
         for student, notebooks in batch
     ]
+
+
+def winnow_batch_plain(batch: list[StudentCode]) -> list[list]:
+    """winnow_batch as plain data, what a Dask worker sends back (strings, bytes and
+    lists: the coordinator unpickles nothing; read_plain_batch reads it)."""
+    return [
+        [student, {stem: _plain(prints) for stem, prints in notebooks.items()}]
+        for student, notebooks in winnow_batch(batch)
+    ]
+
+
+def _plain(prints: Winnowed) -> list[bytes]:
+    """One notebook's hashes and lines as three little-endian byte strings."""
+    return [
+        prints.hashes.astype("<u8").tobytes(),
+        prints.first_lines.astype("<i4").tobytes(),
+        prints.last_lines.astype("<i4").tobytes(),
+    ]
+
+
+def read_plain_batch(
+    batch: list[StudentCode], plain: object
+) -> list[tuple[str, dict[str, Winnowed]]]:
+    """The winnowed hashes of `batch` from what winnow_batch_plain sent, checked to
+    be that batch's: its students in order, their notebooks, at most one hash per
+    character of a notebook's code. ValueError when it is anything else."""
+    if not isinstance(plain, list) or len(plain) != len(batch):
+        raise ValueError("not one entry per student of the batch")
+    read = []
+    for (student, code), entry in zip(batch, plain, strict=True):
+        if not (isinstance(entry, list | tuple) and len(entry) == 2):
+            raise ValueError("an entry is not [student, notebooks]")
+        named, notebooks = entry
+        if named != student or not isinstance(notebooks, dict):
+            raise ValueError(f"an entry for {student!r} names another student")
+        if not set(notebooks) <= set(code):
+            raise ValueError(f"notebooks {student!r} did not hand in")
+        read.append(
+            (
+                student,
+                {
+                    stem: _read_winnowed(parts, len(code[stem]))
+                    for stem, parts in notebooks.items()
+                },
+            )
+        )
+    return read
+
+
+def _read_winnowed(parts: object, most: int) -> Winnowed:
+    """One notebook's Winnowed from its three byte strings, within `most` hashes."""
+    if not (isinstance(parts, list | tuple) and len(parts) == 3):
+        raise ValueError("a notebook's hashes are not three byte strings")
+    hashes, first, last = parts
+    if not all(isinstance(part, bytes) for part in parts):
+        raise ValueError("a notebook's hashes are not bytes")
+    count = len(hashes) // 8
+    if len(hashes) % 8 or len(first) != 4 * count or len(last) != 4 * count:
+        raise ValueError("a notebook's hashes and lines do not match")
+    if count > most + 1:
+        raise ValueError("more hashes than the code has characters")
+    return Winnowed(
+        np.frombuffer(hashes, "<u8").astype(np.uint64),
+        np.frombuffer(first, "<i4").astype(np.int32),
+        np.frombuffer(last, "<i4").astype(np.int32),
+    )

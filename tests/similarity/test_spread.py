@@ -38,6 +38,7 @@ def test_the_winnowing_spread_over_the_cluster_find_the_same_copies(tmp_path):
         assert MARK not in os.environ
         assert runner.map(os.getenv, [MARK, MARK]) == ["worker", "worker"]
         there = find_copies(class_code(), boilerplate, spread=runner.map)
+        assert runner.mapped_here == 0  # the hashes came back as plain data
     assert there.pairs == here.pairs and there.groups == here.groups
     assert [p.similarity for p in there.flagged] == [p.similarity for p in here.flagged]
     assert np.isclose(there.pairs[0].shared, here.pairs[0].shared)

@@ -24,7 +24,10 @@ from grader.similarity.winnowing import (
     K,
     kept_positions,
     kgram_hashes,
+    read_plain_batch,
     winnow,
+    winnow_batch,
+    winnow_batch_plain,
 )
 
 TIME = timedelta(seconds=5)
@@ -223,3 +226,61 @@ def test_a_file_that_is_not_a_notebook_has_no_answer_code(tmp_path):
     assert {
         name: text for name, text in found.items() if name != "huge-cell.ipynb"
     } == {name: "" for name in cases if name != "huge-cell.ipynb"}
+
+
+BATCH = [
+    ("ada", {"01_sigmoid": "def f(z):\n    return 1 / (1 + np.exp(-z))\n" * 3}),
+    ("bob", {"01_sigmoid": "x = 1\n", "02_forward_propagation": "y = [*x]\n"}),
+]
+
+
+def test_a_batch_crosses_as_plain_data_and_reads_back_the_same():
+    """What a worker sends is bytes, strings and lists only, and reads back as the
+    winnowed hashes made here."""
+    plain = winnow_batch_plain(BATCH)
+    assert json.dumps(plain, default=lambda part: part.hex())  # nothing but data
+    read = read_plain_batch(BATCH, plain)
+    for (student, got), (same, made) in zip(read, winnow_batch(BATCH), strict=True):
+        assert student == same and set(got) == set(made)
+        for stem in made:
+            assert np.array_equal(got[stem].hashes, made[stem].hashes)
+            assert np.array_equal(got[stem].first_lines, made[stem].first_lines)
+
+
+FORGED = [
+    None, [], [["ada", {}]], [["bob", {}], ["ada", {}]],
+    [["ada", {"05_optimizers": [b"", b"", b""]}], ["bob", {}]],
+    [["ada", {"01_sigmoid": [b"1234567", b"", b""]}], ["bob", {}]],
+    [["ada", {"01_sigmoid": [b"\0" * 8, b"\0" * 4, b""]}], ["bob", {}]],
+    [["ada", {"01_sigmoid": [b"\0" * 8 * 10**4, b"\0" * 4 * 10**4,
+                             b"\0" * 4 * 10**4]}], ["bob", {}]],
+    [["ada", {"01_sigmoid": "not bytes"}], ["bob", {}]],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("plain", FORGED)
+def test_what_is_not_the_batchs_hashes_is_refused(plain):
+    """Another batch's students, a notebook not handed in, lengths that do not
+    match, more hashes than the code has characters, odd types: ValueError (the
+    batch is then made on the coordinator)."""
+    with pytest.raises(ValueError):
+        read_plain_batch(BATCH, plain)
+
+
+PLAIN_VALUES = st.recursive(
+    st.none() | st.integers() | st.binary(max_size=64) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["01_sigmoid", "x"]), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=TIME)
+@given(PLAIN_VALUES)
+def test_any_reply_is_read_or_refused_with_value_error(plain):
+    try:
+        read_plain_batch(BATCH, plain)
+    except ValueError:
+        pass
