@@ -268,10 +268,11 @@ HOSTILE = [
         (f"printed more than {LIMITS.output_mb} MB of output (the limit)",),
     ),
     Hostile(
-        "flooder",  # the grader's answer type: before, kept past the limit
+        "flooder",  # the grader's answer type: before, kept past the limit (1.5 GB
+        # in all, as the printer's gigabyte: 18 MB could end before the stop came)
         derivative_first(
             "publish = get_ipython().display_pub.publish\n"
-            "for number in range(12):\n"
+            "for number in range(1000):\n"
             f"    publish({{{{{wire.MIME!r}: "
             "{{'id': number, 'value': 'x' * 1_500_000}}}}, metadata={{}})"
         ),
