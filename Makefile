@@ -13,7 +13,7 @@ GRADER_STAMP := $(VENV)/.grader-$(shell cat requirements.txt pyproject.toml | sh
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-12)
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup setup-dev demo check test lint generate check-generated wheel clean
+.PHONY: setup setup-dev demo check test lint bytecode generate check-generated wheel clean
 
 # What grading needs (requirements.txt), for `make demo` and a grading server. The
 # grader is installed in editable mode: jupyter_client finds its kernel provisioner
@@ -68,10 +68,16 @@ lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-check: lint  ## the fast tier: every test not marked slow
+# Byte code for the grader, the helper and the tests, written once here: with
+# PYTHONDONTWRITEBYTECODE set (as on CI), every process the tests start (each
+# `python -m grader`, each of its workers) would otherwise compile them again.
+bytecode: setup
+	$(BIN)/python -m compileall -q grader source/backprop/backprop_helper tests
+
+check: lint bytecode  ## the fast tier: every test not marked slow
 	$(PYTEST) -m "not slow"
 
-test: lint  ## every test
+test: lint bytecode  ## every test
 	$(PYTEST)
 
 demo: setup
