@@ -310,8 +310,9 @@ class Session:
         shown = wait_until(lambda: len(prompts(page)) == code, 30)
         assert shown, f"{url} shows {len(prompts(page))} of {code} code cells"
         assert not any(map(executed, prompts(page))), f"{stem} opened already run"
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        run_all(page)
+        if not wait_until(lambda: run_started(prompts(page)), 30):
+            run_all(page)  # the click was lost (a loaded machine): nothing started
         settled = wait_for_cells(page, timeout=180)
 
         unsaved = path.stat().st_mtime_ns
@@ -322,6 +323,17 @@ class Session:
         assert saved_in_time, f"Ctrl+S did not write {path.name} within 30 s"
         saved = nbformat.read(path, as_version=4)
         return Run(stem, page, saved, settled)
+
+
+def run_all(page: Page) -> None:
+    """Run → Run All Cells, from the app's menu."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def run_started(texts: list[str]) -> bool:
+    """A cell is queued ("[*]:") or has run: Run All has begun."""
+    return any("*" in text for text in texts) or any(map(executed, texts))
 
 
 def prompts(page: Page) -> list[str]:
@@ -353,7 +365,7 @@ def wait_for_cells(page: Page, timeout: float) -> bool:
         nonlocal started, quiet_polls
         texts = prompts(page)
         queued = any("*" in text for text in texts)
-        started = started or queued or any(map(executed, texts))
+        started = started or run_started(texts)
         quiet = started and not queued and kernel_idle(page)
         quiet_polls = quiet_polls + 1 if quiet else 0
         return quiet_polls >= 3
