@@ -24,6 +24,8 @@ tests/test_notebooks.py (the same cases, the tests run as stock nbgrader runs th
 
 from __future__ import annotations
 
+from collections import Counter
+
 import nbformat
 import pytest
 from backprop_helper.mistakes import recognise
@@ -106,18 +108,19 @@ def handed_in_by(submissions) -> dict[tuple[str, str], str]:
 
     A case of one notebook shares a student with the cases of the other notebooks
     (the k-th case of each notebook goes to `together-k`): each notebook still runs
-    in a kernel of its own and is graded on its own, while the class has 29
-    students instead of 75 (a student costs a sandbox, a fork server and a
-    gradebook of its own). Whole students (the key, the blank release) keep theirs.
+    in a kernel of its own and is graded on its own, while the class has as many
+    students as the notebook with the most cases has cases (a student costs a
+    sandbox, a fork server and a gradebook of its own). Whole students (the key,
+    the blank release) keep theirs.
     """
-    taken: dict[str, int] = {}
+    taken: Counter[str] = Counter()
     owner = {}
     for student, notebooks in submissions.items():
         for stem in notebooks:
             if len(notebooks) > 1:
                 owner[(student, stem)] = student
                 continue
-            taken[stem] = taken.get(stem, 0) + 1
+            taken[stem] += 1
             owner[(student, stem)] = f"together-{taken[stem]}"
     return owner
 
