@@ -2,8 +2,8 @@
 
 The grading command prepares the course once (OUT/.grader/course: nbgrader's config,
 the source with its hidden tests, an empty gradebook with the assignment) and sends
-it to every worker as one zip; a worker unpacks each course it is sent once, into a
-temporary folder kept until the process ends.
+it to every worker as one zip; a worker unpacks each course it is sent once, into the
+run's scratch folder (or a temporary folder kept until the process ends).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..files import tree_files
 
-_unpacked: dict[str, Path] = {}
+_unpacked: dict[tuple[str, str | None], Path] = {}
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,17 @@ class CourseBundle:
                 archive.write(path, relative)
         return cls(fingerprint, buffer.getvalue())
 
-    def folder(self) -> Path:
-        """The course unpacked in this process (once per fingerprint)."""
-        if self.fingerprint not in _unpacked:
-            target = Path(tempfile.mkdtemp(prefix="grader-course-"))
-            atexit.register(shutil.rmtree, target, True)
+    def folder(self, within: str | None = None) -> Path:
+        """The course unpacked in this process (once per fingerprint and place):
+        in the folder `within` when given (its owner removes it; a local worker
+        ends with os._exit, which runs no atexit), else in a temporary folder
+        removed when the process exits."""
+        key = (self.fingerprint, within)
+        if key not in _unpacked:
+            target = Path(tempfile.mkdtemp(prefix="grader-course-", dir=within))
+            if within is None:
+                atexit.register(shutil.rmtree, target, True)
             with zipfile.ZipFile(io.BytesIO(self.archive)) as archive:
                 archive.extractall(target)
-            _unpacked[self.fingerprint] = target
-        return _unpacked[self.fingerprint]
+            _unpacked[key] = target
+        return _unpacked[key]

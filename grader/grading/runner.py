@@ -4,6 +4,13 @@ A runner takes StudentJobs and yields (job, outcome or error) as students finish
 (the Runner protocol); the coordinator (grader.grading.grade) does everything else.
 grader.grading.cluster is the other runner, on a Dask cluster.
 
+Local workers are forked from the grading command (multiprocessing's "fork"), so
+they start with its imports instead of making their own: a spawned worker spent
+~2.6 s of CPU importing nbgrader and the grader before its first student
+(benchmarks/worker_start.py). The pool forks them before its own thread starts
+(cpython #90622), and a worker uses nothing of the command's but its memory: the
+course and the scratch folder are handed over when it starts.
+
 Local workers die with the grading command: each sets PR_SET_PDEATHSIG to SIGKILL
 when it starts (and exits at once if the command already died), so a `kill -9` of
 the command leaves nothing running (a worker's sandboxes die with it: bwrap's
@@ -21,6 +28,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Protocol
 
+from ..course import HELPER_PACKAGE
 from ..model import RunWarning
 from .bundle import CourseBundle
 from .student import StudentJob, StudentOutcome, grade_student
@@ -62,7 +71,9 @@ def die_with_parent(
     parent: int, scratch: str | None = None, bundle: CourseBundle | None = None
 ) -> None:
     """In a worker process: be killed when `parent` (the grading command) dies;
-    keep the run's scratch folder and course."""
+    keep the run's scratch folder and course. A forked worker forgets the helper
+    package its parent may have imported: it imports the course's own, from the
+    course it is handed, as a spawned one does."""
     global _scratch, _bundle
     _scratch, _bundle = scratch, bundle
     libc = ctypes.CDLL(None, use_errno=True)
@@ -70,6 +81,8 @@ def die_with_parent(
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+    for name in [n for n in sys.modules if n.partition(".")[0] == HELPER_PACKAGE]:
+        del sys.modules[name]
 
 
 def _grade(job: StudentJob) -> StudentOutcome:
@@ -85,13 +98,19 @@ def remove_stale_scratch() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+START_METHOD = "fork"  # multiprocessing's; "spawn" starts each worker afresh
+
+
 class LocalRunner:
     """Worker processes on this machine, each grading whole students; the course is
-    sent to each worker once, when it starts."""
+    handed to each worker once, when it starts."""
 
-    def __init__(self, workers: int, bundle: CourseBundle) -> None:
+    def __init__(
+        self, workers: int, bundle: CourseBundle, start_method: str = START_METHOD
+    ) -> None:
         self.workers = workers
         self.bundle = bundle
+        self.start_method = start_method
 
     def run(
         self, jobs: list[StudentJob], warn: Callable[[RunWarning], None]
@@ -120,7 +139,7 @@ class LocalRunner:
         breaks."""
         workers = max(1, min(self.workers, len(queue)))
         pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"),
+            workers, mp_context=multiprocessing.get_context(self.start_method),
             initializer=die_with_parent,
             initargs=(os.getpid(), self._scratch, self.bundle),
         )  # fmt: skip

@@ -82,7 +82,7 @@ def grade_student(
     bundle = bundle or job.bundle
     if bundle is None:
         raise ValueError("grade_student needs the course: in the job or as `bundle`")
-    course_root = bundle.folder()
+    course_root = bundle.folder(scratch)
     course = Course(course_root)
     clean = clean_notebooks(job.student, job.submissions, course)
     sandbox = job.sandbox and not (job.sandbox_fallback and sandbox_problem())

@@ -89,10 +89,12 @@ def start_time(pid: int) -> str:
 
 
 def grading_worker(root: int) -> int | None:
-    """A worker process of the command at `root` that has a kernel's sandbox (or,
-    without one, a kernel) running below it."""
+    """A worker process of the command at `root` (forked from it: the command's
+    own command line) that has a kernel's sandbox (or, without one, a kernel)
+    running below it."""
+    command_line = cmdline(root)
     for pid in descendants(root):
-        if "spawn_main" in cmdline(pid):
+        if cmdline(pid) == command_line:
             below = descendants(pid)
             if any(comm(child) in ("bwrap", "python3", "python") for child in below):
                 return pid
